@@ -1,0 +1,34 @@
+// Cookie header rewriting and Set-Cookie construction.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace spotauth {
+
+// The names of the module's cookies for a given `secure` setting: with
+// Secure on they carry the __Host- prefix, which browsers only accept from
+// HTTPS, on Path=/, without a Domain.
+struct CookieNames {
+    std::string session;
+    std::string login;
+};
+
+CookieNames cookie_names(bool secure);
+
+// `header` (a Cookie request header value) without the cookies named in
+// `names`; other cookies keep their order and values.
+std::string strip_cookies(std::string_view header, std::initializer_list<std::string_view> names);
+
+struct CookieAttributes {
+    bool secure = true;
+    std::int64_t max_age = 0;  // 0 deletes the cookie
+};
+
+// HttpOnly; SameSite=Lax; Path=/ always.
+std::string set_cookie_value(std::string_view name, std::string_view value,
+                             const CookieAttributes& attributes);
+
+}  // namespace spotauth

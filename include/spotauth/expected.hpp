@@ -1,0 +1,34 @@
+// A value or a human-readable error: the core reports failures this way
+// instead of throwing across the C boundary of the nginx glue.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace spotauth {
+
+template <typename T>
+class Expected {
+public:
+    Expected(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+
+    static Expected failure(std::string error) {
+        Expected e;
+        e.error_ = std::move(error);
+        return e;
+    }
+
+    explicit operator bool() const { return value_.has_value(); }
+    const T& operator*() const { return *value_; }
+    T& operator*() { return *value_; }
+    const T* operator->() const { return &*value_; }
+    const std::string& error() const { return error_; }
+
+private:
+    Expected() = default;
+    std::optional<T> value_;
+    std::string error_;
+};
+
+}  // namespace spotauth

@@ -1,0 +1,75 @@
+// Non-blocking HTTP over libcurl's multi-socket interface. The client never
+// waits: it tells an EventLoop which sockets and which timeout it cares
+// about, and the loop calls back when one is ready. The nginx glue
+// implements EventLoop with nginx connections and timers; tests can use
+// poll(2).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spotauth {
+
+class EventLoop {
+public:
+    enum Interest : int { kNone = 0, kRead = 1, kWrite = 2 };
+
+    virtual ~EventLoop() = default;
+
+    // Watch `fd` for `interest` (a kRead|kWrite mask) from now on, replacing
+    // any earlier interest; kNone means curl is done with the socket.
+    virtual void watch(int fd, int interest) = 0;
+
+    // Call HttpClient::on_timeout after `ms` milliseconds; -1 cancels.
+    virtual void arm_timer(long ms) = 0;
+};
+
+struct HttpRequest {
+    std::string url;
+    std::vector<std::string> headers;  // full lines, "Name: value"
+    std::string post_body;             // a POST when not empty
+    long connect_timeout_ms = 5000;
+    long total_timeout_ms = 10000;
+    std::size_t max_response_bytes = 64 * 1024;
+    std::string ca_file;  // empty: the system's trust store
+};
+
+struct HttpResponse {
+    long status = 0;            // 0: the transfer failed (see `error`)
+    std::string error;          // curl's reason when status is 0
+    std::string body;
+    double total_seconds = 0;
+};
+
+class HttpClient {
+public:
+    using TransferId = std::uint64_t;
+    using Completion = std::function<void(const HttpResponse&)>;
+
+    explicit HttpClient(EventLoop& loop);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // Starts a transfer; `done` runs later from on_socket_ready/on_timeout,
+    // never from inside start(). Returns 0 if the transfer could not start.
+    TransferId start(const HttpRequest& request, Completion done);
+
+    // `done` of that transfer will not run. Unknown or finished ids are fine.
+    void cancel(TransferId id);
+
+    // `events` is a kRead|kWrite mask of what the loop saw.
+    void on_socket_ready(int fd, int events);
+    void on_timeout();
+
+    std::size_t in_flight() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spotauth

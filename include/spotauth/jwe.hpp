@@ -1,0 +1,43 @@
+// Compact JWE (RFC 7516) with alg "dir" and enc "A256GCM": the key is the
+// content-encryption key itself, so any JOSE library opens a token given the
+// key file. A `kid` header names the key, which makes rotation possible:
+// the first key of a ring seals, every key opens.
+#pragma once
+
+#include "spotauth/expected.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spotauth {
+
+struct Key {
+    std::string id;      // `kid`: derived from the key, safe to publish
+    std::string secret;  // 32 raw bytes
+};
+
+// A key file holds the base64 text of 32 random bytes (`openssl rand -base64 32`).
+Expected<Key> parse_key_file(std::string_view text);
+
+Key make_key(std::string secret);
+
+class KeyRing {
+public:
+    explicit KeyRing(std::vector<Key> keys) : keys_(std::move(keys)) {}
+
+    // Empty only if randomness fails or the ring has no key.
+    std::optional<std::string> seal(std::string_view plaintext) const;
+
+    // nullopt for anything that is not a JWE this ring sealed, unmodified.
+    std::optional<std::string> open(std::string_view token) const;
+
+    bool empty() const { return keys_.empty(); }
+
+private:
+    const Key* find(std::string_view kid) const;
+    std::vector<Key> keys_;
+};
+
+}  // namespace spotauth

@@ -1,0 +1,75 @@
+// The OAuth 2.0 authorization-code client (RFC 6749 + PKCE, RFC 7636) as
+// pure functions: what to send to the provider and what its answers mean.
+#pragma once
+
+#include "spotauth/session.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spotauth {
+
+struct ClientConfig {
+    std::string client_id;
+    std::string client_secret;
+    std::string redirect_uri;
+    std::string scopes;  // space separated
+    std::string authorize_url;
+    std::string token_url;
+    std::string api_url;  // base of the Web API, where /v1/me lives
+};
+
+// A fresh random value of 256 bits, base64url: used for `state` and as the
+// PKCE code verifier (43 characters, within RFC 7636's 43..128).
+std::optional<std::string> random_token();
+
+// BASE64URL(SHA256(verifier)): the S256 code challenge.
+std::string pkce_challenge(std::string_view code_verifier);
+
+std::string authorize_url(const ClientConfig& client, std::string_view state,
+                          std::string_view code_challenge);
+
+// HTTP Basic client authentication (RFC 6749 section 2.3.1: both parts are
+// form-encoded before base64), as a full header line.
+std::string basic_auth_header(const ClientConfig& client);
+
+std::string code_exchange_body(const ClientConfig& client, std::string_view code,
+                               std::string_view code_verifier);
+
+std::string refresh_body(std::string_view refresh_token);
+
+std::string profile_url(const ClientConfig& client);
+
+// What a token-endpoint answer means for the session.
+enum class TokenOutcome {
+    ok,
+    permanent,      // invalid_grant: the grant is dead, the session must end
+    transient,      // network, 5xx, 429, garbage: try again later, keep the session
+    misconfigured,  // invalid_client and friends: an operator must act
+};
+
+struct TokenResponse {
+    TokenOutcome outcome = TokenOutcome::transient;
+    std::string access_token;
+    std::optional<std::string> refresh_token;  // absent when not rotated
+    std::int64_t expires_in = 0;
+    std::string error;        // provider error code or our own short reason
+    std::string description;  // safe to log: never contains a token
+};
+
+// `status` is the HTTP status; 0 when the transfer itself failed.
+TokenResponse parse_token_response(long status, std::string_view body);
+
+struct Profile {
+    std::string id;
+    std::string display_name;
+};
+
+std::optional<Profile> parse_profile(long status, std::string_view body);
+
+// A session for a user who just logged in.
+Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,
+                    UnixTime lifetime);
+
+}  // namespace spotauth

@@ -1,0 +1,55 @@
+// What the two encrypted cookies carry: the session (tokens and who the user
+// is) and the short-lived login transaction (state, PKCE verifier, where to
+// go afterwards). Both are JSON claims inside a JWE sealed by a KeyRing.
+#pragma once
+
+#include "spotauth/jwe.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spotauth {
+
+using UnixTime = std::int64_t;
+
+struct Session {
+    std::string user_id;
+    std::string display_name;
+    std::string access_token;
+    std::string refresh_token;
+    UnixTime access_expires_at = 0;
+    UnixTime issued_at = 0;
+    UnixTime expires_at = 0;  // end of the session itself
+};
+
+enum class CookieStatus {
+    absent,   // no cookie at all
+    invalid,  // tampered, truncated, wrong key, not ours: "no session"
+    expired,  // authentic but past its expiry
+    valid,
+};
+
+struct OpenedSession {
+    CookieStatus status = CookieStatus::absent;
+    Session session;
+};
+
+std::optional<std::string> seal_session(const KeyRing& keys, const Session& session);
+OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now);
+
+struct LoginTransaction {
+    std::string state;
+    std::string code_verifier;
+    std::string return_to;
+    UnixTime expires_at = 0;
+};
+
+std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login);
+
+// nullopt unless authentic, of the right kind and not expired.
+std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
+                                           UnixTime now);
+
+}  // namespace spotauth

@@ -1,0 +1,39 @@
+// URL helpers: RFC 3986 escaping, form bodies, config-time URL checks and
+// the open-redirect guard for `return_to`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spotauth {
+
+// Escapes everything but RFC 3986 unreserved characters.
+std::string percent_encode(std::string_view text);
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a
+// malformed escape.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+
+using FormFields = std::vector<std::pair<std::string, std::string>>;
+
+// application/x-www-form-urlencoded
+std::string form_encode(const FormFields& fields);
+
+// nullopt when `url` is an absolute http(s) URL with a host; otherwise a
+// sentence saying what is wrong with it.
+std::optional<std::string> check_http_url(std::string_view url);
+
+// Appends `query` to `base`, with '?' or '&' as `base` needs.
+std::string append_query(std::string_view base, std::string_view query);
+
+// The raw (still escaped) value of `return_to` decoded and checked: only a
+// same-site path survives ("/", "/a?b"); anything that a browser could read
+// as another origin ("//x", "/\x", "https://x"), control characters and
+// malformed escapes fall back to "/". Unsafe bytes in the result are escaped
+// so it can go into a Location header as is.
+std::string safe_return_to(std::string_view raw_value);
+
+}  // namespace spotauth

@@ -1,0 +1,58 @@
+#include "spotauth/cookie.hpp"
+
+#include <algorithm>
+
+namespace spotauth {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+std::string_view cookie_name(std::string_view pair) {
+    return trim(pair.substr(0, pair.find('=')));
+}
+
+}  // namespace
+
+CookieNames cookie_names(bool secure) {
+    const std::string prefix = secure ? "__Host-" : "";
+    return {prefix + "spotauth", prefix + "spotauth_login"};
+}
+
+std::string strip_cookies(std::string_view header, std::initializer_list<std::string_view> names) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= header.size()) {
+        const std::size_t end = std::min(header.find(';', start), header.size());
+        const std::string_view pair = trim(header.substr(start, end - start));
+        const bool drop = std::find(names.begin(), names.end(), cookie_name(pair)) != names.end();
+        if (!pair.empty() && !drop) {
+            if (!out.empty()) {
+                out += "; ";
+            }
+            out += pair;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string set_cookie_value(std::string_view name, std::string_view value,
+                             const CookieAttributes& attributes) {
+    std::string out;
+    out.reserve(name.size() + value.size() + 80);
+    out.append(name).append("=").append(value);
+    out.append("; Path=/; Max-Age=").append(std::to_string(std::max<std::int64_t>(attributes.max_age, 0)));
+    out.append("; HttpOnly; SameSite=Lax");
+    if (attributes.secure) {
+        out.append("; Secure");
+    }
+    return out;
+}
+
+}  // namespace spotauth

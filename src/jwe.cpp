@@ -1,0 +1,127 @@
+#include "spotauth/jwe.hpp"
+
+#include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+
+namespace spotauth {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kKidHashBytes = 8;
+
+// The five dot-separated parts of a compact JWE.
+struct CompactParts {
+    std::string_view header, encrypted_key, iv, ciphertext, tag;
+};
+
+std::optional<CompactParts> split_compact(std::string_view token) {
+    std::array<std::string_view, 5> parts;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::size_t dot = token.find('.', start);
+        const bool last = i + 1 == parts.size();
+        if ((dot == std::string_view::npos) != last) {
+            return std::nullopt;
+        }
+        parts[i] = token.substr(start, last ? std::string_view::npos : dot - start);
+        start = dot + 1;
+    }
+    return CompactParts{parts[0], parts[1], parts[2], parts[3], parts[4]};
+}
+
+// Only the exact algorithm pair we seal with is accepted: no "none", no
+// key wrapping, no compression, no critical extensions.
+std::optional<std::string> kid_of_header(std::string_view encoded_header) {
+    const auto raw = base64url_decode(encoded_header);
+    if (!raw) {
+        return std::nullopt;
+    }
+    const json header = json::parse(*raw, nullptr, false);
+    if (!header.is_object() || header.size() != 3) {
+        return std::nullopt;
+    }
+    const auto alg = header.find("alg");
+    const auto enc = header.find("enc");
+    const auto kid = header.find("kid");
+    if (alg == header.end() || enc == header.end() || kid == header.end() ||
+        *alg != "dir" || *enc != "A256GCM" || !kid->is_string()) {
+        return std::nullopt;
+    }
+    return kid->get<std::string>();
+}
+
+}  // namespace
+
+Key make_key(std::string secret) {
+    std::string id = base64url_encode(sha256(secret).substr(0, kKidHashBytes));
+    return Key{std::move(id), std::move(secret)};
+}
+
+Expected<Key> parse_key_file(std::string_view text) {
+    const auto secret = base64_decode(text);
+    if (!secret) {
+        return Expected<Key>::failure(
+            "is not base64 text; create it with \"openssl rand -base64 32\"");
+    }
+    if (secret->size() != kAesKeyBytes) {
+        return Expected<Key>::failure("holds " + std::to_string(secret->size()) +
+                                      " bytes, 32 are required; create it with "
+                                      "\"openssl rand -base64 32\"");
+    }
+    return make_key(*secret);
+}
+
+const Key* KeyRing::find(std::string_view kid) const {
+    for (const Key& key : keys_) {
+        if (key.id == kid) {
+            return &key;
+        }
+    }
+    return nullptr;
+}
+
+std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
+    if (keys_.empty()) {
+        return std::nullopt;
+    }
+    const Key& key = keys_.front();
+    const auto iv = random_bytes(kGcmIvBytes);
+    if (!iv) {
+        return std::nullopt;
+    }
+    const json header = {{"alg", "dir"}, {"enc", "A256GCM"}, {"kid", key.id}};
+    const std::string encoded_header = base64url_encode(header.dump());
+    const auto sealed = aes256gcm_seal(key.secret, *iv, encoded_header, plaintext);
+    if (!sealed) {
+        return std::nullopt;
+    }
+    return encoded_header + ".." + base64url_encode(*iv) + "." +
+           base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
+}
+
+std::optional<std::string> KeyRing::open(std::string_view token) const {
+    const auto parts = split_compact(token);
+    if (!parts || !parts->encrypted_key.empty()) {
+        return std::nullopt;
+    }
+    const auto kid = kid_of_header(parts->header);
+    const Key* key = kid ? find(*kid) : nullptr;
+    if (key == nullptr) {
+        return std::nullopt;
+    }
+    const auto iv = base64url_decode(parts->iv);
+    const auto ciphertext = base64url_decode(parts->ciphertext);
+    const auto tag = base64url_decode(parts->tag);
+    if (!iv || !ciphertext || !tag) {
+        return std::nullopt;
+    }
+    // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
+    return aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag);
+}
+
+}  // namespace spotauth

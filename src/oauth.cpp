@@ -1,0 +1,200 @@
+#include "spotauth/oauth.hpp"
+
+#include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
+#include "spotauth/url.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace spotauth {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kRandomTokenBytes = 32;
+constexpr std::int64_t kDefaultExpiresIn = 3600;  // RFC 6749 leaves it optional
+constexpr std::size_t kMaxLoggedDescription = 200;
+
+bool is_success(long status) { return status >= 200 && status < 300; }
+
+std::string string_field(const json& object, const char* name) {
+    const auto it = object.find(name);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// Provider descriptions end up in logs: keep them short and printable.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (const char c : text.substr(0, kMaxLoggedDescription)) {
+        out += (c >= 0x20 && c < 0x7F) ? c : '?';
+    }
+    return out;
+}
+
+TokenResponse failure(TokenOutcome outcome, std::string error, std::string description) {
+    TokenResponse r;
+    r.outcome = outcome;
+    r.error = std::move(error);
+    r.description = std::move(description);
+    return r;
+}
+
+TokenOutcome classify_error(long status, std::string_view error) {
+    if (error == "invalid_grant") {
+        return TokenOutcome::permanent;
+    }
+    if (status == 429 || status >= 500 || error == "temporarily_unavailable" ||
+        error == "server_error") {
+        return TokenOutcome::transient;
+    }
+    // invalid_client, unauthorized_client, invalid_request, a 404 from a
+    // wrong token URL: retrying will not help, an operator has to.
+    return TokenOutcome::misconfigured;
+}
+
+TokenResponse parse_token_error(long status, std::string_view body) {
+    if (status == 0) {
+        return failure(TokenOutcome::transient, "unreachable", "token endpoint unreachable");
+    }
+    const json doc = json::parse(body, nullptr, false);
+    const std::string error = doc.is_object() ? string_field(doc, "error") : std::string();
+    const std::string status_text = "HTTP " + std::to_string(status);
+    if (error.empty()) {
+        return failure(classify_error(status, ""), "http_" + std::to_string(status),
+                       status_text + " without an OAuth error body");
+    }
+    return failure(classify_error(status, error), printable(error),
+                   status_text + ": " + printable(string_field(doc, "error_description")));
+}
+
+TokenResponse parse_token_success(std::string_view body) {
+    const json doc = json::parse(body, nullptr, false);
+    if (!doc.is_object()) {
+        return failure(TokenOutcome::transient, "bad_response", "token response is not JSON");
+    }
+    TokenResponse r;
+    r.access_token = string_field(doc, "access_token");
+    if (r.access_token.empty()) {
+        return failure(TokenOutcome::transient, "bad_response",
+                       "token response has no access_token");
+    }
+    const std::string token_type = string_field(doc, "token_type");
+    if (!token_type.empty() && !iequals(token_type, "Bearer")) {
+        return failure(TokenOutcome::misconfigured, "bad_response",
+                       "token_type is not Bearer: " + printable(token_type));
+    }
+    const auto expires_in = doc.find("expires_in");
+    r.expires_in = kDefaultExpiresIn;
+    if (expires_in != doc.end()) {
+        if (!expires_in->is_number_integer() || expires_in->get<std::int64_t>() <= 0) {
+            return failure(TokenOutcome::transient, "bad_response", "expires_in is not a positive integer");
+        }
+        r.expires_in = expires_in->get<std::int64_t>();
+    }
+    const std::string refresh_token = string_field(doc, "refresh_token");
+    if (!refresh_token.empty()) {
+        r.refresh_token = refresh_token;
+    }
+    r.outcome = TokenOutcome::ok;
+    return r;
+}
+
+}  // namespace
+
+std::optional<std::string> random_token() {
+    const auto bytes = random_bytes(kRandomTokenBytes);
+    if (!bytes) {
+        return std::nullopt;
+    }
+    return base64url_encode(*bytes);
+}
+
+std::string pkce_challenge(std::string_view code_verifier) {
+    return base64url_encode(sha256(code_verifier));
+}
+
+std::string authorize_url(const ClientConfig& client, std::string_view state,
+                          std::string_view code_challenge) {
+    return append_query(client.authorize_url,
+                        form_encode({{"client_id", client.client_id},
+                                     {"response_type", "code"},
+                                     {"redirect_uri", client.redirect_uri},
+                                     {"scope", client.scopes},
+                                     {"state", std::string(state)},
+                                     {"code_challenge_method", "S256"},
+                                     {"code_challenge", std::string(code_challenge)}}));
+}
+
+std::string basic_auth_header(const ClientConfig& client) {
+    return "Authorization: Basic " +
+           base64_encode(percent_encode(client.client_id) + ":" + percent_encode(client.client_secret));
+}
+
+std::string code_exchange_body(const ClientConfig& client, std::string_view code,
+                               std::string_view code_verifier) {
+    return form_encode({{"grant_type", "authorization_code"},
+                        {"code", std::string(code)},
+                        {"redirect_uri", client.redirect_uri},
+                        {"code_verifier", std::string(code_verifier)}});
+}
+
+std::string refresh_body(std::string_view refresh_token) {
+    return form_encode({{"grant_type", "refresh_token"}, {"refresh_token", std::string(refresh_token)}});
+}
+
+std::string profile_url(const ClientConfig& client) {
+    std::string url = client.api_url;
+    while (!url.empty() && url.back() == '/') {
+        url.pop_back();
+    }
+    return url + "/v1/me";
+}
+
+TokenResponse parse_token_response(long status, std::string_view body) {
+    return is_success(status) ? parse_token_success(body) : parse_token_error(status, body);
+}
+
+std::optional<Profile> parse_profile(long status, std::string_view body) {
+    if (!is_success(status)) {
+        return std::nullopt;
+    }
+    const json doc = json::parse(body, nullptr, false);
+    if (!doc.is_object()) {
+        return std::nullopt;
+    }
+    Profile p{string_field(doc, "id"), string_field(doc, "display_name")};
+    if (p.id.empty()) {
+        return std::nullopt;
+    }
+    // Spotify's display_name may be null; the id is always there.
+    if (p.display_name.empty()) {
+        p.display_name = p.id;
+    }
+    return p;
+}
+
+Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,
+                    UnixTime lifetime) {
+    Session s;
+    s.user_id = profile.id;
+    s.display_name = profile.display_name;
+    s.access_token = tokens.access_token;
+    s.refresh_token = tokens.refresh_token.value_or("");
+    s.access_expires_at = now + tokens.expires_in;
+    s.issued_at = now;
+    s.expires_at = now + lifetime;
+    return s;
+}
+
+}  // namespace spotauth

@@ -1,0 +1,152 @@
+#include "spotauth/url.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace spotauth {
+namespace {
+
+constexpr std::size_t kMaxReturnTo = 2048;
+constexpr char kHex[] = "0123456789ABCDEF";
+
+bool is_unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+void append_escaped(std::string& out, unsigned char c) {
+    out += '%';
+    out += kHex[c >> 4];
+    out += kHex[c & 0xF];
+}
+
+// Characters a path or query may carry unescaped in a Location header.
+bool is_location_safe(unsigned char c) {
+    return c > 0x20 && c < 0x7F && c != '"' && c != '<' && c != '>' && c != '\\' &&
+           c != '^' && c != '`' && c != '{' && c != '|' && c != '}';
+}
+
+bool looks_like_same_site_path(std::string_view path) {
+    if (path.empty() || path.size() > kMaxReturnTo || path[0] != '/') {
+        return false;
+    }
+    // "//host" and "/\host" are protocol-relative URLs to browsers.
+    if (path.size() > 1 && (path[1] == '/' || path[1] == '\\')) {
+        return false;
+    }
+    for (const char ch : path) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string percent_encode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() * 3);
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (is_unreserved(c)) {
+            out += ch;
+        } else {
+            append_escaped(out, c);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%') {
+            if (i + 2 >= text.size()) {
+                return std::nullopt;
+            }
+            const int hi = hex_value(text[i + 1]);
+            const int lo = hex_value(text[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return std::nullopt;
+            }
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (plus_is_space && text[i] == '+') {
+            out += ' ';
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+std::string form_encode(const FormFields& fields) {
+    std::string out;
+    for (const auto& [name, value] : fields) {
+        if (!out.empty()) {
+            out += '&';
+        }
+        out += percent_encode(name);
+        out += '=';
+        out += percent_encode(value);
+    }
+    return out;
+}
+
+std::optional<std::string> check_http_url(std::string_view url) {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+    const std::string text(url);
+    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) {
+        return "is not a valid absolute URL";
+    }
+    char* scheme = nullptr;
+    if (curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        return "has no scheme";
+    }
+    const std::string scheme_text(scheme);
+    curl_free(scheme);
+    if (scheme_text != "http" && scheme_text != "https") {
+        return "must start with http:// or https://";
+    }
+    if (text.find('#') != std::string::npos) {
+        return "must not contain a fragment";
+    }
+    return std::nullopt;
+}
+
+std::string append_query(std::string_view base, std::string_view query) {
+    std::string out(base);
+    out += base.find('?') == std::string_view::npos ? '?' : '&';
+    out += query;
+    return out;
+}
+
+std::string safe_return_to(std::string_view raw_value) {
+    const auto decoded = percent_decode(raw_value, true);
+    if (!decoded || !looks_like_same_site_path(*decoded)) {
+        return "/";
+    }
+    std::string out;
+    for (const char ch : *decoded) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (is_location_safe(c)) {
+            out += ch;
+        } else {
+            append_escaped(out, c);
+        }
+    }
+    return out;
+}
+
+}  // namespace spotauth

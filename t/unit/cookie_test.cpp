@@ -1,0 +1,36 @@
+#include "spotauth/cookie.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace spotauth;
+
+TEST(CookieNames, HostPrefixOnlyWhenSecure) {
+    EXPECT_EQ(cookie_names(true).session, "__Host-spotauth");
+    EXPECT_EQ(cookie_names(true).login, "__Host-spotauth_login");
+    EXPECT_EQ(cookie_names(false).session, "spotauth");
+}
+
+TEST(StripCookies, RemovesOnlyNamedCookies) {
+    EXPECT_EQ(strip_cookies("a=1; spotauth=xyz; b=2", {"spotauth"}), "a=1; b=2");
+    EXPECT_EQ(strip_cookies("spotauth=xyz;a=1", {"spotauth", "spotauth_login"}), "a=1");
+    EXPECT_EQ(strip_cookies("spotauth_x=1; spotauth=2", {"spotauth"}), "spotauth_x=1");
+}
+
+TEST(StripCookies, RemovesEveryDuplicate) {
+    EXPECT_EQ(strip_cookies("spotauth=1; spotauth=2; keep=3; spotauth_login=4",
+                            {"spotauth", "spotauth_login"}),
+              "keep=3");
+}
+
+TEST(StripCookies, HandlesEmptyAndOddInput) {
+    EXPECT_EQ(strip_cookies("", {"spotauth"}), "");
+    EXPECT_EQ(strip_cookies(";;  ; spotauth", {"spotauth"}), "");
+    EXPECT_EQ(strip_cookies("flag; x=1", {"spotauth"}), "flag; x=1");
+}
+
+TEST(SetCookie, CarriesSecurityAttributes) {
+    EXPECT_EQ(set_cookie_value("__Host-spotauth", "v", {true, 60}),
+              "__Host-spotauth=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
+    EXPECT_EQ(set_cookie_value("spotauth", "", {false, 0}),
+              "spotauth=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+}

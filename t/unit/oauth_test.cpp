@@ -1,0 +1,145 @@
+#include "spotauth/oauth.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace spotauth;
+
+namespace {
+
+ClientConfig client() {
+    ClientConfig c;
+    c.client_id = "my client";
+    c.client_secret = "s3cr:t";
+    c.redirect_uri = "https://example.org/auth/callback";
+    c.scopes = "user-read-email user-top-read";
+    c.authorize_url = "https://accounts.spotify.com/authorize";
+    c.token_url = "https://accounts.spotify.com/api/token";
+    c.api_url = "https://api.spotify.com/";
+    return c;
+}
+
+}  // namespace
+
+TEST(Pkce, MatchesRfc7636AppendixB) {
+    EXPECT_EQ(pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+              "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+TEST(RandomToken, Has256BitsAndIsUrlSafe) {
+    const auto a = random_token();
+    const auto b = random_token();
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->size(), 43u);
+    EXPECT_NE(*a, *b);
+    EXPECT_EQ(a->find_first_not_of(
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+              std::string::npos);
+}
+
+TEST(AuthorizeUrl, CarriesEveryParameterEscaped) {
+    EXPECT_EQ(authorize_url(client(), "st/ate", "chal"),
+              "https://accounts.spotify.com/authorize?client_id=my%20client&response_type=code"
+              "&redirect_uri=https%3A%2F%2Fexample.org%2Fauth%2Fcallback"
+              "&scope=user-read-email%20user-top-read&state=st%2Fate"
+              "&code_challenge_method=S256&code_challenge=chal");
+}
+
+TEST(ClientAuth, FormEncodesBeforeBase64) {
+    // base64("my%20client:s3cr%3At")
+    EXPECT_EQ(basic_auth_header(client()), "Authorization: Basic bXklMjBjbGllbnQ6czNjciUzQXQ=");
+}
+
+TEST(TokenRequests, Bodies) {
+    EXPECT_EQ(code_exchange_body(client(), "c0de", "v"),
+              "grant_type=authorization_code&code=c0de"
+              "&redirect_uri=https%3A%2F%2Fexample.org%2Fauth%2Fcallback&code_verifier=v");
+    EXPECT_EQ(refresh_body("AQ/x"), "grant_type=refresh_token&refresh_token=AQ%2Fx");
+    EXPECT_EQ(profile_url(client()), "https://api.spotify.com/v1/me");
+}
+
+TEST(TokenResponse, SuccessWithRotation) {
+    const auto r = parse_token_response(
+        200, R"({"access_token":"BQ1","token_type":"Bearer","expires_in":3600,"refresh_token":"AQ2","scope":"x"})");
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_EQ(r.access_token, "BQ1");
+    EXPECT_EQ(r.refresh_token, "AQ2");
+    EXPECT_EQ(r.expires_in, 3600);
+}
+
+TEST(TokenResponse, SuccessWithoutRefreshTokenKeepsItAbsent) {
+    const auto r = parse_token_response(200, R"({"access_token":"BQ1","token_type":"bearer","expires_in":60})");
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_FALSE(r.refresh_token);
+    EXPECT_EQ(r.expires_in, 60);
+}
+
+TEST(TokenResponse, InvalidGrantIsPermanent) {
+    const auto r = parse_token_response(400, R"({"error":"invalid_grant","error_description":"Refresh token revoked"})");
+    EXPECT_EQ(r.outcome, TokenOutcome::permanent);
+    EXPECT_EQ(r.error, "invalid_grant");
+    EXPECT_EQ(r.description, "HTTP 400: Refresh token revoked");
+}
+
+TEST(TokenResponse, InvalidClientIsMisconfiguration) {
+    EXPECT_EQ(parse_token_response(400, R"({"error":"invalid_client"})").outcome, TokenOutcome::misconfigured);
+    EXPECT_EQ(parse_token_response(401, R"({"error":"invalid_client"})").outcome, TokenOutcome::misconfigured);
+    EXPECT_EQ(parse_token_response(404, "<html>not found</html>").outcome, TokenOutcome::misconfigured);
+}
+
+TEST(TokenResponse, TransientFailures) {
+    for (const auto& [status, body] : std::vector<std::pair<long, std::string>>{
+             {0, ""},
+             {500, R"({"error":"server_error"})"},
+             {503, "<html>down</html>"},
+             {429, R"({"error":"rate_limited"})"},
+             {200, "<html><body>Bad gateway</body></html>"},
+             {200, R"({"access_tok)"},
+             {200, R"({"token_type":"Bearer","expires_in":3600})"},
+             {200, R"({"access_token":"x","expires_in":"soon"})"},
+             {200, R"({"access_token":"x","expires_in":-5})"},
+             {200, R"({"access_token":42})"},
+             {200, "[]"}}) {
+        EXPECT_EQ(parse_token_response(status, body).outcome, TokenOutcome::transient) << status << " " << body;
+    }
+}
+
+TEST(TokenResponse, NonBearerTokenTypeIsRefused) {
+    EXPECT_EQ(parse_token_response(200, R"({"access_token":"x","token_type":"mac"})").outcome,
+              TokenOutcome::misconfigured);
+}
+
+TEST(TokenResponse, DescriptionIsBoundedAndPrintable) {
+    const std::string body = R"({"error":"invalid_grant","error_description":")" + std::string(1000, 'x') + "\\n\"}";
+    const auto r = parse_token_response(400, body);
+    EXPECT_LE(r.description.size(), 220u);
+    EXPECT_EQ(r.description.find('\n'), std::string::npos);
+}
+
+TEST(Profile, ParsesIdAndName) {
+    const auto p = parse_profile(200, R"({"id":"alice","display_name":"Alice"})");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->id, "alice");
+    EXPECT_EQ(p->display_name, "Alice");
+}
+
+TEST(Profile, NullDisplayNameFallsBackToId) {
+    EXPECT_EQ(parse_profile(200, R"({"id":"bob","display_name":null})")->display_name, "bob");
+}
+
+TEST(Profile, RejectsErrorsAndGarbage) {
+    EXPECT_FALSE(parse_profile(401, R"({"error":{"status":401}})"));
+    EXPECT_FALSE(parse_profile(200, "nope"));
+    EXPECT_FALSE(parse_profile(200, R"({"display_name":"no id"})"));
+}
+
+TEST(NewSession, SetsExpiriesFromNow) {
+    TokenResponse t;
+    t.access_token = "BQ";
+    t.refresh_token = "AQ";
+    t.expires_in = 3600;
+    const Session s = new_session({"alice", "Alice"}, t, 1000, 30 * 86400);
+    EXPECT_EQ(s.access_expires_at, 4600);
+    EXPECT_EQ(s.issued_at, 1000);
+    EXPECT_EQ(s.expires_at, 1000 + 30 * 86400);
+    EXPECT_EQ(s.refresh_token, "AQ");
+}

@@ -1,0 +1,71 @@
+#include "spotauth/session.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace spotauth;
+
+namespace {
+
+const KeyRing& ring() {
+    static const KeyRing r({make_key(std::string(32, 's'))});
+    return r;
+}
+
+Session sample() {
+    Session s;
+    s.user_id = "alice";
+    s.display_name = "Alice \"Ally\" Liddell \xc3\xa9";
+    s.access_token = "BQ-access";
+    s.refresh_token = "AQ-refresh";
+    s.access_expires_at = 1'700'003'600;
+    s.issued_at = 1'700'000'000;
+    s.expires_at = 1'702'592'000;
+    return s;
+}
+
+}  // namespace
+
+TEST(Session, RoundTripsEveryClaim) {
+    const auto cookie = seal_session(ring(), sample());
+    ASSERT_TRUE(cookie);
+    const OpenedSession opened = open_session(ring(), *cookie, 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    const Session& s = opened.session;
+    EXPECT_EQ(s.user_id, "alice");
+    EXPECT_EQ(s.display_name, sample().display_name);
+    EXPECT_EQ(s.access_token, "BQ-access");
+    EXPECT_EQ(s.refresh_token, "AQ-refresh");
+    EXPECT_EQ(s.access_expires_at, 1'700'003'600);
+    EXPECT_EQ(s.issued_at, 1'700'000'000);
+    EXPECT_EQ(s.expires_at, 1'702'592'000);
+}
+
+TEST(Session, ExpiredSessionIsReportedAsExpired) {
+    const auto cookie = *seal_session(ring(), sample());
+    EXPECT_EQ(open_session(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
+}
+
+TEST(Session, AbsentInvalidAndWrongKind) {
+    EXPECT_EQ(open_session(ring(), "", 0).status, CookieStatus::absent);
+    EXPECT_EQ(open_session(ring(), "garbage", 0).status, CookieStatus::invalid);
+    const auto login = *seal_login(ring(), {"state", "verifier", "/", 2'000'000'000});
+    EXPECT_EQ(open_session(ring(), login, 0).status, CookieStatus::invalid);
+    const auto session = *seal_session(ring(), sample());
+    EXPECT_FALSE(open_login(ring(), session, 0));
+}
+
+TEST(Session, MissingClaimIsInvalid) {
+    const auto sealed = ring().seal(R"({"typ":"session","sub":"alice"})");
+    EXPECT_EQ(open_session(ring(), *sealed, 0).status, CookieStatus::invalid);
+}
+
+TEST(LoginTransaction, RoundTripsUntilItExpires) {
+    const LoginTransaction login{"st", "ver", "/dash", 1000};
+    const auto cookie = *seal_login(ring(), login);
+    const auto opened = open_login(ring(), cookie, 999);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->state, "st");
+    EXPECT_EQ(opened->code_verifier, "ver");
+    EXPECT_EQ(opened->return_to, "/dash");
+    EXPECT_FALSE(open_login(ring(), cookie, 1000));
+}
