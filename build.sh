@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# spotauth build driver. Every subcommand installs what it needs (Debian
+# packages, as root), so each works alone on a fresh Debian 12 machine.
+#
+#   ./build.sh [build]   core library + nginx module (build/ngx_http_spotauth_module.so)
+#   ./build.sh deps      install the Debian packages only
+#   ./build.sh test      unit tests (ctest) + integration tests (pytest, real nginx)
+#   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="$ROOT/build"
+MODULE_SO="$BUILD/ngx_http_spotauth_module.so"
+PYTHON=/usr/bin/python3
+
+APT_PACKAGES=(
+    build-essential cmake pkg-config openssl
+    nginx nginx-dev
+    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
+    libgtest-dev libgmock-dev
+    python3 python3-pytest python3-requests
+)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+
+apt_install() {
+    local missing
+    missing="$(missing_packages "$@")"
+    [ -z "$missing" ] && return 0
+    log "installing Debian packages: $(echo $missing)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    # The nginx package starts a service on :80 where systemd runs; the
+    # module never needs it.
+    if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+        $sudo systemctl stop nginx || true
+    fi
+}
+
+deps() {
+    apt_install "${APT_PACKAGES[@]}"
+    # Machines with NodeSource's nodejs already have npm (and Debian's npm
+    # package conflicts with it); elsewhere Debian's packages provide both.
+    command -v npm >/dev/null || apt_install nodejs npm
+}
+
+build_core() {
+    log "building the core library"
+    cmake -S "$ROOT" -B "$BUILD/core" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$BUILD/core" -j "$(nproc)" >/dev/null
+}
+
+# Configures a private copy of Debian's nginx source tree with the exact
+# flags of the packaged binary, so the module loads into the stock nginx.
+build_module() {
+    local tree="$BUILD/nginx"
+    if [ ! -f "$tree/objs/Makefile" ] || [ /usr/share/nginx/src/conf_flags -nt "$tree/objs/Makefile" ] \
+        || [ "$ROOT/config" -nt "$tree/objs/Makefile" ]; then
+        log "configuring nginx $(nginx -v 2>&1 | sed 's|.*/||') for a dynamic module"
+        rm -rf "$tree"
+        cp -a /usr/share/nginx/src "$tree"
+        # shellcheck disable=SC1091
+        . /usr/share/nginx/src/conf_flags
+        (cd "$tree" && ./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$ROOT" >/dev/null)
+    fi
+    log "building the nginx module"
+    make -C "$tree" -f objs/Makefile modules -j "$(nproc)" >/dev/null
+    cp "$tree/objs/ngx_http_spotauth_module.so" "$MODULE_SO"
+}
+
+build() {
+    deps
+    build_core
+    build_module
+    log "built $MODULE_SO"
+}
+
+unit_tests() {
+    log "unit tests (ctest)"
+    ctest --test-dir "$BUILD/core" --output-on-failure -j "$(nproc)"
+}
+
+interop_deps() {
+    if [ ! -d "$ROOT/t/interop/node_modules/jose" ]; then
+        log "installing the jose npm package for the interop test"
+        (cd "$ROOT/t/interop" && npm ci --no-audit --no-fund --silent)
+    fi
+}
+
+integration_tests() {
+    interop_deps
+    log "integration tests (pytest: real nginx + mock Spotify on loopback)"
+    SPOTAUTH_MODULE="$MODULE_SO" "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@"
+}
+
+test() {
+    build
+    unit_tests
+    integration_tests "$@"
+}
+
+# Runs conf/demo.conf from a scratch prefix under /tmp (world-traversable,
+# so nginx's unprivileged workers can read the site) until Ctrl-C.
+demo() {
+    build
+    local run="${SPOTAUTH_DEMO_DIR:-/tmp/spotauth-demo}"
+    local listen="${SPOTAUTH_DEMO_LISTEN:-127.0.0.1:8080}"
+    local mock="${SPOTAUTH_DEMO_MOCK:-127.0.0.1:8081}"
+    rm -rf "$run"
+    mkdir -p "$run/conf" "$run/logs" "$run/tmp" "$run/modules"
+    chmod 755 "$run"
+    cp "$MODULE_SO" "$run/modules/"
+    cp -r "$ROOT/conf/demo-site" "$run/html"
+    cp /etc/nginx/mime.types "$run/conf/"
+    (umask 077 && openssl rand -base64 32 >"$run/conf/spotauth.key" && openssl rand -hex 24 >"$run/conf/client-secret")
+    sed -e "s/@LISTEN@/$listen/g" -e "s/@MOCK@/$mock/g" "$ROOT/conf/demo.conf" >"$run/conf/nginx.conf"
+
+    "$PYTHON" "$ROOT/t/mock_spotify.py" --host "${mock%:*}" --port "${mock##*:}" \
+        --client-id demo-client --client-secret-file "$run/conf/client-secret" >/dev/null &
+    local mock_pid=$!
+    trap 'kill '"$mock_pid"' 2>/dev/null; nginx -p "'"$run"'/" -c conf/nginx.conf -s quit 2>/dev/null' EXIT
+    nginx -q -t -p "$run/" -c conf/nginx.conf
+    log "demo running: open http://$listen/ (mock Spotify on http://$mock, logs in $run/logs; Ctrl-C stops)"
+    nginx -p "$run/" -c conf/nginx.conf -g 'daemon off;'
+}
+
+main() {
+    local cmd="${1:-build}"
+    [ $# -gt 0 ] && shift
+    case "$cmd" in
+        deps | build | test | demo) "$cmd" "$@" ;;
+        *)
+            echo "usage: $0 [deps|build|test|demo]" >&2
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,22 @@
+// Bodies of the module's own responses. Error codes are a stable contract
+// (documented in README.md); descriptions are for people.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace spotauth {
+
+// {"error":code,"error_description":description[,"login_url":login_url]}
+std::string error_json(std::string_view code, std::string_view description,
+                       std::string_view login_url = {});
+
+// The same message as a small page, for a person in a browser tab.
+std::string error_html(std::string_view title, std::string_view description,
+                       std::string_view link_url, std::string_view link_text);
+
+// True when an Accept header asks for HTML (a browser navigation) rather
+// than JSON (fetch/XHR).
+bool prefers_html(std::string_view accept);
+
+}  // namespace spotauth

@@ -1,0 +1,961 @@
+// nginx glue for spotauth: directives, configuration checks, the login and
+// callback endpoints, the access-phase handler of protected locations, and
+// the bridge between nginx's event loop and the core's libcurl client.
+// Everything that does not need nginx types lives in the core (src/).
+
+extern "C" {
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+}
+
+#include "spotauth/cookie.hpp"
+#include "spotauth/crypto.hpp"
+#include "spotauth/http_client.hpp"
+#include "spotauth/jwe.hpp"
+#include "spotauth/oauth.hpp"
+#include "spotauth/responses.hpp"
+#include "spotauth/session.hpp"
+#include "spotauth/url.hpp"
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+extern "C" ngx_module_t ngx_http_spotauth_module;
+
+namespace {
+
+using spotauth::Expected;
+using spotauth::HttpClient;
+using spotauth::HttpRequest;
+using spotauth::HttpResponse;
+
+constexpr time_t kLoginTtlSeconds = 600;
+constexpr std::size_t kMaxTokenResponseBytes = 64 * 1024;
+constexpr std::size_t kMaxProfileResponseBytes = 256 * 1024;
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+// Everything a server needs at request time, checked and loaded once at
+// configuration time (files read, keys parsed).
+struct Settings {
+    spotauth::ClientConfig client;
+    spotauth::KeyRing keys{{}};
+    spotauth::CookieNames cookies;
+    bool secure_cookies = true;
+    long connect_timeout_ms = 0;
+    long timeout_ms = 0;
+    spotauth::UnixTime session_lifetime = 0;
+    std::string login_uri;
+    std::string ca_file;
+};
+
+struct SrvConf {
+    ngx_str_t client_id;
+    ngx_str_t client_secret_file;
+    ngx_array_t* key_files;  // of ngx_str_t
+    ngx_str_t redirect_uri;
+    ngx_str_t scopes;
+    ngx_str_t authorize_url;
+    ngx_str_t token_url;
+    ngx_str_t api_url;
+    ngx_str_t ca_file;
+    ngx_flag_t cookie_secure;
+    ngx_msec_t connect_timeout;
+    ngx_msec_t timeout;
+    time_t session_lifetime;
+    ngx_str_t login_uri;  // where spotauth_login sits in this server
+    ngx_flag_t used;      // some location of this server needs the settings
+    Settings* settings;
+};
+
+struct LocConf {
+    ngx_flag_t protect;
+};
+
+// ---------------------------------------------------------------------------
+// Small conversions between nginx and C++ strings
+
+std::string to_string(const ngx_str_t& s) {
+    return std::string(reinterpret_cast<const char*>(s.data), s.len);
+}
+
+std::string_view to_view(const ngx_str_t& s) {
+    return std::string_view(reinterpret_cast<const char*>(s.data), s.len);
+}
+
+// Copies `s` into `pool`; {0, NULL} when out of memory.
+ngx_str_t to_ngx(ngx_pool_t* pool, std::string_view s) {
+    ngx_str_t out{0, nullptr};
+    auto* data = static_cast<u_char*>(ngx_pnalloc(pool, s.size() == 0 ? 1 : s.size()));
+    if (data != nullptr) {
+        ngx_memcpy(data, s.data(), s.size());
+        out = {s.size(), data};
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Per-worker HTTP client driven by nginx events
+
+// Maps libcurl's sockets and timer onto nginx connections and an nginx timer.
+// Sockets are watched level-triggered: curl may leave data unread, and
+// edge-triggered epoll would then never wake it again.
+class NginxEventLoop : public spotauth::EventLoop {
+public:
+    explicit NginxEventLoop(ngx_log_t* log) : log_(log) {
+        ngx_memzero(&timer_, sizeof timer_);
+        timer_.handler = &NginxEventLoop::on_timer;
+        timer_.data = this;
+        timer_.log = log_;
+        timer_.cancelable = 1;  // never holds up a graceful shutdown
+    }
+
+    ~NginxEventLoop() override {
+        if (timer_.timer_set) {
+            ngx_del_timer(&timer_);
+        }
+        for (auto& [fd, c] : connections_) {
+            release(c);
+        }
+    }
+
+    void attach(HttpClient* client) { client_ = client; }
+
+    void watch(int fd, int interest) override {
+        auto it = connections_.find(fd);
+        if (interest == kNone) {
+            if (it != connections_.end()) {
+                release(it->second);
+                connections_.erase(it);
+            }
+            return;
+        }
+        ngx_connection_t* c = it != connections_.end() ? it->second : adopt(fd);
+        if (c == nullptr) {
+            return;  // logged by adopt(); curl's own timeout ends the transfer
+        }
+        set_interest(c->read, NGX_READ_EVENT, (interest & kRead) != 0);
+        set_interest(c->write, NGX_WRITE_EVENT, (interest & kWrite) != 0);
+    }
+
+    void arm_timer(long ms) override {
+        if (ms < 0) {
+            if (timer_.timer_set) {
+                ngx_del_timer(&timer_);
+            }
+            return;
+        }
+        ngx_add_timer(&timer_, static_cast<ngx_msec_t>(ms));
+    }
+
+private:
+    ngx_connection_t* adopt(int fd) {
+        ngx_connection_t* c = ngx_get_connection(fd, log_);
+        if (c == nullptr) {
+            ngx_log_error(NGX_LOG_ALERT, log_, 0,
+                          "spotauth: no free connection for a token endpoint socket");
+            return nullptr;
+        }
+        c->data = this;
+        c->read->handler = &NginxEventLoop::on_socket_event;
+        c->write->handler = &NginxEventLoop::on_socket_event;
+        c->read->log = log_;
+        c->write->log = log_;
+        connections_.emplace(fd, c);
+        return c;
+    }
+
+    void set_interest(ngx_event_t* ev, ngx_int_t event, bool wanted) {
+        if (wanted && !ev->active) {
+            ngx_add_event(ev, event, NGX_LEVEL_EVENT);
+        } else if (!wanted && ev->active) {
+            ngx_del_event(ev, event, 0);
+        }
+    }
+
+    // The socket belongs to curl: stop watching it but never close it.
+    static void release(ngx_connection_t* c) {
+        if (c->read->active) {
+            ngx_del_event(c->read, NGX_READ_EVENT, 0);
+        }
+        if (c->write->active) {
+            ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+        }
+        ngx_free_connection(c);
+        c->fd = (ngx_socket_t) -1;
+    }
+
+    static void on_socket_event(ngx_event_t* ev) {
+        auto* c = static_cast<ngx_connection_t*>(ev->data);
+        auto* self = static_cast<NginxEventLoop*>(c->data);
+        // `c` may be released inside on_socket_ready: read what we need first.
+        const int fd = c->fd;
+        const int events = ev->write ? kWrite : kRead;
+        self->client_->on_socket_ready(fd, events);
+    }
+
+    static void on_timer(ngx_event_t* ev) {
+        static_cast<NginxEventLoop*>(ev->data)->client_->on_timeout();
+    }
+
+    ngx_log_t* log_;
+    ngx_event_t timer_;
+    HttpClient* client_ = nullptr;
+    std::unordered_map<int, ngx_connection_t*> connections_;
+};
+
+struct Worker {
+    explicit Worker(ngx_log_t* log) : loop(log), client(loop) { loop.attach(&client); }
+    NginxEventLoop loop;
+    HttpClient client;
+};
+
+Worker* worker = nullptr;
+
+// ---------------------------------------------------------------------------
+// Responses
+
+bool add_response_header(ngx_http_request_t* r, std::string_view name, std::string_view value) {
+    auto* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
+    if (h == nullptr) {
+        return false;
+    }
+    h->hash = 1;
+    h->key = to_ngx(r->pool, name);
+    h->value = to_ngx(r->pool, value);
+    return h->key.data != nullptr && h->value.data != nullptr;
+}
+
+ngx_int_t send_body(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type,
+                    std::string_view body) {
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = static_cast<off_t>(body.size());
+    r->headers_out.content_type = to_ngx(r->pool, content_type);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    if (r->headers_out.content_type.data == nullptr ||
+        !add_response_header(r, "Cache-Control", "no-store")) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (r->method == NGX_HTTP_HEAD || body.empty()) {
+        r->header_only = 1;
+    }
+    ngx_int_t rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+    ngx_buf_t* b = ngx_create_temp_buf(r->pool, body.size());
+    if (b == nullptr) {
+        return NGX_ERROR;
+    }
+    b->last = ngx_cpymem(b->last, body.data(), body.size());
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+    ngx_chain_t out{b, nullptr};
+    return ngx_http_output_filter(r, &out);
+}
+
+std::string accept_header(ngx_http_request_t* r) {
+#if (NGX_HTTP_HEADERS)
+    if (r->headers_in.accept != nullptr) {
+        return to_string(r->headers_in.accept->value);
+    }
+#endif
+    return {};
+}
+
+struct ErrorReply {
+    ngx_uint_t status;
+    std::string code;         // stable, machine-readable
+    std::string description;  // for people; never contains secrets
+    std::string login_url;    // where to start over, when that helps
+};
+
+// JSON for programs, a small page for a person whose browser navigated here.
+ngx_int_t send_error(ngx_http_request_t* r, const ErrorReply& e) {
+    if (spotauth::prefers_html(accept_header(r))) {
+        const std::string link = e.login_url.empty() ? "/" : e.login_url;
+        return send_body(r, e.status, "text/html; charset=utf-8",
+                         spotauth::error_html("Sign-in problem", e.description, link,
+                                              e.login_url.empty() ? "Back to the site" : "Sign in again"));
+    }
+    return send_body(r, e.status, "application/json",
+                     spotauth::error_json(e.code, e.description, e.login_url));
+}
+
+ngx_int_t send_redirect(ngx_http_request_t* r, std::string_view location) {
+    r->headers_out.location = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
+    if (r->headers_out.location == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->headers_out.location->hash = 1;
+    ngx_str_set(&r->headers_out.location->key, "Location");
+    r->headers_out.location->value = to_ngx(r->pool, location);
+    if (r->headers_out.location->value.data == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_body(r, NGX_HTTP_MOVED_TEMPORARILY, "text/plain", "");
+}
+
+bool set_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name,
+                std::string_view value, std::int64_t max_age) {
+    return add_response_header(
+        r, "Set-Cookie", spotauth::set_cookie_value(name, value, {s.secure_cookies, max_age}));
+}
+
+// ---------------------------------------------------------------------------
+// Request helpers
+
+const Settings* settings_of(ngx_http_request_t* r) {
+    return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_spotauth_module))->settings;
+}
+
+std::string cookie_value(ngx_http_request_t* r, const std::string& name) {
+    ngx_str_t key{name.size(), reinterpret_cast<u_char*>(const_cast<char*>(name.data()))};
+    ngx_str_t value{0, nullptr};
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &key, &value) == NGX_DECLINED) {
+        return {};
+    }
+    return to_string(value);
+}
+
+// The raw (still escaped) value of query argument `name`, if present.
+std::optional<std::string> query_arg(ngx_http_request_t* r, std::string_view name) {
+    ngx_str_t value{0, nullptr};
+    if (ngx_http_arg(r, reinterpret_cast<u_char*>(const_cast<char*>(name.data())), name.size(),
+                     &value) != NGX_OK) {
+        return std::nullopt;
+    }
+    return to_string(value);
+}
+
+std::string decoded_arg(ngx_http_request_t* r, std::string_view name) {
+    const auto raw = query_arg(r, name);
+    const auto decoded = raw ? spotauth::percent_decode(*raw, true) : std::nullopt;
+    return decoded.value_or("");
+}
+
+spotauth::UnixTime now() { return static_cast<spotauth::UnixTime>(ngx_time()); }
+
+bool is_get_or_head(ngx_http_request_t* r) {
+    return (r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD)) != 0;
+}
+
+// Runs `handler`, turning any C++ exception into a 500 so none crosses into C.
+template <typename F>
+ngx_int_t guarded(ngx_http_request_t* r, const char* what, F&& handler) {
+    try {
+        return handler();
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: %s failed: %s", what, e.what());
+    }
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+// ---------------------------------------------------------------------------
+// /auth/login
+
+ngx_int_t login_handler(ngx_http_request_t* r) {
+    if (!is_get_or_head(r)) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return guarded(r, "login", [r]() -> ngx_int_t {
+        const Settings& s = *settings_of(r);
+        const auto state = spotauth::random_token();
+        const auto verifier = spotauth::random_token();
+        if (!state || !verifier) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
+        const auto login_cookie =
+            spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
+        if (!login_cookie || !set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return send_redirect(r, spotauth::authorize_url(s.client, *state,
+                                                        spotauth::pkce_challenge(*verifier)));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// /auth/callback: exchange the code, fetch the profile, set the session
+
+// Lives as long as the request (deleted by a pool cleanup), so a client that
+// goes away mid-exchange cancels its transfer instead of leaving a callback
+// pointing at freed memory.
+struct CallbackContext {
+    ngx_http_request_t* r = nullptr;
+    const Settings* settings = nullptr;
+    spotauth::LoginTransaction login;
+    spotauth::TokenResponse tokens;
+    HttpClient::TransferId transfer = 0;
+};
+
+void destroy_callback_context(void* data) {
+    auto* ctx = static_cast<CallbackContext*>(data);
+    if (ctx->transfer != 0 && worker != nullptr) {
+        worker->client.cancel(ctx->transfer);
+    }
+    delete ctx;
+}
+
+// Ends a request that was parked with r->main->count++ / NGX_DONE.
+void finish_async(ngx_http_request_t* r, ngx_int_t rc) {
+    ngx_connection_t* c = r->connection;
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+void finish_callback(CallbackContext* ctx, const ErrorReply& error) {
+    ctx->transfer = 0;
+    finish_async(ctx->r, send_error(ctx->r, error));
+}
+
+ErrorReply upstream_failure(const Settings& s, std::string code, std::string description) {
+    return {NGX_HTTP_BAD_GATEWAY, std::move(code), std::move(description), s.login_uri};
+}
+
+HttpRequest token_request(const Settings& s, std::string body) {
+    HttpRequest req;
+    req.url = s.client.token_url;
+    req.headers = {spotauth::basic_auth_header(s.client),
+                   "Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+    req.post_body = std::move(body);
+    req.connect_timeout_ms = s.connect_timeout_ms;
+    req.total_timeout_ms = s.timeout_ms;
+    req.max_response_bytes = kMaxTokenResponseBytes;
+    req.ca_file = s.ca_file;
+    return req;
+}
+
+const char* outcome_name(spotauth::TokenOutcome outcome) {
+    switch (outcome) {
+        case spotauth::TokenOutcome::ok: return "ok";
+        case spotauth::TokenOutcome::permanent: return "permanent";
+        case spotauth::TokenOutcome::transient: return "transient";
+        case spotauth::TokenOutcome::misconfigured: return "misconfigured";
+    }
+    return "unknown";
+}
+
+void on_profile(CallbackContext* ctx, const HttpResponse& res) {
+    ngx_http_request_t* r = ctx->r;
+    const Settings& s = *ctx->settings;
+    const auto profile = spotauth::parse_profile(res.status, res.body);
+    if (!profile) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "spotauth: login failed: profile request answered HTTP %l %s", res.status,
+                      res.error.c_str());
+        finish_callback(ctx, upstream_failure(s, "profile_unavailable",
+                                              "Could not read your Spotify profile; try again."));
+        return;
+    }
+    const auto session = spotauth::seal_session(
+        s.keys, spotauth::new_session(*profile, ctx->tokens, now(), s.session_lifetime));
+    if (!session || !set_cookie(r, s, s.cookies.session, *session, s.session_lifetime)) {
+        finish_async(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login ok for user \"%s\"",
+                  profile->id.c_str());
+    ctx->transfer = 0;
+    finish_async(r, send_redirect(r, ctx->login.return_to));
+}
+
+void start_profile_fetch(CallbackContext* ctx) {
+    const Settings& s = *ctx->settings;
+    HttpRequest req;
+    req.url = spotauth::profile_url(s.client);
+    req.headers = {"Authorization: Bearer " + ctx->tokens.access_token, "Accept: application/json"};
+    req.connect_timeout_ms = s.connect_timeout_ms;
+    req.total_timeout_ms = s.timeout_ms;
+    req.max_response_bytes = kMaxProfileResponseBytes;
+    req.ca_file = s.ca_file;
+    ctx->transfer = worker->client.start(req, [ctx](const HttpResponse& res) { on_profile(ctx, res); });
+    if (ctx->transfer == 0) {
+        finish_async(ctx->r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+void on_code_exchanged(CallbackContext* ctx, const HttpResponse& res) {
+    ctx->tokens = spotauth::parse_token_response(res.status, res.body);
+    if (ctx->tokens.outcome != spotauth::TokenOutcome::ok) {
+        const std::string why = res.status == 0 ? res.error : ctx->tokens.description;
+        ngx_log_error(NGX_LOG_ERR, ctx->r->connection->log, 0,
+                      "spotauth: login failed: code exchange %s (%s): %s",
+                      outcome_name(ctx->tokens.outcome), ctx->tokens.error.c_str(), why.c_str());
+        finish_callback(ctx, upstream_failure(*ctx->settings, "token_exchange_failed",
+                                              "Spotify did not accept the sign-in; try again."));
+        return;
+    }
+    start_profile_fetch(ctx);
+}
+
+ErrorReply provider_refusal(const Settings& s, const std::string& error) {
+    if (error == "access_denied") {
+        return {NGX_HTTP_FORBIDDEN, "access_denied",
+                "You declined to connect your Spotify account.", s.login_uri};
+    }
+    return {NGX_HTTP_BAD_GATEWAY, "provider_error", "Spotify refused the sign-in request.",
+            s.login_uri};
+}
+
+ngx_int_t callback(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    // The login transaction is single-use, whatever happens next.
+    if (!set_cookie(r, s, s.cookies.login, "", 0)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const std::string provider_error = decoded_arg(r, "error");
+    if (!provider_error.empty()) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login refused by provider: %s",
+                      spotauth::percent_encode(provider_error).c_str());
+        return send_error(r, provider_refusal(s, provider_error));
+    }
+    const auto login = spotauth::open_login(s.keys, cookie_value(r, s.cookies.login), now());
+    const std::string state = decoded_arg(r, "state");
+    if (!login || !spotauth::constant_time_equal(state, login->state)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: %s",
+                      login ? "state mismatch" : "no valid login cookie");
+        return send_error(r, {NGX_HTTP_BAD_REQUEST, "invalid_state",
+                              "This sign-in link is stale or was opened in another browser; "
+                              "please start again.",
+                              s.login_uri});
+    }
+    const std::string code = decoded_arg(r, "code");
+    if (code.empty()) {
+        return send_error(r, {NGX_HTTP_BAD_REQUEST, "invalid_request",
+                              "The sign-in response has no authorization code.", s.login_uri});
+    }
+    auto* ctx = new CallbackContext{r, &s, *login, {}, 0};
+    ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(r->pool, 0);
+    if (cleanup == nullptr) {
+        delete ctx;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    cleanup->handler = &destroy_callback_context;
+    cleanup->data = ctx;
+    ctx->transfer = worker->client.start(
+        token_request(s, spotauth::code_exchange_body(s.client, code, login->code_verifier)),
+        [ctx](const HttpResponse& res) { on_code_exchanged(ctx, res); });
+    if (ctx->transfer == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->main->count++;
+    return NGX_DONE;
+}
+
+ngx_int_t callback_handler(ngx_http_request_t* r) {
+    if (!is_get_or_head(r)) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return guarded(r, "callback", [r] { return callback(r); });
+}
+
+// ---------------------------------------------------------------------------
+// Protected locations: `spotauth on`
+
+bool set_authorization(ngx_http_request_t* r, std::string_view access_token) {
+    const std::string value = "Bearer " + std::string(access_token);
+    ngx_table_elt_t* h = r->headers_in.authorization;
+    if (h == nullptr) {
+        h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_in.headers));
+        if (h == nullptr) {
+            return false;
+        }
+        h->hash = ngx_hash_key((u_char*) "authorization", sizeof("authorization") - 1);
+        ngx_str_set(&h->key, "Authorization");
+        h->lowcase_key = (u_char*) "authorization";
+        r->headers_in.authorization = h;
+    }
+    h->value = to_ngx(r->pool, value);
+    // Cached Basic credentials, if any module parsed them, are now stale.
+    r->headers_in.user.len = 0;
+    r->headers_in.passwd.len = 0;
+    return h->value.data != nullptr;
+}
+
+// Upstream sees every cookie but the module's own. (nginx cannot drop a
+// request header line, so a Cookie header that held only ours goes empty.)
+bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
+    auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
+    for (ngx_uint_t i = 0; i < r->headers_in.cookies.nelts; ++i) {
+        const std::string kept =
+            spotauth::strip_cookies(to_view(cookies[i]->value), {s.cookies.session, s.cookies.login});
+        if (kept.size() != cookies[i]->value.len) {
+            cookies[i]->value = to_ngx(r->pool, kept);
+            if (cookies[i]->value.data == nullptr) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+ngx_int_t deny(ngx_http_request_t* r, const Settings& s, std::string code, std::string description,
+               bool clear_cookie) {
+    if (clear_cookie && !set_cookie(r, s, s.cookies.session, "", 0)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    add_response_header(r, "WWW-Authenticate", "Bearer realm=\"spotauth\"");
+    ngx_http_finalize_request(
+        r, send_body(r, NGX_HTTP_UNAUTHORIZED, "application/json",
+                     spotauth::error_json(code, description, s.login_uri)));
+    return NGX_DONE;
+}
+
+ngx_int_t protect(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
+    switch (opened.status) {
+        case spotauth::CookieStatus::absent:
+            return deny(r, s, "not_authenticated", "Sign in with Spotify first.", false);
+        case spotauth::CookieStatus::invalid:
+        case spotauth::CookieStatus::expired:
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: %s",
+                          opened.status == spotauth::CookieStatus::invalid ? "invalid" : "session expired");
+            return deny(r, s, "not_authenticated", "Your session is no longer valid; sign in again.",
+                        true);
+        case spotauth::CookieStatus::valid:
+            break;
+    }
+    if (opened.session.access_expires_at <= now()) {
+        return deny(r, s, "session_expired", "Your Spotify access has expired; sign in again.", false);
+    }
+    if (!set_authorization(r, opened.session.access_token) || !strip_module_cookies(r, s)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return NGX_OK;
+}
+
+ngx_int_t access_handler(ngx_http_request_t* r) {
+    const auto* lcf = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_spotauth_module));
+    if (!lcf->protect || settings_of(r) == nullptr) {
+        return NGX_DECLINED;
+    }
+    return guarded(r, "access check", [r] { return protect(r); });
+}
+
+// ---------------------------------------------------------------------------
+// Configuration: directives, create/merge, checks
+
+void* create_srv_conf(ngx_conf_t* cf) {
+    auto* conf = static_cast<SrvConf*>(ngx_pcalloc(cf->pool, sizeof(SrvConf)));
+    if (conf == nullptr) {
+        return nullptr;
+    }
+    conf->key_files = static_cast<ngx_array_t*>(NGX_CONF_UNSET_PTR);
+    conf->cookie_secure = NGX_CONF_UNSET;
+    conf->connect_timeout = NGX_CONF_UNSET_MSEC;
+    conf->timeout = NGX_CONF_UNSET_MSEC;
+    conf->session_lifetime = NGX_CONF_UNSET;
+    conf->used = NGX_CONF_UNSET;
+    return conf;
+}
+
+void* create_loc_conf(ngx_conf_t* cf) {
+    auto* conf = static_cast<LocConf*>(ngx_pcalloc(cf->pool, sizeof(LocConf)));
+    if (conf == nullptr) {
+        return nullptr;
+    }
+    conf->protect = NGX_CONF_UNSET;
+    return conf;
+}
+
+char* merge_loc_conf(ngx_conf_t*, void* parent, void* child) {
+    auto* prev = static_cast<LocConf*>(parent);
+    auto* conf = static_cast<LocConf*>(child);
+    ngx_conf_merge_value(conf->protect, prev->protect, 0);
+    return NGX_CONF_OK;
+}
+
+Expected<std::string> read_config_file(ngx_conf_t* cf, ngx_str_t path) {
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return Expected<std::string>::failure("cannot be resolved");
+    }
+    std::ifstream in(to_string(path), std::ios::binary);
+    if (!in) {
+        return Expected<std::string>::failure(std::string("cannot be read: ") + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+char* conf_error(ngx_conf_t* cf, const std::string& message) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", message.c_str());
+    return static_cast<char*>(NGX_CONF_ERROR);
+}
+
+std::string quoted(const ngx_str_t& s) { return "\"" + to_string(s) + "\""; }
+
+// Reads and checks everything a server with spotauth locations needs;
+// returns an error message naming the directive to fix, or "".
+std::string load_settings(ngx_conf_t* cf, SrvConf* conf, Settings& s) {
+    if (conf->client_id.len == 0) {
+        return "spotauth: \"spotauth_client_id\" is required where spotauth_login, "
+               "spotauth_callback or \"spotauth on\" is used";
+    }
+    if (conf->client_secret_file.len == 0) {
+        return "spotauth: \"spotauth_client_secret_file\" is required: a file holding the "
+               "Spotify app's client secret";
+    }
+    const auto secret = read_config_file(cf, conf->client_secret_file);
+    if (!secret) {
+        return "spotauth: spotauth_client_secret_file " + quoted(conf->client_secret_file) + " " +
+               secret.error();
+    }
+    std::string secret_text = *secret;
+    while (!secret_text.empty() && std::isspace(static_cast<unsigned char>(secret_text.back()))) {
+        secret_text.pop_back();
+    }
+    if (secret_text.empty()) {
+        return "spotauth: spotauth_client_secret_file " + quoted(conf->client_secret_file) + " is empty";
+    }
+    if (conf->key_files == nullptr || conf->key_files->nelts == 0) {
+        return "spotauth: \"spotauth_key_file\" is required; create one with "
+               "\"openssl rand -base64 32 > /etc/nginx/spotauth.key\"";
+    }
+    std::vector<spotauth::Key> keys;
+    const auto* paths = static_cast<ngx_str_t*>(conf->key_files->elts);
+    for (ngx_uint_t i = 0; i < conf->key_files->nelts; ++i) {
+        const auto text = read_config_file(cf, paths[i]);
+        const auto key = text ? spotauth::parse_key_file(*text) : Expected<spotauth::Key>::failure(text.error());
+        if (!key) {
+            return "spotauth: spotauth_key_file " + quoted(paths[i]) + " " + key.error();
+        }
+        keys.push_back(*key);
+    }
+    if (conf->redirect_uri.len == 0) {
+        return "spotauth: \"spotauth_redirect_uri\" is required: the absolute URL of the "
+               "spotauth_callback location, as registered with Spotify";
+    }
+    const std::pair<const char*, const ngx_str_t*> urls[] = {
+        {"spotauth_redirect_uri", &conf->redirect_uri},
+        {"spotauth_authorize_url", &conf->authorize_url},
+        {"spotauth_token_url", &conf->token_url},
+        {"spotauth_api_url", &conf->api_url}};
+    for (const auto& [directive, url] : urls) {
+        if (const auto problem = spotauth::check_http_url(to_view(*url))) {
+            return std::string("spotauth: ") + directive + " " + quoted(*url) + " " + *problem;
+        }
+    }
+    s.client = {to_string(conf->client_id),     secret_text,
+                to_string(conf->redirect_uri),  to_string(conf->scopes),
+                to_string(conf->authorize_url), to_string(conf->token_url),
+                to_string(conf->api_url)};
+    s.keys = spotauth::KeyRing(std::move(keys));
+    s.secure_cookies = conf->cookie_secure != 0;
+    s.cookies = spotauth::cookie_names(s.secure_cookies);
+    s.connect_timeout_ms = static_cast<long>(conf->connect_timeout);
+    s.timeout_ms = static_cast<long>(conf->timeout);
+    s.session_lifetime = conf->session_lifetime;
+    s.login_uri = to_string(conf->login_uri);
+    s.ca_file = to_string(conf->ca_file);
+    return {};
+}
+
+void delete_settings(void* data) { delete static_cast<Settings*>(data); }
+
+char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) {
+    auto* prev = static_cast<SrvConf*>(parent);
+    auto* conf = static_cast<SrvConf*>(child);
+    ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
+    ngx_conf_merge_str_value(conf->client_secret_file, prev->client_secret_file, "");
+    ngx_conf_merge_ptr_value(conf->key_files, prev->key_files, nullptr);
+    ngx_conf_merge_str_value(conf->redirect_uri, prev->redirect_uri, "");
+    ngx_conf_merge_str_value(conf->scopes, prev->scopes, "user-read-email");
+    ngx_conf_merge_str_value(conf->authorize_url, prev->authorize_url,
+                             "https://accounts.spotify.com/authorize");
+    ngx_conf_merge_str_value(conf->token_url, prev->token_url, "https://accounts.spotify.com/api/token");
+    ngx_conf_merge_str_value(conf->api_url, prev->api_url, "https://api.spotify.com");
+    ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
+    ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
+    ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 5000);
+    ngx_conf_merge_msec_value(conf->timeout, prev->timeout, 10000);
+    ngx_conf_merge_sec_value(conf->session_lifetime, prev->session_lifetime, 30 * 86400);
+    ngx_conf_merge_str_value(conf->login_uri, prev->login_uri, "/auth/login");
+    ngx_conf_merge_value(conf->used, prev->used, 0);
+    if (!conf->used) {
+        return NGX_CONF_OK;
+    }
+    try {
+        auto settings = std::make_unique<Settings>();
+        const std::string problem = load_settings(cf, conf, *settings);
+        if (!problem.empty()) {
+            return conf_error(cf, problem);
+        }
+        if (settings->secure_cookies && to_view(conf->redirect_uri).rfind("http://", 0) == 0) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "spotauth: spotauth_redirect_uri is http:// but spotauth_cookie_secure "
+                               "is on; browsers only keep Secure cookies from https sites (use "
+                               "\"spotauth_cookie_secure off\" for plain-http local testing)");
+        }
+        ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cleanup == nullptr) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        conf->settings = settings.release();
+        cleanup->handler = &delete_settings;
+        cleanup->data = conf->settings;
+    } catch (const std::exception& e) {
+        return conf_error(cf, std::string("spotauth: ") + e.what());
+    }
+    return NGX_CONF_OK;
+}
+
+SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {
+    return static_cast<SrvConf*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_spotauth_module));
+}
+
+char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    if (clcf->handler != nullptr) {
+        return (char*) "is duplicate: this location already has a content handler";
+    }
+    clcf->handler = handler;
+    enclosing_srv_conf(cf)->used = 1;
+    return NGX_CONF_OK;
+}
+
+char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) {
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+#if (NGX_PCRE)
+    if (clcf->regex != nullptr) {
+        return (char*) "must be in a location with a plain path (for example \"location = /auth/login\"), "
+                       "so that 401 answers can point to it";
+    }
+#endif
+    enclosing_srv_conf(cf)->login_uri = clcf->name;
+    return set_endpoint(cf, &login_handler);
+}
+
+char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) { return set_endpoint(cf, &callback_handler); }
+
+char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
+    char* rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect) {
+        enclosing_srv_conf(cf)->used = 1;
+    }
+    return rv;
+}
+
+char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) {
+    auto* scf = static_cast<SrvConf*>(conf);
+    if (scf->key_files == NGX_CONF_UNSET_PTR) {
+        scf->key_files = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (scf->key_files == nullptr) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+    }
+    auto* path = static_cast<ngx_str_t*>(ngx_array_push(scf->key_files));
+    if (path == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    *path = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    return NGX_CONF_OK;
+}
+
+constexpr ngx_uint_t kMainOrSrv = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
+constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
+
+#define SPOTAUTH_SRV_SLOT(directive, setter, field)                                         \
+    {ngx_string(directive), kMainOrSrv | NGX_CONF_TAKE1, setter, NGX_HTTP_SRV_CONF_OFFSET, \
+     offsetof(SrvConf, field), nullptr}
+
+ngx_command_t commands[] = {
+    SPOTAUTH_SRV_SLOT("spotauth_client_id", ngx_conf_set_str_slot, client_id),
+    SPOTAUTH_SRV_SLOT("spotauth_client_secret_file", ngx_conf_set_str_slot, client_secret_file),
+    SPOTAUTH_SRV_SLOT("spotauth_key_file", add_key_file, key_files),
+    SPOTAUTH_SRV_SLOT("spotauth_redirect_uri", ngx_conf_set_str_slot, redirect_uri),
+    SPOTAUTH_SRV_SLOT("spotauth_scopes", ngx_conf_set_str_slot, scopes),
+    SPOTAUTH_SRV_SLOT("spotauth_authorize_url", ngx_conf_set_str_slot, authorize_url),
+    SPOTAUTH_SRV_SLOT("spotauth_token_url", ngx_conf_set_str_slot, token_url),
+    SPOTAUTH_SRV_SLOT("spotauth_api_url", ngx_conf_set_str_slot, api_url),
+    SPOTAUTH_SRV_SLOT("spotauth_ca_file", ngx_conf_set_str_slot, ca_file),
+    {ngx_string("spotauth_cookie_secure"), kMainOrSrv | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, cookie_secure), nullptr},
+    SPOTAUTH_SRV_SLOT("spotauth_connect_timeout", ngx_conf_set_msec_slot, connect_timeout),
+    SPOTAUTH_SRV_SLOT("spotauth_timeout", ngx_conf_set_msec_slot, timeout),
+    SPOTAUTH_SRV_SLOT("spotauth_session_lifetime", ngx_conf_set_sec_slot, session_lifetime),
+    {ngx_string("spotauth"), kAnyLevel | NGX_CONF_FLAG, set_protect, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, protect), nullptr},
+    {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
+    {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
+    ngx_null_command};
+
+#undef SPOTAUTH_SRV_SLOT
+
+ngx_int_t postconfiguration(ngx_conf_t* cf) {
+    auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+    auto* h = static_cast<ngx_http_handler_pt*>(
+        ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers));
+    if (h == nullptr) {
+        return NGX_ERROR;
+    }
+    *h = access_handler;
+    return NGX_OK;
+}
+
+ngx_int_t init_process(ngx_cycle_t* cycle) {
+    try {
+        worker = new Worker(cycle->log);
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "spotauth: cannot start: %s", e.what());
+        return NGX_ERROR;
+    }
+    return NGX_OK;
+}
+
+void exit_process(ngx_cycle_t*) {
+    delete worker;
+    worker = nullptr;
+}
+
+ngx_http_module_t module_ctx = {
+    nullptr,            // preconfiguration
+    postconfiguration,  // postconfiguration
+    nullptr,            // create main configuration
+    nullptr,            // init main configuration
+    create_srv_conf,    // create server configuration
+    merge_srv_conf,     // merge server configuration
+    create_loc_conf,    // create location configuration
+    merge_loc_conf      // merge location configuration
+};
+
+}  // namespace
+
+extern "C" {
+ngx_module_t ngx_http_spotauth_module = {
+    NGX_MODULE_V1,
+    &module_ctx,        // module context
+    commands,           // module directives
+    NGX_HTTP_MODULE,    // module type
+    nullptr,            // init master
+    nullptr,            // init module
+    init_process,       // init process
+    nullptr,            // init thread
+    nullptr,            // exit thread
+    exit_process,       // exit process
+    nullptr,            // exit master
+    NGX_MODULE_V1_PADDING};
+}

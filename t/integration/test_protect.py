@@ -1,0 +1,143 @@
+"""Protected locations (`spotauth on`): Bearer injection, cookie hygiene,
+and "no session" for every kind of bad cookie."""
+import base64
+import time
+
+import pytest
+import requests
+
+from conftest import login
+
+
+def echo(server, session=None, **kw):
+    return server.get("/api/spotify/v1/echo", session=session, **kw)
+
+
+def upstream_token(mock, user="alice"):
+    return mock.get("/_mock/tokens", user=user)["access_tokens"][-1]
+
+
+def test_valid_session_is_proxied_with_bearer(server, mock):
+    session, _ = login(server)
+    r = server.get("/api/spotify/v1/me/top/artists", session=session)
+    assert r.status_code == 200
+    assert len(r.json()["items"]) > 0
+    seen = echo(server, session).json()["headers"]
+    assert seen["authorization"] == "Bearer " + upstream_token(mock)
+
+
+def test_client_authorization_header_is_replaced(server, mock):
+    session, _ = login(server)
+    seen = echo(server, session, headers={"Authorization": "Bearer attacker-token"}).json()["headers"]
+    assert seen["authorization"] == "Bearer " + upstream_token(mock)
+
+
+def test_module_cookies_are_stripped_upstream(server):
+    session, _ = login(server)
+    session.cookies.set("theme", "dark")
+    session.cookies.set("spotauth_login", "leftover")
+    seen = echo(server, session).json()["headers"]
+    assert "spotauth" not in seen.get("cookie", "")
+    assert "theme=dark" in seen["cookie"]
+
+
+def test_only_module_cookie_leaves_an_empty_cookie_header(server):
+    session, _ = login(server)
+    seen = echo(server, session).json()["headers"]
+    assert seen.get("cookie", "") == ""
+
+
+def test_no_session_answers_401_json(server, mock):
+    r = server.get("/api/spotify/v1/me", headers={"Authorization": "Bearer stolen"})
+    assert r.status_code == 401
+    assert r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert body["error"] == "not_authenticated"
+    assert body["login_url"] == "/auth/login"
+    assert body["error_description"]
+    assert mock.stats()["api_calls"] == 0  # nothing reached upstream
+
+
+def test_unprotected_location_is_untouched(server):
+    assert server.get("/public").text == "public\n"
+
+
+def tamper(value, position):
+    chars = list(value)
+    chars[position] = "A" if chars[position] != "A" else "B"
+    return "".join(chars)
+
+
+BAD_COOKIE_KINDS = ["empty", "garbage", "truncated", "flipped_ciphertext", "flipped_tag",
+                    "flipped_header", "alg_none", "huge", "not_base64"]
+
+
+def bad_cookies(good):
+    header, _, iv, ciphertext, tag = good.split(".")
+    return {
+        "empty": "",
+        "garbage": "not-a-jwe",
+        "truncated": good[: len(good) // 2],
+        "flipped_ciphertext": tamper(good, len(header) + 3 + len(iv) + 5),
+        "flipped_tag": tamper(good, len(good) - 3),
+        "flipped_header": tamper(good, 5),
+        "alg_none": base64.urlsafe_b64encode(b'{"alg":"none","enc":"A256GCM"}').decode().rstrip("=")
+                    + ".." + iv + "." + ciphertext + "." + tag,
+        "huge": "A" * 8000,
+        "not_base64": "!!!!.!!!!.!!!!.!!!!.!!!!",
+    }
+
+
+@pytest.mark.parametrize("kind", BAD_COOKIE_KINDS)
+def test_bad_cookie_is_no_session_never_5xx(server, mock, kind):
+    session, _ = login(server)
+    bad = bad_cookies(session.cookies["spotauth"])[kind]
+    r = server.get("/api/spotify/v1/me", cookies={"spotauth": bad})
+    assert r.status_code == 401
+    assert r.json()["error"] == "not_authenticated"
+    if bad:
+        assert "spotauth=; Path=/; Max-Age=0" in r.headers.get("Set-Cookie", "")
+    assert bad[:40] not in server.error_log() or len(bad) < 8
+
+
+def test_cookie_from_another_key_is_no_session(server, make_nginx):
+    session, _ = login(server)
+    other = make_nginx().start()  # same mock, different key file
+    r = other.get("/api/spotify/v1/me", cookies={"spotauth": session.cookies["spotauth"]})
+    assert r.status_code == 401
+    assert "session cookie rejected: invalid" in other.error_log()
+
+
+def test_login_cookie_is_not_a_session(server):
+    session = requests.Session()
+    server.get("/auth/login", session=session)
+    r = server.get("/api/spotify/v1/me", cookies={"spotauth": session.cookies["spotauth_login"]})
+    assert r.status_code == 401
+
+
+def test_expired_access_token_answers_session_expired(server, mock):
+    mock.configure(access_ttl=1)
+    session, _ = login(server)
+    time.sleep(1.5)
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 401
+    assert r.json()["error"] == "session_expired"
+    assert "Max-Age=0" not in r.headers.get("Set-Cookie", "")  # the session is kept
+
+
+def test_duplicated_cookies_use_the_first_valid_name(server):
+    session, _ = login(server)
+    good = session.cookies["spotauth"]
+    r = server.get("/api/spotify/v1/me",
+                   headers={"Cookie": f"other=1; spotauth={good}; spotauth=garbage"})
+    assert r.status_code == 200
+
+
+def test_many_cookies_are_handled(server):
+    session, _ = login(server)
+    good = session.cookies["spotauth"]
+    many = "; ".join(f"c{i}=v{i}" for i in range(300))
+    r = echo(server, headers={"Cookie": f"{many}; spotauth={good}"})
+    assert r.status_code == 200
+    forwarded = r.json()["headers"]["cookie"]
+    assert "c299=v299" in forwarded and "spotauth" not in forwarded
