@@ -102,9 +102,9 @@ class Mock:
 
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
                  client_id=CLIENT_ID, key_files=("spotauth.key",), secret_file="client-secret",
-                 redirect_host=None, token_url=None):
+                 redirect_uri=None, token_url=None):
     """An nginx.conf like conf/demo.conf, pointed at the mock."""
-    redirect = f"http://{redirect_host or f'127.0.0.1:{port}'}/auth/callback"
+    redirect = redirect_uri or f"http://127.0.0.1:{port}/auth/callback"
     keys = "\n".join(f"    spotauth_key_file {k};" for k in key_files)
     client = f"    spotauth_client_id {client_id};" if client_id else ""
     secret = f"    spotauth_client_secret_file {secret_file};" if secret_file else ""

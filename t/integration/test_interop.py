@@ -1,0 +1,33 @@
+"""The session cookie is standard JOSE: the `jose` npm package opens it
+with nothing but the key file."""
+import json
+import shutil
+import subprocess
+import time
+
+from conftest import ROOT, login
+
+
+def jose_decrypt(key_file, cookie):
+    node = shutil.which("node")
+    out = subprocess.run([node, str(ROOT / "t" / "interop" / "decrypt.mjs"), str(key_file), cookie],
+                         capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(out.stdout)
+
+
+def test_jose_opens_the_session_cookie(server, mock):
+    before = int(time.time())
+    session, _ = login(server, user="bob")
+    opened = jose_decrypt(server.prefix / "conf" / "spotauth.key", session.cookies["spotauth"])
+    assert opened["header"]["alg"] == "dir"
+    assert opened["header"]["enc"] == "A256GCM"
+    assert opened["header"]["kid"]
+    claims = opened["claims"]
+    tokens = mock.get("/_mock/tokens", user="bob")
+    assert claims["sub"] == "bob"
+    assert claims["name"] == "Bob Dylan"
+    assert claims["access_token"] in tokens["access_tokens"]
+    assert claims["refresh_token"] in tokens["refresh_tokens"]
+    assert before <= claims["iat"] <= int(time.time())
+    assert claims["exp"] == claims["iat"] + 30 * 86400
+    assert claims["access_expires_at"] == claims["iat"] + 3600
