@@ -14,6 +14,7 @@ extern "C" {
 #include "spotauth/http_client.hpp"
 #include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
+#include "spotauth/refresh.hpp"
 #include "spotauth/responses.hpp"
 #include "spotauth/session.hpp"
 #include "spotauth/url.hpp"
@@ -79,8 +80,23 @@ struct SrvConf {
     Settings* settings;
 };
 
+// http-level settings shared by every server: refresh coordination is per
+// worker, and its memory is one shared zone.
+struct MainConf {
+    ngx_shm_zone_t* zone;
+    time_t refresh_leeway;
+    ngx_msec_t refresh_cache;
+    ngx_flag_t used;
+};
+
+enum ProtectMode : ngx_uint_t {
+    kProtectOff = 0,
+    kProtectOn,     // session required; refresh ahead of expiry
+    kProtectRetry,  // the replay location after an upstream 401: force one refresh
+};
+
 struct LocConf {
-    ngx_flag_t protect;
+    ngx_uint_t protect;  // ProtectMode
 };
 
 // ---------------------------------------------------------------------------
@@ -215,10 +231,246 @@ private:
     std::unordered_map<int, ngx_connection_t*> connections_;
 };
 
+// ---------------------------------------------------------------------------
+// Cross-worker refresh memory in a shared memory zone
+
+// One remembered refresh. Entries are immutable once inserted: a change is
+// a remove + insert, which keeps the LRU queue ordered by last change.
+struct ShmEntry {
+    ngx_str_node_t sn;  // rbtree node + key (points into data)
+    ngx_queue_t lru;    // head: newest
+    spotauth::MilliTime claim_deadline;
+    spotauth::MilliTime stored_at;
+    spotauth::UnixTime access_expires_at;
+    std::uint16_t access_len;
+    std::uint16_t refresh_len;
+    std::uint8_t in_flight;
+    std::uint8_t outcome;  // spotauth::TokenOutcome
+    u_char data[1];        // key, access token, refresh token
+};
+
+struct ShmState {
+    ngx_rbtree_t tree;
+    ngx_rbtree_node_t sentinel;
+    ngx_queue_t lru;
+};
+
+constexpr std::size_t kMaxStoredToken = 4096;
+constexpr int kStaleEntriesTrimmedPerClaim = 4;
+constexpr int kEvictionsPerInsert = 16;
+
+ngx_int_t init_refresh_zone(ngx_shm_zone_t* zone, void* old_data) {
+    if (old_data != nullptr) {  // reload: keep what the old workers remembered
+        zone->data = old_data;
+        return NGX_OK;
+    }
+    auto* pool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
+    if (zone->shm.exists) {
+        zone->data = pool->data;
+        return NGX_OK;
+    }
+    auto* state = static_cast<ShmState*>(ngx_slab_alloc(pool, sizeof(ShmState)));
+    if (state == nullptr) {
+        return NGX_ERROR;
+    }
+    ngx_rbtree_init(&state->tree, &state->sentinel, ngx_str_rbtree_insert_value);
+    ngx_queue_init(&state->lru);
+    pool->data = state;
+    pool->log_nomem = 0;  // a full zone evicts; it is not an error
+    zone->data = state;
+    return NGX_OK;
+}
+
+class ShmRefreshStore : public spotauth::RefreshStore {
+public:
+    explicit ShmRefreshStore(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    Claim claim(std::string_view key, const spotauth::ClaimRequest& request) override {
+        Lock lock(pool());
+        trim_stale(request.now, request.cache_window);
+        ShmEntry* e = find(key);
+        const spotauth::StoredRefresh existing = e != nullptr ? stored(e) : spotauth::StoredRefresh{};
+        Claim c;
+        c.kind = spotauth::decide_claim(e != nullptr ? &existing : nullptr, request);
+        if (c.kind == spotauth::ClaimKind::cached) {
+            c.cached = existing.result;
+        } else if (c.kind == spotauth::ClaimKind::acquired) {
+            spotauth::StoredRefresh claim;
+            claim.in_flight = true;
+            claim.claim_deadline = request.claim_deadline;
+            replace(key, e, claim);
+        }
+        return c;
+    }
+
+    void publish(std::string_view key, const spotauth::RefreshResult& result,
+                 spotauth::MilliTime now) override {
+        Lock lock(pool());
+        spotauth::StoredRefresh done;
+        done.stored_at = now;
+        done.result = result;
+        replace(key, find(key), done);
+    }
+
+    void release(std::string_view key) override {
+        Lock lock(pool());
+        if (ShmEntry* e = find(key)) {
+            remove(e);
+        }
+    }
+
+private:
+    class Lock {
+    public:
+        explicit Lock(ngx_slab_pool_t* pool) : pool_(pool) { ngx_shmtx_lock(&pool_->mutex); }
+        ~Lock() { ngx_shmtx_unlock(&pool_->mutex); }
+        Lock(const Lock&) = delete;
+        Lock& operator=(const Lock&) = delete;
+
+    private:
+        ngx_slab_pool_t* pool_;
+    };
+
+    ngx_slab_pool_t* pool() const { return reinterpret_cast<ngx_slab_pool_t*>(zone_->shm.addr); }
+    ShmState* state() const { return static_cast<ShmState*>(zone_->data); }
+
+    static ngx_str_t ngx_key(std::string_view key) {
+        return {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
+    }
+
+    ShmEntry* find(std::string_view key) const {
+        ngx_str_t k = ngx_key(key);
+        ngx_str_node_t* n = ngx_str_rbtree_lookup(&state()->tree, &k, ngx_crc32_short(k.data, k.len));
+        return reinterpret_cast<ShmEntry*>(n);
+    }
+
+    static spotauth::StoredRefresh stored(const ShmEntry* e) {
+        spotauth::StoredRefresh s;
+        s.in_flight = e->in_flight != 0;
+        s.claim_deadline = e->claim_deadline;
+        s.stored_at = e->stored_at;
+        s.result.outcome = static_cast<spotauth::TokenOutcome>(e->outcome);
+        const char* tokens = reinterpret_cast<const char*>(e->data) + e->sn.str.len;
+        s.result.access_token.assign(tokens, e->access_len);
+        s.result.refresh_token.assign(tokens + e->access_len, e->refresh_len);
+        s.result.access_expires_at = e->access_expires_at;
+        if (s.result.outcome == spotauth::TokenOutcome::permanent) {
+            s.result.error = "invalid_grant";
+            s.result.description = "refresh token refused (remembered from an earlier attempt)";
+        }
+        return s;
+    }
+
+    void remove(ShmEntry* e) {
+        ngx_rbtree_delete(&state()->tree, &e->sn.node);
+        ngx_queue_remove(&e->lru);
+        ngx_slab_free_locked(pool(), e);
+    }
+
+    // Drops the oldest entries whose window (or abandoned claim) is over.
+    void trim_stale(spotauth::MilliTime now, spotauth::MilliTime window) {
+        for (int i = 0; i < kStaleEntriesTrimmedPerClaim && !ngx_queue_empty(&state()->lru); ++i) {
+            auto* e = ngx_queue_data(ngx_queue_last(&state()->lru), ShmEntry, lru);
+            const bool stale = e->in_flight ? e->claim_deadline + window < now : now - e->stored_at >= window;
+            if (!stale) {
+                return;
+            }
+            remove(e);
+        }
+    }
+
+    void* allocate(std::size_t size) {
+        for (int i = 0; i <= kEvictionsPerInsert; ++i) {
+            if (void* p = ngx_slab_alloc_locked(pool(), size)) {
+                return p;
+            }
+            if (ngx_queue_empty(&state()->lru)) {
+                break;
+            }
+            remove(ngx_queue_data(ngx_queue_last(&state()->lru), ShmEntry, lru));
+        }
+        return nullptr;
+    }
+
+    // Without room the entry is simply not remembered: workers then refresh
+    // independently, which is slower but still correct.
+    void replace(std::string_view key, ShmEntry* old, const spotauth::StoredRefresh& s) {
+        if (old != nullptr) {
+            remove(old);
+        }
+        const std::string& access = s.result.access_token;
+        const std::string& refresh = s.result.refresh_token;
+        if (access.size() > kMaxStoredToken || refresh.size() > kMaxStoredToken) {
+            return;
+        }
+        auto* e = static_cast<ShmEntry*>(
+            allocate(offsetof(ShmEntry, data) + key.size() + access.size() + refresh.size()));
+        if (e == nullptr) {
+            return;
+        }
+        u_char* p = ngx_cpymem(e->data, key.data(), key.size());
+        p = ngx_cpymem(p, access.data(), access.size());
+        ngx_memcpy(p, refresh.data(), refresh.size());
+        e->sn.str = {key.size(), e->data};
+        e->sn.node.key = ngx_crc32_short(e->data, key.size());
+        e->claim_deadline = s.claim_deadline;
+        e->stored_at = s.stored_at;
+        e->access_expires_at = s.result.access_expires_at;
+        e->access_len = static_cast<std::uint16_t>(access.size());
+        e->refresh_len = static_cast<std::uint16_t>(refresh.size());
+        e->in_flight = s.in_flight ? 1 : 0;
+        e->outcome = static_cast<std::uint8_t>(s.result.outcome);
+        ngx_rbtree_insert(&state()->tree, &e->sn.node);
+        ngx_queue_insert_head(&state()->lru, &e->lru);
+    }
+
+    ngx_shm_zone_t* zone_;
+};
+
+spotauth::MilliTime now_ms() {
+    const ngx_time_t* tp = ngx_timeofday();
+    return static_cast<spotauth::MilliTime>(tp->sec) * 1000 + static_cast<spotauth::MilliTime>(tp->msec);
+}
+
+constexpr ngx_msec_t kRefreshPollMs = 20;
+
+// Everything a worker process owns: the HTTP client on nginx's event loop
+// and the refresh coordinator with its poll timer.
 struct Worker {
-    explicit Worker(ngx_log_t* log) : loop(log), client(loop) { loop.attach(&client); }
+    Worker(ngx_log_t* log, ngx_shm_zone_t* zone, spotauth::RefreshTiming timing)
+        : loop(log), client(loop), store(zone), refresh(client, store, &now_ms, timing) {
+        loop.attach(&client);
+        ngx_memzero(&poll_timer, sizeof poll_timer);
+        poll_timer.handler = &Worker::on_poll;
+        poll_timer.data = this;
+        poll_timer.log = log;
+        poll_timer.cancelable = 1;
+    }
+
+    ~Worker() {
+        if (poll_timer.timer_set) {
+            ngx_del_timer(&poll_timer);
+        }
+    }
+
+    // Keeps checking on other workers' refreshes while anyone waits for one.
+    void schedule_poll() {
+        if (refresh.needs_polling() && !poll_timer.timer_set) {
+            ngx_add_timer(&poll_timer, kRefreshPollMs);
+        }
+    }
+
+    static void on_poll(ngx_event_t* ev) {
+        auto* self = static_cast<Worker*>(ev->data);
+        self->refresh.poll();
+        self->schedule_poll();
+    }
+
     NginxEventLoop loop;
     HttpClient client;
+    ShmRefreshStore store;
+    spotauth::RefreshCoordinator refresh;
+    ngx_event_t poll_timer;
 };
 
 Worker* worker = nullptr;
@@ -315,6 +567,10 @@ bool set_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name,
 
 // ---------------------------------------------------------------------------
 // Request helpers
+
+const MainConf* main_conf_of(ngx_http_request_t* r) {
+    return static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_spotauth_module));
+}
 
 const Settings* settings_of(ngx_http_request_t* r) {
     return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_spotauth_module))->settings;
@@ -608,48 +864,246 @@ bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
     return true;
 }
 
-ngx_int_t deny(ngx_http_request_t* r, const Settings& s, std::string code, std::string description,
-               bool clear_cookie) {
+// What the module knows about one request to a protected location. It is
+// the request's module ctx, and is also registered as a pool cleanup so it
+// can be found again after nginx wipes the ctx on an error_page redirect to
+// the replay location (see recover_state).
+struct RequestState {
+    enum class Step { start, waiting, ready };
+
+    ngx_http_request_t* r = nullptr;
+    Step step = Step::start;
+    bool have_session = false;
+    bool replayed = false;     // the replay location forced its one refresh
+    bool in_refresh = false;   // inside RefreshCoordinator::refresh()
+    spotauth::Session session;
+    std::string sent_token;    // the access token sent upstream
+    std::string set_cookie;    // a Set-Cookie for the response, if any
+    spotauth::RefreshResult result;
+    spotauth::RefreshCoordinator::WaiterId waiter = 0;
+};
+
+void destroy_request_state(void* data) {
+    auto* state = static_cast<RequestState*>(data);
+    if (state->waiter != 0 && worker != nullptr) {
+        worker->refresh.cancel(state->waiter);
+    }
+    delete state;
+}
+
+RequestState* recover_state(ngx_http_request_t* r) {
+    for (ngx_pool_cleanup_t* c = r->pool->cleanup; c != nullptr; c = c->next) {
+        if (c->handler == &destroy_request_state) {
+            return static_cast<RequestState*>(c->data);
+        }
+    }
+    return nullptr;
+}
+
+RequestState* find_state(ngx_http_request_t* r) {
+    auto* state = static_cast<RequestState*>(ngx_http_get_module_ctx(r, ngx_http_spotauth_module));
+    if (state == nullptr && (state = recover_state(r)) != nullptr) {
+        ngx_http_set_ctx(r, state, ngx_http_spotauth_module);
+    }
+    return state;
+}
+
+RequestState* create_state(ngx_http_request_t* r) {
+    ngx_pool_cleanup_t* cleanup = ngx_pool_cleanup_add(r->pool, 0);
+    if (cleanup == nullptr) {
+        return nullptr;
+    }
+    auto* state = new RequestState;
+    state->r = r;
+    cleanup->handler = &destroy_request_state;
+    cleanup->data = state;
+    ngx_http_set_ctx(r, state, ngx_http_spotauth_module);
+    return state;
+}
+
+ngx_int_t respond_from_access_phase(ngx_http_request_t* r, ngx_int_t rc) {
+    // The access phase cannot return a custom body: send it, finalize here
+    // and tell the phase engine the request is taken care of.
+    ngx_http_finalize_request(r, rc);
+    return NGX_DONE;
+}
+
+ngx_int_t deny(ngx_http_request_t* r, const Settings& s, const std::string& code,
+               const std::string& description, bool clear_cookie) {
     if (clear_cookie && !set_cookie(r, s, s.cookies.session, "", 0)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     add_response_header(r, "WWW-Authenticate", "Bearer realm=\"spotauth\"");
-    ngx_http_finalize_request(
+    return respond_from_access_phase(
         r, send_body(r, NGX_HTTP_UNAUTHORIZED, "application/json",
                      spotauth::error_json(code, description, s.login_uri)));
-    return NGX_DONE;
 }
 
-ngx_int_t protect(ngx_http_request_t* r) {
-    const Settings& s = *settings_of(r);
+ngx_int_t inject(ngx_http_request_t* r, const Settings& s, RequestState* state,
+                 const std::string& access_token) {
+    if (!set_authorization(r, access_token) || !strip_module_cookies(r, s)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    state->sent_token = access_token;
+    return NGX_OK;
+}
+
+// Logs a misconfigured token endpoint at most once a minute per worker.
+void log_misconfiguration(ngx_log_t* log, const spotauth::RefreshResult& result) {
+    static time_t last_logged = 0;
+    if (ngx_time() - last_logged >= 60) {
+        last_logged = ngx_time();
+        ngx_log_error(NGX_LOG_CRIT, log, 0,
+                      "spotauth: token endpoint refuses this client (%s): %s; check "
+                      "spotauth_client_id, spotauth_client_secret_file and spotauth_token_url",
+                      result.error.c_str(), result.description.c_str());
+    }
+}
+
+ngx_int_t apply_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    const spotauth::RefreshResult& result = state->result;
+    const char* user = state->session.user_id.c_str();
+    ngx_log_t* log = r->connection->log;
+    switch (result.outcome) {
+        case spotauth::TokenOutcome::ok: {
+            state->session = spotauth::refreshed_session(state->session, result);
+            const auto cookie = spotauth::seal_session(s.keys, state->session);
+            if (!cookie) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+            state->set_cookie = spotauth::set_cookie_value(
+                s.cookies.session, *cookie, {s.secure_cookies, state->session.expires_at - now()});
+            return inject(r, s, state, state->session.access_token);
+        }
+        case spotauth::TokenOutcome::permanent:
+            ngx_log_error(NGX_LOG_INFO, log, 0, "spotauth: session of user \"%s\" ended: refresh %s: %s",
+                          user, result.error.c_str(), result.description.c_str());
+            return deny(r, s, "refresh_failed",
+                        "Spotify no longer accepts this session; sign in again.", true);
+        case spotauth::TokenOutcome::misconfigured:
+            log_misconfiguration(log, result);
+            return respond_from_access_phase(
+                r, send_error(r, {NGX_HTTP_BAD_GATEWAY, "token_endpoint_misconfigured",
+                                  "Sign-in is misconfigured on this site; try again later.", ""}));
+        case spotauth::TokenOutcome::transient:
+            break;
+    }
+    ngx_log_error(NGX_LOG_WARN, log, 0, "spotauth: refresh for user \"%s\" failed, session kept: %s: %s",
+                  user, result.error.c_str(), result.description.c_str());
+    add_response_header(r, "Retry-After", "1");
+    return respond_from_access_phase(
+        r, send_error(r, {NGX_HTTP_SERVICE_UNAVAILABLE, "token_endpoint_unavailable",
+                          "Spotify's sign-in service did not answer; try again.", ""}));
+}
+
+void on_refreshed(RequestState* state, const spotauth::RefreshResult& result) {
+    state->result = result;
+    state->waiter = 0;
+    state->step = RequestState::Step::ready;
+    if (state->in_refresh) {
+        return;  // answered from the store: the access handler carries on
+    }
+    ngx_http_request_t* r = state->r;
+    ngx_connection_t* c = r->connection;
+    r->read_event_handler = ngx_http_block_reading;
+    ngx_http_core_run_phases(r);
+    ngx_http_run_posted_requests(c);
+}
+
+ngx_int_t start_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state,
+                        std::string stale_access_token) {
+    spotauth::RefreshJob job{state->session.refresh_token, std::move(stale_access_token),
+                             token_request(s, spotauth::refresh_body(state->session.refresh_token))};
+    state->in_refresh = true;
+    state->waiter = worker->refresh.refresh(
+        job, [state](const spotauth::RefreshResult& result) { on_refreshed(state, result); });
+    state->in_refresh = false;
+    if (state->step == RequestState::Step::ready) {
+        state->step = RequestState::Step::start;
+        return apply_refresh(r, s, state);
+    }
+    worker->schedule_poll();
+    state->step = RequestState::Step::waiting;
+    // Notice a client that gives up while we wait (its waiter is cancelled).
+    r->read_event_handler = ngx_http_test_reading;
+    return NGX_AGAIN;
+}
+
+ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
     const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
     switch (opened.status) {
         case spotauth::CookieStatus::absent:
             return deny(r, s, "not_authenticated", "Sign in with Spotify first.", false);
         case spotauth::CookieStatus::invalid:
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: invalid");
+            return deny(r, s, "not_authenticated", "Your session is not valid; sign in again.", true);
         case spotauth::CookieStatus::expired:
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: %s",
-                          opened.status == spotauth::CookieStatus::invalid ? "invalid" : "session expired");
-            return deny(r, s, "not_authenticated", "Your session is no longer valid; sign in again.",
-                        true);
+            return deny(r, s, "session_expired", "Your session has ended; sign in again.", true);
         case spotauth::CookieStatus::valid:
             break;
     }
-    if (opened.session.access_expires_at <= now()) {
-        return deny(r, s, "session_expired", "Your Spotify access has expired; sign in again.", false);
+    state->session = opened.session;
+    state->have_session = true;
+    if (spotauth::needs_refresh(state->session, now(), main_conf_of(r)->refresh_leeway)) {
+        return start_refresh(r, s, state, "");
     }
-    if (!set_authorization(r, opened.session.access_token) || !strip_module_cookies(r, s)) {
+    return inject(r, s, state, state->session.access_token);
+}
+
+// The replay location: the upstream refused a token we believed valid.
+ngx_int_t replay(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    if (!state->have_session) {
+        return deny(r, s, "not_authenticated", "Sign in with Spotify first.", false);
+    }
+    if (state->replayed || r->request_body_no_buffering) {
+        // One replay only; an unbuffered body cannot be sent twice.
+        return deny(r, s, "token_rejected", "Spotify refused the access token.", false);
+    }
+    state->replayed = true;
+    return start_refresh(r, s, state, state->sent_token);
+}
+
+ngx_int_t protect(ngx_http_request_t* r, ngx_uint_t mode) {
+    const Settings& s = *settings_of(r);
+    RequestState* state = find_state(r);
+    if (state == nullptr && (state = create_state(r)) == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return NGX_OK;
+    switch (state->step) {
+        case RequestState::Step::waiting:
+            return NGX_AGAIN;
+        case RequestState::Step::ready:
+            state->step = RequestState::Step::start;
+            return apply_refresh(r, s, state);
+        case RequestState::Step::start:
+            break;
+    }
+    return mode == kProtectRetry ? replay(r, s, state) : check_session(r, s, state);
 }
 
 ngx_int_t access_handler(ngx_http_request_t* r) {
     const auto* lcf = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_spotauth_module));
-    if (!lcf->protect || settings_of(r) == nullptr) {
+    if (lcf->protect == kProtectOff || settings_of(r) == nullptr || worker == nullptr) {
         return NGX_DECLINED;
     }
-    return guarded(r, "access check", [r] { return protect(r); });
+    return guarded(r, "access check", [r, lcf] { return protect(r, lcf->protect); });
+}
+
+// Adds the refreshed session cookie to whatever the upstream answered.
+ngx_http_output_header_filter_pt next_header_filter;
+
+ngx_int_t header_filter(ngx_http_request_t* r) {
+    if (r == r->main) {
+        auto* state = static_cast<RequestState*>(ngx_http_get_module_ctx(r, ngx_http_spotauth_module));
+        if (state != nullptr && !state->set_cookie.empty()) {
+            const std::string value = std::move(state->set_cookie);
+            state->set_cookie.clear();
+            if (!add_response_header(r, "Set-Cookie", value)) {
+                return NGX_ERROR;
+            }
+        }
+    }
+    return next_header_filter(r);
 }
 
 // ---------------------------------------------------------------------------
@@ -669,19 +1123,36 @@ void* create_srv_conf(ngx_conf_t* cf) {
     return conf;
 }
 
+void* create_main_conf(ngx_conf_t* cf) {
+    auto* conf = static_cast<MainConf*>(ngx_pcalloc(cf->pool, sizeof(MainConf)));
+    if (conf == nullptr) {
+        return nullptr;
+    }
+    conf->refresh_leeway = NGX_CONF_UNSET;
+    conf->refresh_cache = NGX_CONF_UNSET_MSEC;
+    return conf;
+}
+
+char* init_main_conf(ngx_conf_t*, void* data) {
+    auto* conf = static_cast<MainConf*>(data);
+    ngx_conf_init_value(conf->refresh_leeway, 60);
+    ngx_conf_init_msec_value(conf->refresh_cache, 30000);
+    return NGX_CONF_OK;
+}
+
 void* create_loc_conf(ngx_conf_t* cf) {
     auto* conf = static_cast<LocConf*>(ngx_pcalloc(cf->pool, sizeof(LocConf)));
     if (conf == nullptr) {
         return nullptr;
     }
-    conf->protect = NGX_CONF_UNSET;
+    conf->protect = NGX_CONF_UNSET_UINT;
     return conf;
 }
 
 char* merge_loc_conf(ngx_conf_t*, void* parent, void* child) {
     auto* prev = static_cast<LocConf*>(parent);
     auto* conf = static_cast<LocConf*>(child);
-    ngx_conf_merge_value(conf->protect, prev->protect, 0);
+    ngx_conf_merge_uint_value(conf->protect, prev->protect, kProtectOff);
     return NGX_CONF_OK;
 }
 
@@ -824,6 +1295,12 @@ SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {
     return static_cast<SrvConf*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_spotauth_module));
 }
 
+// Records that this server (and so the http block) needs the settings.
+void mark_used(ngx_conf_t* cf) {
+    enclosing_srv_conf(cf)->used = 1;
+    static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module))->used = 1;
+}
+
 char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
     auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
         ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
@@ -831,7 +1308,7 @@ char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
         return (char*) "is duplicate: this location already has a content handler";
     }
     clcf->handler = handler;
-    enclosing_srv_conf(cf)->used = 1;
+    mark_used(cf);
     return NGX_CONF_OK;
 }
 
@@ -850,12 +1327,48 @@ char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) {
 
 char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) { return set_endpoint(cf, &callback_handler); }
 
+ngx_conf_enum_t protect_modes[] = {{ngx_string("off"), kProtectOff},
+                                    {ngx_string("on"), kProtectOn},
+                                    {ngx_string("retry"), kProtectRetry},
+                                    {ngx_null_string, 0}};
+
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
-    char* rv = ngx_conf_set_flag_slot(cf, cmd, conf);
-    if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect) {
-        enclosing_srv_conf(cf)->used = 1;
+    char* rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect != kProtectOff) {
+        mark_used(cf);
     }
     return rv;
+}
+
+constexpr std::size_t kMinZoneSize = 64 * 1024;
+
+ngx_shm_zone_t* add_refresh_zone(ngx_conf_t* cf, ngx_str_t name, ssize_t size) {
+    ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &name, static_cast<size_t>(size), &ngx_http_spotauth_module);
+    if (zone != nullptr) {
+        zone->init = init_refresh_zone;
+    }
+    return zone;
+}
+
+// spotauth_zone name:size
+char* set_zone(ngx_conf_t* cf, ngx_command_t*, void* conf) {
+    auto* mcf = static_cast<MainConf*>(conf);
+    if (mcf->zone != nullptr) {
+        return (char*) "is duplicate";
+    }
+    const ngx_str_t arg = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    const auto* colon = static_cast<u_char*>(ngx_strlchr(arg.data, arg.data + arg.len, ':'));
+    if (colon == nullptr || colon == arg.data) {
+        return (char*) "must be name:size, for example \"spotauth:1m\"";
+    }
+    ngx_str_t name{static_cast<size_t>(colon - arg.data), arg.data};
+    ngx_str_t size_text{arg.len - name.len - 1, const_cast<u_char*>(colon) + 1};
+    const ssize_t size = ngx_parse_size(&size_text);
+    if (size == NGX_ERROR || static_cast<size_t>(size) < kMinZoneSize) {
+        return (char*) "has an invalid size: use at least 64k, for example \"spotauth:1m\"";
+    }
+    mcf->zone = add_refresh_zone(cf, name, size);
+    return mcf->zone != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
 char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) {
@@ -896,8 +1409,14 @@ ngx_command_t commands[] = {
     SPOTAUTH_SRV_SLOT("spotauth_connect_timeout", ngx_conf_set_msec_slot, connect_timeout),
     SPOTAUTH_SRV_SLOT("spotauth_timeout", ngx_conf_set_msec_slot, timeout),
     SPOTAUTH_SRV_SLOT("spotauth_session_lifetime", ngx_conf_set_sec_slot, session_lifetime),
-    {ngx_string("spotauth"), kAnyLevel | NGX_CONF_FLAG, set_protect, NGX_HTTP_LOC_CONF_OFFSET,
-     offsetof(LocConf, protect), nullptr},
+    {ngx_string("spotauth"), kAnyLevel | NGX_CONF_TAKE1, set_protect, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, protect), protect_modes},
+    {ngx_string("spotauth_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone, NGX_HTTP_MAIN_CONF_OFFSET,
+     0, nullptr},
+    {ngx_string("spotauth_refresh_leeway"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_leeway), nullptr},
+    {ngx_string("spotauth_refresh_cache"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_cache), nullptr},
     {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
     {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
     ngx_null_command};
@@ -905,6 +1424,17 @@ ngx_command_t commands[] = {
 #undef SPOTAUTH_SRV_SLOT
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) {
+    auto* mcf = static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module));
+    if (mcf->used && mcf->zone == nullptr) {
+        // No spotauth_zone: workers still need one place to coordinate.
+        ngx_str_t name = ngx_string("spotauth");
+        mcf->zone = add_refresh_zone(cf, name, 1024 * 1024);
+        if (mcf->zone == nullptr) {
+            return NGX_ERROR;
+        }
+    }
+    next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = header_filter;
     auto* cmcf = static_cast<ngx_http_core_main_conf_t*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
     auto* h = static_cast<ngx_http_handler_pt*>(
@@ -917,8 +1447,15 @@ ngx_int_t postconfiguration(ngx_conf_t* cf) {
 }
 
 ngx_int_t init_process(ngx_cycle_t* cycle) {
+    const auto* mcf = static_cast<MainConf*>(ngx_http_cycle_get_module_main_conf(cycle, ngx_http_spotauth_module));
+    if (mcf == nullptr || mcf->zone == nullptr) {
+        return NGX_OK;  // no http block or no spotauth location: nothing to run
+    }
+    spotauth::RefreshTiming timing;
+    timing.leeway = mcf->refresh_leeway;
+    timing.cache_window = static_cast<spotauth::MilliTime>(mcf->refresh_cache);
     try {
-        worker = new Worker(cycle->log);
+        worker = new Worker(cycle->log, mcf->zone, timing);
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "spotauth: cannot start: %s", e.what());
         return NGX_ERROR;
@@ -934,8 +1471,8 @@ void exit_process(ngx_cycle_t*) {
 ngx_http_module_t module_ctx = {
     nullptr,            // preconfiguration
     postconfiguration,  // postconfiguration
-    nullptr,            // create main configuration
-    nullptr,            // init main configuration
+    create_main_conf,   // create main configuration
+    init_main_conf,     // init main configuration
     create_srv_conf,    // create server configuration
     merge_srv_conf,     // merge server configuration
     create_loc_conf,    // create location configuration

@@ -44,22 +44,32 @@ struct HttpResponse {
     double total_seconds = 0;
 };
 
-class HttpClient {
+// What the refresh logic needs from an HTTP client (tests substitute a fake).
+class HttpTransport {
 public:
     using TransferId = std::uint64_t;
     using Completion = std::function<void(const HttpResponse&)>;
 
+    virtual ~HttpTransport() = default;
+
+    // Starts a transfer; `done` runs later, never from inside start().
+    // Returns 0 if the transfer could not start.
+    virtual TransferId start(const HttpRequest& request, Completion done) = 0;
+
+    // `done` of that transfer will not run. Unknown or finished ids are fine.
+    virtual void cancel(TransferId id) = 0;
+};
+
+class HttpClient : public HttpTransport {
+public:
     explicit HttpClient(EventLoop& loop);
-    ~HttpClient();
+    ~HttpClient() override;
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    // Starts a transfer; `done` runs later from on_socket_ready/on_timeout,
-    // never from inside start(). Returns 0 if the transfer could not start.
-    TransferId start(const HttpRequest& request, Completion done);
-
-    // `done` of that transfer will not run. Unknown or finished ids are fine.
-    void cancel(TransferId id);
+    // `done` runs from on_socket_ready/on_timeout.
+    TransferId start(const HttpRequest& request, Completion done) override;
+    void cancel(TransferId id) override;
 
     // `events` is a kRead|kWrite mask of what the loop saw.
     void on_socket_ready(int fd, int events);

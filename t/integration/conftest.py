@@ -139,6 +139,14 @@ http {{
         location /api/spotify/ {{
             spotauth on;
             proxy_pass http://{mock.hostport}/;
+            # An upstream 401 for a token we believed valid: refresh, replay once.
+            proxy_intercept_errors on;
+            error_page 401 = @spotify_replay;
+        }}
+        location @spotify_replay {{
+            spotauth retry;
+            rewrite ^/api/spotify/(.*)$ /$1 break;
+            proxy_pass http://{mock.hostport};
         }}
         location = /public {{ return 200 "public\\n"; }}
 {server_extra}
@@ -150,13 +158,13 @@ http {{
 class Nginx:
     """One nginx master with the module, in its own scratch prefix."""
 
-    def __init__(self, mock, **options):
+    def __init__(self, mock, key_text=None, **options):
         self.mock = mock
         self.port = free_port()
         self.prefix = scratch_dir("spotauth-t-")
         for sub in ("conf", "logs", "tmp"):
             (self.prefix / sub).mkdir()
-        self.key_text = new_key_text()
+        self.key_text = key_text or new_key_text()
         self.write_conf_file("spotauth.key", self.key_text)
         self.write_conf_file("client-secret", mock.client_secret + "\n")
         self.write_config(**options)
@@ -199,7 +207,7 @@ class Nginx:
         log = self.error_log()
         shutil.rmtree(self.prefix, ignore_errors=True)
         problems = [line for line in log.splitlines()
-                    if "[alert]" in line or "[crit]" in line or "exited on signal" in line]
+                    if "[alert]" in line or "[emerg]" in line or "exited on signal" in line]
         assert not problems, "nginx error log:\n" + "\n".join(problems)
 
     def error_log(self):

@@ -1,0 +1,168 @@
+// Refreshing an access token: when to do it, and making sure that however
+// many requests carry the same expiring session, the token endpoint sees
+// one call. Within a worker, requests wait on the call in flight (waiters);
+// across workers (and, later, across nodes) a RefreshStore decides who
+// calls and remembers the result for a short window, so that a request
+// still carrying the pre-rotation refresh token gets the new tokens instead
+// of an invalid_grant.
+#pragma once
+
+#include "spotauth/http_client.hpp"
+#include "spotauth/oauth.hpp"
+#include "spotauth/session.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spotauth {
+
+using MilliTime = std::int64_t;
+
+// True when the access token expires within `leeway` seconds of `now`.
+bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway);
+
+// The outcome of one refresh, as every waiter sees it.
+struct RefreshResult {
+    TokenOutcome outcome = TokenOutcome::transient;
+    std::string access_token;
+    std::string refresh_token;  // the new one when rotated, else the old one
+    UnixTime access_expires_at = 0;
+    std::string error;        // short code, safe to log
+    std::string description;  // safe to log
+};
+
+// A token-endpoint answer applied to the refresh token that was sent.
+RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token,
+                             UnixTime now);
+
+// `session` with the refreshed tokens.
+Session refreshed_session(Session session, const RefreshResult& result);
+
+// The key under which a refresh is coordinated: a hash of the refresh
+// token, never the token itself.
+std::string refresh_key(std::string_view refresh_token);
+
+// One remembered refresh, as a store keeps it.
+struct StoredRefresh {
+    bool in_flight = false;
+    MilliTime claim_deadline = 0;  // in flight: others may take over after this
+    MilliTime stored_at = 0;       // done: when the result was stored
+    RefreshResult result;
+};
+
+struct ClaimRequest {
+    MilliTime now = 0;
+    MilliTime claim_deadline = 0;  // how long the claimer may take
+    MilliTime cache_window = 0;    // how long a stored result is good for
+    UnixTime fresh_until = 0;      // a cached access token must outlive this
+    std::string stale_access_token;  // ...and must not be this one
+};
+
+enum class ClaimKind { acquired, busy, cached };
+
+// The decision every store makes under its lock: reuse a remembered result,
+// wait for another worker's call, or make the call (acquire).
+ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& request);
+
+// Shared memory of refreshes (nginx shm zone; later Redis).
+class RefreshStore {
+public:
+    struct Claim {
+        ClaimKind kind = ClaimKind::acquired;
+        RefreshResult cached;  // when kind == cached
+    };
+
+    virtual ~RefreshStore() = default;
+
+    // Atomically applies decide_claim() and, when acquired, records the claim.
+    virtual Claim claim(std::string_view key, const ClaimRequest& request) = 0;
+
+    // Stores a final result (ok or permanent) and ends the claim.
+    virtual void publish(std::string_view key, const RefreshResult& result, MilliTime now) = 0;
+
+    // Ends the claim without a result (transient failure: let the next try).
+    virtual void release(std::string_view key) = 0;
+};
+
+struct RefreshJob {
+    std::string refresh_token;
+    std::string stale_access_token;  // the token an upstream refused, if any
+    HttpRequest request;             // the token-endpoint call to make
+};
+
+struct RefreshTiming {
+    UnixTime leeway = 60;
+    MilliTime cache_window = 30000;
+    MilliTime wait_limit = 15000;  // longest a waiter waits for another worker
+};
+
+// Per-worker single flight over a RefreshStore and an HttpTransport.
+class RefreshCoordinator {
+public:
+    using WaiterId = std::uint64_t;
+    using Done = std::function<void(const RefreshResult&)>;
+    using Clock = std::function<MilliTime()>;
+
+    // Counters, for logs and metrics.
+    struct Stats {
+        std::uint64_t calls = 0;       // token-endpoint calls made here
+        std::uint64_t joined = 0;      // waited on a call in flight here
+        std::uint64_t cache_hits = 0;  // answered from the store
+        std::uint64_t remote_waits = 0;
+    };
+
+    RefreshCoordinator(HttpTransport& transport, RefreshStore& store, Clock clock, RefreshTiming timing);
+    ~RefreshCoordinator();
+    RefreshCoordinator(const RefreshCoordinator&) = delete;
+    RefreshCoordinator& operator=(const RefreshCoordinator&) = delete;
+
+    // Runs `done` before returning (a remembered result, or a failure to
+    // start) and returns 0, or returns a waiter id and runs `done` later.
+    WaiterId refresh(const RefreshJob& job, Done done);
+
+    // `done` of that waiter will not run; the call itself goes on, because
+    // its result (a rotated refresh token) must still be stored.
+    void cancel(WaiterId id);
+
+    // Re-checks keys that another worker is refreshing and times out
+    // waiters; call every few milliseconds while needs_polling().
+    void poll();
+    bool needs_polling() const;
+
+    const Stats& stats() const { return stats_; }
+
+private:
+    struct Waiter {
+        WaiterId id;
+        MilliTime deadline;
+        Done done;
+    };
+    struct Flight {
+        RefreshJob job;
+        bool local = false;  // this worker is calling the token endpoint
+        HttpTransport::TransferId transfer = 0;
+        std::vector<Waiter> waiters;
+    };
+
+    ClaimRequest claim_request(const RefreshJob& job) const;
+    void start_call(const std::string& key, Flight& flight);
+    void on_response(const std::string& key, const HttpResponse& response);
+    void finish(const std::string& key, const RefreshResult& result);
+    void expire_waiters(const std::string& key);
+
+    HttpTransport& transport_;
+    RefreshStore& store_;
+    Clock clock_;
+    RefreshTiming timing_;
+    std::map<std::string, Flight> flights_;
+    std::set<WaiterId> delivering_;  // waiters of a finished flight not yet called
+    WaiterId last_waiter_ = 0;
+    Stats stats_;
+};
+
+}  // namespace spotauth

@@ -1,0 +1,247 @@
+#include "spotauth/refresh.hpp"
+
+#include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace spotauth {
+namespace {
+
+RefreshResult start_failure() {
+    RefreshResult failed;
+    failed.error = "internal";
+    failed.description = "could not start the token request";
+    return failed;
+}
+
+}  // namespace
+
+bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway) {
+    return session.access_expires_at - leeway <= now;
+}
+
+RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token,
+                             UnixTime now) {
+    RefreshResult r;
+    r.outcome = response.outcome;
+    r.error = response.error;
+    r.description = response.description;
+    if (response.outcome == TokenOutcome::ok) {
+        r.access_token = response.access_token;
+        // Providers that do not rotate leave refresh_token out: keep ours.
+        r.refresh_token = response.refresh_token.value_or(std::string(sent_refresh_token));
+        r.access_expires_at = now + response.expires_in;
+    }
+    return r;
+}
+
+Session refreshed_session(Session session, const RefreshResult& result) {
+    session.access_token = result.access_token;
+    session.refresh_token = result.refresh_token;
+    session.access_expires_at = result.access_expires_at;
+    return session;
+}
+
+std::string refresh_key(std::string_view refresh_token) {
+    return base64url_encode(sha256(refresh_token));
+}
+
+ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& request) {
+    if (existing == nullptr) {
+        return ClaimKind::acquired;
+    }
+    if (existing->in_flight) {
+        // A claimer that died or hung loses its claim at the deadline.
+        return existing->claim_deadline > request.now ? ClaimKind::busy : ClaimKind::acquired;
+    }
+    if (request.now - existing->stored_at >= request.cache_window) {
+        return ClaimKind::acquired;
+    }
+    const RefreshResult& r = existing->result;
+    if (r.outcome == TokenOutcome::permanent) {
+        return ClaimKind::cached;  // that refresh token is dead; asking again won't help
+    }
+    const bool usable = r.outcome == TokenOutcome::ok && r.access_expires_at > request.fresh_until &&
+                        r.access_token != request.stale_access_token;
+    return usable ? ClaimKind::cached : ClaimKind::acquired;
+}
+
+RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store, Clock clock,
+                                       RefreshTiming timing)
+    : transport_(transport), store_(store), clock_(std::move(clock)), timing_(timing) {}
+
+RefreshCoordinator::~RefreshCoordinator() {
+    for (auto& [key, flight] : flights_) {
+        if (flight.local) {
+            transport_.cancel(flight.transfer);
+            store_.release(key);
+        }
+    }
+}
+
+ClaimRequest RefreshCoordinator::claim_request(const RefreshJob& job) const {
+    ClaimRequest c;
+    c.now = clock_();
+    // The claimer's call is bounded by its own timeout; leave it a margin.
+    c.claim_deadline = c.now + job.request.total_timeout_ms + 1000;
+    c.cache_window = timing_.cache_window;
+    c.fresh_until = c.now / 1000 + timing_.leeway;
+    c.stale_access_token = job.stale_access_token;
+    return c;
+}
+
+RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, Done done) {
+    const std::string key = refresh_key(job.refresh_token);
+    auto it = flights_.find(key);
+    if (it == flights_.end()) {
+        const RefreshStore::Claim claim = store_.claim(key, claim_request(job));
+        if (claim.kind == ClaimKind::cached) {
+            ++stats_.cache_hits;
+            done(claim.cached);
+            return 0;
+        }
+        it = flights_.emplace(key, Flight{job, false, 0, {}}).first;
+        if (claim.kind == ClaimKind::busy) {
+            ++stats_.remote_waits;
+        } else {
+            start_call(key, it->second);
+            if (it->second.transfer == 0) {
+                flights_.erase(it);
+                store_.release(key);
+                done(start_failure());
+                return 0;
+            }
+        }
+    } else {
+        ++stats_.joined;
+    }
+    const WaiterId id = ++last_waiter_;
+    it->second.waiters.push_back({id, clock_() + timing_.wait_limit, std::move(done)});
+    return id;
+}
+
+void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {
+    flight.local = true;
+    flight.transfer = transport_.start(
+        flight.job.request, [this, key](const HttpResponse& response) { on_response(key, response); });
+    if (flight.transfer != 0) {
+        ++stats_.calls;
+    }
+}
+
+void RefreshCoordinator::on_response(const std::string& key, const HttpResponse& response) {
+    const auto it = flights_.find(key);
+    if (it == flights_.end()) {
+        return;
+    }
+    RefreshResult result = refresh_result(parse_token_response(response.status, response.body),
+                                          it->second.job.refresh_token, clock_() / 1000);
+    if (response.status == 0) {
+        result.description = "token endpoint unreachable: " + response.error;
+    }
+    if (result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent) {
+        store_.publish(key, result, clock_());
+    } else {
+        store_.release(key);
+    }
+    finish(key, result);
+}
+
+// Waiters are called one at a time after the flight is gone, so a waiter
+// may start a new refresh or cancel a waiter that has not been called yet.
+void RefreshCoordinator::finish(const std::string& key, const RefreshResult& result) {
+    const auto it = flights_.find(key);
+    if (it == flights_.end()) {
+        return;
+    }
+    std::vector<Waiter> waiters = std::move(it->second.waiters);
+    flights_.erase(it);
+    for (const Waiter& w : waiters) {
+        delivering_.insert(w.id);
+    }
+    for (Waiter& w : waiters) {
+        if (delivering_.erase(w.id) == 1) {
+            w.done(result);
+        }
+    }
+}
+
+void RefreshCoordinator::cancel(WaiterId id) {
+    if (delivering_.erase(id) == 1) {
+        return;
+    }
+    for (auto it = flights_.begin(); it != flights_.end(); ++it) {
+        auto& waiters = it->second.waiters;
+        const auto w = std::find_if(waiters.begin(), waiters.end(),
+                                    [id](const Waiter& x) { return x.id == id; });
+        if (w == waiters.end()) {
+            continue;
+        }
+        waiters.erase(w);
+        if (waiters.empty() && !it->second.local) {
+            flights_.erase(it);
+        }
+        return;
+    }
+}
+
+void RefreshCoordinator::poll() {
+    std::vector<std::string> remote;
+    for (const auto& [key, flight] : flights_) {
+        if (!flight.local) {
+            remote.push_back(key);
+        }
+    }
+    for (const std::string& key : remote) {
+        auto it = flights_.find(key);
+        if (it == flights_.end() || it->second.local) {
+            continue;
+        }
+        const RefreshStore::Claim claim = store_.claim(key, claim_request(it->second.job));
+        if (claim.kind == ClaimKind::cached) {
+            stats_.cache_hits += it->second.waiters.size();
+            finish(key, claim.cached);
+        } else if (claim.kind == ClaimKind::acquired) {
+            start_call(key, it->second);  // the other worker gave up or died
+            if (it->second.transfer == 0) {
+                store_.release(key);
+                finish(key, start_failure());
+            }
+        } else {
+            expire_waiters(key);
+        }
+    }
+}
+
+void RefreshCoordinator::expire_waiters(const std::string& key) {
+    const auto it = flights_.find(key);
+    const MilliTime now = clock_();
+    std::vector<Waiter> expired;
+    auto& waiters = it->second.waiters;
+    for (auto w = waiters.begin(); w != waiters.end();) {
+        if (w->deadline <= now) {
+            expired.push_back(std::move(*w));
+            w = waiters.erase(w);
+        } else {
+            ++w;
+        }
+    }
+    if (waiters.empty()) {
+        flights_.erase(it);
+    }
+    RefreshResult timed_out;
+    timed_out.error = "wait_timeout";
+    timed_out.description = "timed out waiting for another worker's refresh";
+    for (Waiter& w : expired) {
+        w.done(timed_out);
+    }
+}
+
+bool RefreshCoordinator::needs_polling() const {
+    return std::any_of(flights_.begin(), flights_.end(),
+                       [](const auto& entry) { return !entry.second.local; });
+}
+
+}  // namespace spotauth

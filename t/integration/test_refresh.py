@@ -1,0 +1,209 @@
+"""Inline refresh: proactive, single-flight across workers, the rotation
+cache window, reactive replay after an upstream 401, and what each kind of
+token-endpoint failure does to the session."""
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from test_interop import jose_decrypt
+from conftest import login
+
+SHORT_TTL = 30  # below the default 60 s leeway: the next request refreshes
+
+
+def logged_in_with_expiring_token(server, mock, user="alice"):
+    """A session whose access token is inside the leeway; the mock then
+    hands out long-lived tokens so one refresh is enough."""
+    mock.configure(access_ttl=SHORT_TTL)
+    session, r = login(server, user=user)
+    assert r.status_code == 302
+    mock.configure(access_ttl=3600)
+    return session
+
+
+def session_cookie_set(response):
+    return [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("spotauth=")]
+
+
+def claims(server, cookie):
+    return jose_decrypt(server.prefix / "conf" / "spotauth.key", cookie)["claims"]
+
+
+def refresh_calls(mock):
+    return mock.stats()["token_calls"]["refresh_token"]
+
+
+def test_expiring_token_is_refreshed_before_proxying(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    old = claims(server, session.cookies["spotauth"])
+    r = server.get("/api/spotify/v1/echo", session=session)
+    assert r.status_code == 200
+    assert refresh_calls(mock) == 1
+    (cookie,) = session_cookie_set(r)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    new = claims(server, session.cookies["spotauth"])
+    assert new["access_token"] != old["access_token"]
+    assert r.json()["headers"]["authorization"] == "Bearer " + new["access_token"]
+    # Not rotated by the mock: the old refresh token is kept.
+    assert new["refresh_token"] == old["refresh_token"]
+    assert (new["sub"], new["exp"], new["iat"]) == (old["sub"], old["exp"], old["iat"])
+    # The fresh cookie needs no further refresh.
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+    assert refresh_calls(mock) == 1
+
+
+def test_refresh_uses_basic_auth_and_refresh_grant(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    since = time.time()
+    server.get("/api/spotify/v1/me", session=session)
+    (call,) = [q for q in mock.recorded(since) if q["path"] == "/api/token"]
+    assert call["headers"]["authorization"].startswith("Basic ")
+    assert call["body"].startswith("grant_type=refresh_token&refresh_token=")
+
+
+def test_upstream_error_status_still_gets_the_new_cookie(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    r = server.get("/api/spotify/v1/no-such-endpoint", session=session)
+    assert r.status_code == 404
+    assert session_cookie_set(r)
+
+
+def test_rotation_burst_across_two_workers_makes_one_call(make_nginx, mock):
+    n = make_nginx(workers=2).start()
+    mock.configure(rotate_refresh=True)
+    session = logged_in_with_expiring_token(n, mock)
+    stale_cookie = session.cookies["spotauth"]
+
+    def one_request(_):
+        r = requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": stale_cookie}, timeout=20)
+        return r.status_code, session_cookie_set(r)
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        results = list(pool.map(one_request, range(100)))
+    assert [status for status, _ in results] == [200] * 100
+    assert all(cookies for _, cookies in results), "every response carries the new session"
+    assert refresh_calls(mock) == 1
+    assert mock.stats()["refresh_tokens_revoked"] == 1
+
+    # A second tab still holding the pre-rotation cookie, inside the window.
+    r = requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": stale_cookie}, timeout=10)
+    assert r.status_code == 200
+    assert refresh_calls(mock) == 1
+    rotated = claims(n, session_cookie_set(r)[0].split(";")[0].split("=", 1)[1])
+    assert rotated["refresh_token"] != claims(n, stale_cookie)["refresh_token"]
+
+
+def test_stale_cookie_after_the_window_is_refused(make_nginx, mock):
+    n = make_nginx(http_extra="    spotauth_refresh_cache 1s;").start()
+    mock.configure(rotate_refresh=True)
+    session = logged_in_with_expiring_token(n, mock)
+    stale_cookie = session.cookies["spotauth"]
+    assert n.get("/api/spotify/v1/me", session=session).status_code == 200
+    time.sleep(1.2)
+    r = n.get("/api/spotify/v1/me", cookies={"spotauth": stale_cookie})
+    assert r.status_code == 401
+    assert r.json()["error"] == "refresh_failed"
+
+
+def test_revoked_refresh_token_ends_the_session(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    mock.post("/_mock/revoke", {"user": "alice"})
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 401
+    assert r.json()["error"] == "refresh_failed"
+    assert r.json()["login_url"] == "/auth/login"
+    assert "spotauth=; Path=/; Max-Age=0" in r.headers["Set-Cookie"]
+    assert 'session of user "alice" ended: refresh invalid_grant' in server.error_log()
+
+
+@pytest.mark.parametrize("fault", ["500", "503", "html", "garbage", "missing_access_token", "close", "429"])
+def test_transient_failure_keeps_the_session(server, mock, fault):
+    session = logged_in_with_expiring_token(server, mock)
+    cookie = session.cookies["spotauth"]
+    # Two faults: libcurl rightly resends once when a reused connection
+    # closes before answering.
+    mock.configure(token_fault=fault, token_fault_count=2)
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 503
+    assert r.json()["error"] == "token_endpoint_unavailable"
+    assert r.headers["Retry-After"] == "1"
+    assert "Set-Cookie" not in r.headers
+    assert session.cookies["spotauth"] == cookie
+    # The endpoint has recovered: the same cookie works.
+    mock.configure(token_fault=None)
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+
+
+def test_token_endpoint_timeout_keeps_the_session(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    mock.configure(token_fault="hang", token_fault_count=1)
+    started = time.monotonic()
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 503
+    assert time.monotonic() - started < 6  # spotauth_timeout 3s
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+
+
+def test_token_endpoint_down_keeps_the_session(make_nginx, server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    down = make_nginx(key_text=server.key_text, token_url="http://127.0.0.1:1/api/token").start()
+    r = down.get("/api/spotify/v1/me", cookies={"spotauth": session.cookies["spotauth"]})
+    assert r.status_code == 503
+    assert "Set-Cookie" not in r.headers
+    assert "token endpoint unreachable" in down.error_log()
+
+
+def test_invalid_client_is_502_and_logged_at_crit(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    mock.configure(token_fault="invalid_client", token_fault_count=1)
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 502
+    assert r.json()["error"] == "token_endpoint_misconfigured"
+    assert "Set-Cookie" not in r.headers
+    log = server.error_log()
+    assert "[crit]" in log and "token endpoint refuses this client" in log
+    assert mock.client_secret not in log
+
+
+def test_reactive_refresh_after_upstream_401(server, mock):
+    mock.configure(access_ttl=3600)
+    session, _ = login(server)
+    mock.post("/_mock/expire", {"user": "alice"})  # Spotify expired it early
+    r = server.get("/api/spotify/v1/echo", session=session)
+    assert r.status_code == 200
+    assert refresh_calls(mock) == 1
+    new = claims(server, session.cookies["spotauth"])
+    assert r.json()["headers"]["authorization"] == "Bearer " + new["access_token"]
+
+
+def test_second_upstream_401_is_passed_through(server, mock):
+    session, _ = login(server)
+    mock.configure(api_unauthorized=2)
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 401
+    assert r.json()["error"]["message"] == "The access token expired"  # Spotify's own body
+    assert refresh_calls(mock) == 1  # one refresh, one replay, no loop
+
+
+def test_client_leaving_mid_refresh_does_not_hurt_others(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    cookie = session.cookies["spotauth"]
+    mock.configure(token_delay=1.5)
+    results = []
+
+    def patient():
+        results.append(requests.get(server.base + "/api/spotify/v1/me",
+                                    cookies={"spotauth": cookie}, timeout=10).status_code)
+
+    waiter = threading.Thread(target=patient)
+    waiter.start()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.get(server.base + "/api/spotify/v1/me", cookies={"spotauth": cookie}, timeout=0.3)
+    waiter.join(timeout=10)
+    assert results == [200]
+    assert refresh_calls(mock) == 1
+    time.sleep(0.2)
+    assert "exited on signal" not in server.error_log()

@@ -1,0 +1,305 @@
+#include "spotauth/refresh.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+using namespace spotauth;
+
+namespace {
+
+// Completes transfers only when the test says so.
+class FakeTransport : public HttpTransport {
+public:
+    TransferId start(const HttpRequest& request, Completion done) override {
+        requests.push_back(request);
+        pending[++last] = std::move(done);
+        return last;
+    }
+    void cancel(TransferId id) override { pending.erase(id); }
+
+    void complete(long status, const std::string& body) {
+        ASSERT_FALSE(pending.empty());
+        auto done = std::move(pending.begin()->second);
+        pending.erase(pending.begin());
+        HttpResponse r;
+        r.status = status;
+        r.body = body;
+        done(r);
+    }
+
+    std::vector<HttpRequest> requests;
+    std::map<TransferId, Completion> pending;
+    TransferId last = 0;
+};
+
+// The same decisions a shared-memory store makes, in a std::map.
+class MapStore : public RefreshStore {
+public:
+    Claim claim(std::string_view key, const ClaimRequest& request) override {
+        auto it = entries.find(std::string(key));
+        const StoredRefresh* existing = it == entries.end() ? nullptr : &it->second;
+        Claim c;
+        c.kind = decide_claim(existing, request);
+        if (c.kind == ClaimKind::cached) {
+            c.cached = existing->result;
+        } else if (c.kind == ClaimKind::acquired) {
+            StoredRefresh& e = entries[std::string(key)];
+            e.in_flight = true;
+            e.claim_deadline = request.claim_deadline;
+        }
+        return c;
+    }
+    void publish(std::string_view key, const RefreshResult& result, MilliTime now) override {
+        entries[std::string(key)] = {false, 0, now, result};
+    }
+    void release(std::string_view key) override { entries.erase(std::string(key)); }
+
+    std::map<std::string, StoredRefresh> entries;
+};
+
+struct RefreshCoordinatorTest : ::testing::Test {
+    FakeTransport transport;
+    MapStore store;
+    MilliTime now = 1'700'000'000'000;
+    RefreshCoordinator coordinator{transport, store, [this] { return now; }, RefreshTiming{60, 30000, 5000}};
+
+    RefreshJob job(const std::string& refresh_token = "AQ-old", const std::string& stale = "") {
+        RefreshJob j;
+        j.refresh_token = refresh_token;
+        j.stale_access_token = stale;
+        j.request.url = "http://token";
+        j.request.post_body = refresh_body(refresh_token);
+        j.request.total_timeout_ms = 3000;
+        return j;
+    }
+
+    RefreshCoordinator::WaiterId ask(std::optional<RefreshResult>& out, const RefreshJob& j) {
+        return coordinator.refresh(j, [&out](const RefreshResult& r) { out = r; });
+    }
+};
+
+const char* kRotated = R"({"access_token":"BQ-new","token_type":"Bearer","expires_in":3600,"refresh_token":"AQ-new"})";
+
+}  // namespace
+
+TEST(NeedsRefresh, HonoursLeeway) {
+    Session s;
+    s.access_expires_at = 1000;
+    EXPECT_FALSE(needs_refresh(s, 939, 60));
+    EXPECT_TRUE(needs_refresh(s, 940, 60));
+    EXPECT_TRUE(needs_refresh(s, 2000, 0));
+    EXPECT_FALSE(needs_refresh(s, 999, 0));
+}
+
+TEST(RefreshResultOf, KeepsOldRefreshTokenWhenNotRotated) {
+    const auto r = refresh_result(parse_token_response(200, R"({"access_token":"BQ","expires_in":60})"),
+                                  "AQ-old", 100);
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_EQ(r.refresh_token, "AQ-old");
+    EXPECT_EQ(r.access_expires_at, 160);
+}
+
+TEST(RefreshResultOf, TakesRotatedRefreshToken) {
+    const auto r = refresh_result(parse_token_response(200, kRotated), "AQ-old", 0);
+    EXPECT_EQ(r.refresh_token, "AQ-new");
+    EXPECT_EQ(r.access_token, "BQ-new");
+}
+
+TEST(RefreshedSession, ReplacesTokensKeepsIdentity) {
+    Session s;
+    s.user_id = "alice";
+    s.expires_at = 99;
+    RefreshResult r;
+    r.access_token = "BQ";
+    r.refresh_token = "AQ";
+    r.access_expires_at = 42;
+    const Session out = refreshed_session(s, r);
+    EXPECT_EQ(out.user_id, "alice");
+    EXPECT_EQ(out.expires_at, 99);
+    EXPECT_EQ(out.access_token, "BQ");
+    EXPECT_EQ(out.access_expires_at, 42);
+}
+
+TEST(RefreshKey, IsAHashNotTheToken) {
+    EXPECT_EQ(refresh_key("AQ-secret").find("AQ"), std::string::npos);
+    EXPECT_EQ(refresh_key("a"), refresh_key("a"));
+    EXPECT_NE(refresh_key("a"), refresh_key("b"));
+}
+
+TEST(DecideClaim, Cases) {
+    ClaimRequest req;
+    req.now = 10'000;
+    req.cache_window = 30'000;
+    req.fresh_until = 100;
+    EXPECT_EQ(decide_claim(nullptr, req), ClaimKind::acquired);
+
+    StoredRefresh flying{true, 12'000, 0, {}};
+    EXPECT_EQ(decide_claim(&flying, req), ClaimKind::busy);
+    flying.claim_deadline = 10'000;
+    EXPECT_EQ(decide_claim(&flying, req), ClaimKind::acquired);  // claimer gave up
+
+    StoredRefresh done{false, 0, 5'000, {}};
+    done.result.outcome = TokenOutcome::ok;
+    done.result.access_token = "BQ";
+    done.result.access_expires_at = 200;
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::cached);
+    req.stale_access_token = "BQ";
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::acquired);  // that token was just refused
+    req.stale_access_token.clear();
+    req.fresh_until = 200;
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::acquired);  // cached token too old
+    req.fresh_until = 100;
+    req.now = 35'000;
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::acquired);  // outside the window
+
+    StoredRefresh revoked{false, 0, 5'000, {}};
+    revoked.result.outcome = TokenOutcome::permanent;
+    req.now = 10'000;
+    EXPECT_EQ(decide_claim(&revoked, req), ClaimKind::cached);
+}
+
+TEST_F(RefreshCoordinatorTest, ConcurrentRequestsShareOneCall) {
+    std::vector<std::optional<RefreshResult>> results(100);
+    for (auto& r : results) {
+        EXPECT_NE(ask(r, job()), 0u);
+    }
+    ASSERT_EQ(transport.requests.size(), 1u);
+    transport.complete(200, kRotated);
+    for (const auto& r : results) {
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->access_token, "BQ-new");
+    }
+    EXPECT_EQ(coordinator.stats().calls, 1u);
+    EXPECT_EQ(coordinator.stats().joined, 99u);
+}
+
+TEST_F(RefreshCoordinatorTest, StaleCookieInsideWindowGetsRememberedTokens) {
+    std::optional<RefreshResult> first;
+    ask(first, job());
+    transport.complete(200, kRotated);
+    now += 10'000;
+    std::optional<RefreshResult> second;
+    EXPECT_EQ(ask(second, job()), 0u);  // answered at once, from the store
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->refresh_token, "AQ-new");
+    EXPECT_EQ(transport.requests.size(), 1u);
+    EXPECT_EQ(coordinator.stats().cache_hits, 1u);
+}
+
+TEST_F(RefreshCoordinatorTest, AfterTheWindowTheEndpointIsAskedAgain) {
+    std::optional<RefreshResult> first;
+    ask(first, job());
+    transport.complete(200, kRotated);
+    now += 31'000;
+    std::optional<RefreshResult> second;
+    ask(second, job());
+    EXPECT_EQ(transport.requests.size(), 2u);
+}
+
+TEST_F(RefreshCoordinatorTest, PermanentFailureIsRememberedTransientIsNot) {
+    std::optional<RefreshResult> r1;
+    ask(r1, job());
+    transport.complete(400, R"({"error":"invalid_grant"})");
+    EXPECT_EQ(r1->outcome, TokenOutcome::permanent);
+    std::optional<RefreshResult> r2;
+    ask(r2, job());
+    EXPECT_EQ(r2->outcome, TokenOutcome::permanent);
+    EXPECT_EQ(transport.requests.size(), 1u);
+
+    std::optional<RefreshResult> t1;
+    ask(t1, job("AQ-other"));
+    transport.complete(503, "<html>down</html>");
+    EXPECT_EQ(t1->outcome, TokenOutcome::transient);
+    std::optional<RefreshResult> t2;
+    ask(t2, job("AQ-other"));
+    EXPECT_EQ(transport.requests.size(), 3u) << "a transient failure must be retried";
+}
+
+TEST_F(RefreshCoordinatorTest, CancelledWaiterIsNotCalledOthersAre) {
+    std::optional<RefreshResult> a, b;
+    const auto id_a = ask(a, job());
+    ask(b, job());
+    coordinator.cancel(id_a);
+    transport.complete(200, kRotated);
+    EXPECT_FALSE(a);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->outcome, TokenOutcome::ok);
+}
+
+TEST_F(RefreshCoordinatorTest, CallGoesOnWhenEveryWaiterLeaves) {
+    std::optional<RefreshResult> a;
+    coordinator.cancel(ask(a, job()));
+    ASSERT_EQ(transport.pending.size(), 1u);
+    transport.complete(200, kRotated);
+    EXPECT_EQ(store.entries.begin()->second.result.refresh_token, "AQ-new");
+}
+
+TEST_F(RefreshCoordinatorTest, WaiterMayCancelAnotherDuringDelivery) {
+    std::optional<RefreshResult> b;
+    RefreshCoordinator::WaiterId id_b = 0;
+    bool a_called = false;
+    coordinator.refresh(job(), [&](const RefreshResult&) {
+        a_called = true;
+        coordinator.cancel(id_b);
+    });
+    id_b = ask(b, job());
+    transport.complete(200, kRotated);
+    EXPECT_TRUE(a_called);
+    EXPECT_FALSE(b);
+}
+
+TEST_F(RefreshCoordinatorTest, WaitsForAnotherWorkerThenUsesItsResult) {
+    // Another worker holds the claim.
+    store.entries[refresh_key("AQ-old")] = {true, now + 5000, 0, {}};
+    std::optional<RefreshResult> r;
+    ask(r, job());
+    EXPECT_TRUE(coordinator.needs_polling());
+    EXPECT_TRUE(transport.requests.empty());
+    coordinator.poll();
+    EXPECT_FALSE(r);
+    RefreshResult theirs;
+    theirs.outcome = TokenOutcome::ok;
+    theirs.access_token = "BQ-theirs";
+    theirs.access_expires_at = now / 1000 + 3600;
+    store.publish(refresh_key("AQ-old"), theirs, now);
+    coordinator.poll();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->access_token, "BQ-theirs");
+    EXPECT_FALSE(coordinator.needs_polling());
+    EXPECT_TRUE(transport.requests.empty());
+}
+
+TEST_F(RefreshCoordinatorTest, TakesOverWhenAnotherWorkersClaimLapses) {
+    store.entries[refresh_key("AQ-old")] = {true, now + 1000, 0, {}};
+    std::optional<RefreshResult> r;
+    ask(r, job());
+    now += 2000;
+    coordinator.poll();
+    ASSERT_EQ(transport.requests.size(), 1u);
+    transport.complete(200, kRotated);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->access_token, "BQ-new");
+}
+
+TEST_F(RefreshCoordinatorTest, RemoteWaitTimesOutCleanly) {
+    store.entries[refresh_key("AQ-old")] = {true, now + 60'000, 0, {}};
+    std::optional<RefreshResult> r;
+    ask(r, job());
+    now += 5001;
+    coordinator.poll();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->outcome, TokenOutcome::transient);
+    EXPECT_EQ(r->error, "wait_timeout");
+    EXPECT_FALSE(coordinator.needs_polling());
+}
+
+TEST_F(RefreshCoordinatorTest, RefusedAccessTokenForcesANewCall) {
+    std::optional<RefreshResult> first;
+    ask(first, job());
+    transport.complete(200, kRotated);
+    std::optional<RefreshResult> retry;
+    ask(retry, job("AQ-old", "BQ-new"));  // the upstream said BQ-new is invalid
+    EXPECT_EQ(transport.requests.size(), 2u);
+}
