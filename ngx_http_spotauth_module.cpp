@@ -93,6 +93,7 @@ enum ProtectMode : ngx_uint_t {
     kProtectOff = 0,
     kProtectOn,     // session required; refresh ahead of expiry
     kProtectRetry,  // the replay location after an upstream 401: force one refresh
+    kProtectRedirect,  // pages: a visitor without a session is sent to log in
 };
 
 struct LocConf {
@@ -880,7 +881,12 @@ struct RequestState {
     std::string sent_token;    // the access token sent upstream
     std::string set_cookie;    // a Set-Cookie for the response, if any
     spotauth::RefreshResult result;
+    bool refreshed = false;    // `result` holds a refresh made for this request
     spotauth::RefreshCoordinator::WaiterId waiter = 0;
+    const Settings* settings = nullptr;
+    // Content handlers: answers once the session is fresh (nullptr in the
+    // access phase, which re-runs the phase engine instead).
+    ngx_int_t (*respond)(ngx_http_request_t*, const Settings&, RequestState*) = nullptr;
 };
 
 void destroy_request_state(void* data) {
@@ -960,7 +966,10 @@ void log_misconfiguration(ngx_log_t* log, const spotauth::RefreshResult& result)
     }
 }
 
-ngx_int_t apply_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+// Takes a finished refresh into the request: a new session cookie for the
+// response (ok), a cleared one (permanent), or nothing (the session stays).
+// Returns false only when out of memory.
+bool absorb_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state) {
     const spotauth::RefreshResult& result = state->result;
     const char* user = state->session.user_id.c_str();
     ngx_log_t* log = r->connection->log;
@@ -969,64 +978,107 @@ ngx_int_t apply_refresh(ngx_http_request_t* r, const Settings& s, RequestState* 
             state->session = spotauth::refreshed_session(state->session, result);
             const auto cookie = spotauth::seal_session(s.keys, state->session);
             if (!cookie) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return false;
             }
             state->set_cookie = spotauth::set_cookie_value(
                 s.cookies.session, *cookie, {s.secure_cookies, state->session.expires_at - now()});
-            return inject(r, s, state, state->session.access_token);
+            return true;
         }
         case spotauth::TokenOutcome::permanent:
             ngx_log_error(NGX_LOG_INFO, log, 0, "spotauth: session of user \"%s\" ended: refresh %s: %s",
                           user, result.error.c_str(), result.description.c_str());
-            return deny(r, s, "refresh_failed",
-                        "Spotify no longer accepts this session; sign in again.", true);
+            return set_cookie(r, s, s.cookies.session, "", 0);
         case spotauth::TokenOutcome::misconfigured:
             log_misconfiguration(log, result);
-            return respond_from_access_phase(
-                r, send_error(r, {NGX_HTTP_BAD_GATEWAY, "token_endpoint_misconfigured",
-                                  "Sign-in is misconfigured on this site; try again later.", ""}));
+            return true;
         case spotauth::TokenOutcome::transient:
-            break;
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "spotauth: refresh for user \"%s\" failed, session kept: %s: %s", user,
+                          result.error.c_str(), result.description.c_str());
+            return add_response_header(r, "Retry-After", "1");
     }
-    ngx_log_error(NGX_LOG_WARN, log, 0, "spotauth: refresh for user \"%s\" failed, session kept: %s: %s",
-                  user, result.error.c_str(), result.description.c_str());
-    add_response_header(r, "Retry-After", "1");
-    return respond_from_access_phase(
-        r, send_error(r, {NGX_HTTP_SERVICE_UNAVAILABLE, "token_endpoint_unavailable",
-                          "Spotify's sign-in service did not answer; try again.", ""}));
+    return true;
+}
+
+// The stable error of a failed refresh, as every endpoint reports it.
+ErrorReply refresh_error(const Settings& s, spotauth::TokenOutcome outcome) {
+    switch (outcome) {
+        case spotauth::TokenOutcome::permanent:
+            return {NGX_HTTP_UNAUTHORIZED, "refresh_failed",
+                    "Spotify no longer accepts this session; sign in again.", s.login_uri};
+        case spotauth::TokenOutcome::misconfigured:
+            return {NGX_HTTP_BAD_GATEWAY, "token_endpoint_misconfigured",
+                    "Sign-in is misconfigured on this site; try again later.", ""};
+        default:
+            return {NGX_HTTP_SERVICE_UNAVAILABLE, "token_endpoint_unavailable",
+                    "Spotify's sign-in service did not answer; try again.", ""};
+    }
+}
+
+// Access phase: proxy with the new token, or answer the failure.
+ngx_int_t apply_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    if (!absorb_refresh(r, s, state)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const spotauth::TokenOutcome outcome = state->result.outcome;
+    if (outcome == spotauth::TokenOutcome::ok) {
+        return inject(r, s, state, state->session.access_token);
+    }
+    if (outcome == spotauth::TokenOutcome::permanent) {
+        add_response_header(r, "WWW-Authenticate", "Bearer realm=\"spotauth\"");
+    }
+    const ErrorReply e = refresh_error(s, outcome);
+    return respond_from_access_phase(r, send_body(r, e.status, "application/json",
+                                                  spotauth::error_json(e.code, e.description, e.login_url)));
 }
 
 void on_refreshed(RequestState* state, const spotauth::RefreshResult& result) {
     state->result = result;
+    state->refreshed = true;
     state->waiter = 0;
     state->step = RequestState::Step::ready;
     if (state->in_refresh) {
-        return;  // answered from the store: the access handler carries on
+        return;  // answered at once (from the store): the caller carries on
     }
     ngx_http_request_t* r = state->r;
     ngx_connection_t* c = r->connection;
     r->read_event_handler = ngx_http_block_reading;
+    if (state->respond != nullptr) {
+        state->step = RequestState::Step::start;
+        finish_async(r, state->respond(r, *state->settings, state));
+        return;
+    }
     ngx_http_core_run_phases(r);
     ngx_http_run_posted_requests(c);
 }
 
-ngx_int_t start_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state,
-                        std::string stale_access_token) {
+// Starts or joins the refresh of this request's session. True when its
+// result is already in state->result; otherwise on_refreshed resumes the
+// request later.
+bool begin_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state,
+                   std::string stale_access_token) {
     spotauth::RefreshJob job{state->session.refresh_token, std::move(stale_access_token),
                              token_request(s, spotauth::refresh_body(state->session.refresh_token))};
+    state->settings = &s;
     state->in_refresh = true;
     state->waiter = worker->refresh.refresh(
         job, [state](const spotauth::RefreshResult& result) { on_refreshed(state, result); });
     state->in_refresh = false;
     if (state->step == RequestState::Step::ready) {
         state->step = RequestState::Step::start;
-        return apply_refresh(r, s, state);
+        return true;
     }
     worker->schedule_poll();
     state->step = RequestState::Step::waiting;
     // Notice a client that gives up while we wait (its waiter is cancelled).
     r->read_event_handler = ngx_http_test_reading;
-    return NGX_AGAIN;
+    return false;
+}
+
+ngx_int_t start_refresh(ngx_http_request_t* r, const Settings& s, RequestState* state,
+                        std::string stale_access_token) {
+    return begin_refresh(r, s, state, std::move(stale_access_token)) ? apply_refresh(r, s, state)
+                                                                      : NGX_AGAIN;
 }
 
 ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
@@ -1048,6 +1100,21 @@ ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* 
         return start_refresh(r, s, state, "");
     }
     return inject(r, s, state, state->session.access_token);
+}
+
+// Pages (`spotauth redirect`): no session means a trip through the login,
+// back to this very URI. The page itself needs no token, so no refresh.
+ngx_int_t check_page(ngx_http_request_t* r, const Settings& s) {
+    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
+    if (opened.status == spotauth::CookieStatus::valid) {
+        return NGX_OK;
+    }
+    if (opened.status != spotauth::CookieStatus::absent && !set_cookie(r, s, s.cookies.session, "", 0)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const std::string login = spotauth::append_query(
+        s.login_uri, "return_to=" + spotauth::percent_encode(to_view(r->unparsed_uri)));
+    return respond_from_access_phase(r, send_redirect(r, login));
 }
 
 // The replay location: the upstream refused a token we believed valid.
@@ -1078,7 +1145,11 @@ ngx_int_t protect(ngx_http_request_t* r, ngx_uint_t mode) {
         case RequestState::Step::start:
             break;
     }
-    return mode == kProtectRetry ? replay(r, s, state) : check_session(r, s, state);
+    switch (mode) {
+        case kProtectRetry: return replay(r, s, state);
+        case kProtectRedirect: return check_page(r, s);
+        default: return check_session(r, s, state);
+    }
 }
 
 ngx_int_t access_handler(ngx_http_request_t* r) {
@@ -1087,6 +1158,179 @@ ngx_int_t access_handler(ngx_http_request_t* r) {
         return NGX_DECLINED;
     }
     return guarded(r, "access check", [r, lcf] { return protect(r, lcf->protect); });
+}
+
+// ---------------------------------------------------------------------------
+// Frontend endpoints: session info, the Web Playback SDK token, logout
+
+std::string request_header(ngx_http_request_t* r, std::string_view name) {
+    ngx_list_part_t* part = &r->headers_in.headers.part;
+    for (; part != nullptr; part = part->next) {
+        auto* h = static_cast<ngx_table_elt_t*>(part->elts);
+        for (ngx_uint_t i = 0; i < part->nelts; ++i) {
+            if (h[i].key.len == name.size() &&
+                ngx_strncasecmp(h[i].key.data, (u_char*) name.data(), name.size()) == 0) {
+                return to_string(h[i].value);
+            }
+        }
+    }
+    return {};
+}
+
+// Refuses what a browser marks as coming from another site. Sec-Fetch-Site
+// is authoritative where sent; Origin (sent on cross-origin fetches and on
+// every POST) must name this host otherwise.
+bool is_same_origin(ngx_http_request_t* r) {
+    const std::string fetch_site = request_header(r, "Sec-Fetch-Site");
+    if (!fetch_site.empty()) {
+        return fetch_site == "same-origin" || fetch_site == "none";
+    }
+    const std::string origin = request_header(r, "Origin");
+    if (origin.empty()) {
+        return true;  // not a browser's cross-site request
+    }
+    const std::string host = r->headers_in.host != nullptr ? to_string(r->headers_in.host->value) : "";
+    return spotauth::origin_matches_host(origin, host);
+}
+
+ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {
+    return send_body(r, status, "application/json", body);
+}
+
+struct OpenedRequest {
+    RequestState* state = nullptr;
+    spotauth::CookieStatus status = spotauth::CookieStatus::absent;
+};
+
+// Reads the session cookie of a content-handler request into a new state;
+// a cookie that is present but unusable is cleared in the response.
+OpenedRequest open_request_session(ngx_http_request_t* r, const Settings& s) {
+    OpenedRequest out;
+    out.state = create_state(r);
+    if (out.state == nullptr) {
+        return out;
+    }
+    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
+    out.status = opened.status;
+    if (opened.status == spotauth::CookieStatus::valid) {
+        out.state->session = opened.session;
+        out.state->have_session = true;
+    } else if (opened.status != spotauth::CookieStatus::absent) {
+        set_cookie(r, s, s.cookies.session, "", 0);
+    }
+    return out;
+}
+
+using Responder = ngx_int_t (*)(ngx_http_request_t*, const Settings&, RequestState*);
+
+// Calls `respond` once the session's access token is fresh (or its refresh
+// has failed, which `respond` reads from state->result).
+ngx_int_t respond_when_fresh(ngx_http_request_t* r, const Settings& s, RequestState* state,
+                             Responder respond) {
+    if (!spotauth::needs_refresh(state->session, now(), main_conf_of(r)->refresh_leeway)) {
+        return respond(r, s, state);
+    }
+    state->respond = respond;
+    if (begin_refresh(r, s, state, "")) {
+        return respond(r, s, state);
+    }
+    r->main->count++;
+    return NGX_DONE;
+}
+
+bool refresh_failed(ngx_http_request_t* r, const Settings& s, RequestState* state, bool& ok) {
+    ok = true;
+    if (!state->refreshed) {
+        return false;
+    }
+    ok = absorb_refresh(r, s, state);
+    return state->result.outcome != spotauth::TokenOutcome::ok;
+}
+
+ngx_int_t respond_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    bool ok = true;
+    const bool failed = refresh_failed(r, s, state, ok);
+    if (!ok) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const bool ended = failed && state->result.outcome == spotauth::TokenOutcome::permanent;
+    const std::string error = failed ? refresh_error(s, state->result.outcome).code : "";
+    return send_json(r, NGX_HTTP_OK,
+                     ended ? spotauth::session_json(nullptr, error)
+                           : spotauth::session_json(&state->session, error));
+}
+
+ngx_int_t session_endpoint(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    const OpenedRequest opened = open_request_session(r, s);
+    if (opened.state == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!opened.state->have_session) {
+        return send_json(r, NGX_HTTP_OK, spotauth::session_json(nullptr, ""));
+    }
+    return respond_when_fresh(r, s, opened.state, &respond_session);
+}
+
+ngx_int_t respond_token(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    bool ok = true;
+    const bool failed = refresh_failed(r, s, state, ok);
+    if (!ok) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (failed) {
+        const ErrorReply e = refresh_error(s, state->result.outcome);
+        return send_json(r, e.status, spotauth::token_error_json(e.code));
+    }
+    return send_json(r, NGX_HTTP_OK, spotauth::token_json(state->session, now()));
+}
+
+ngx_int_t token_endpoint(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    if (!is_same_origin(r)) {
+        return send_json(r, NGX_HTTP_FORBIDDEN, spotauth::token_error_json("cross_site_request"));
+    }
+    const OpenedRequest opened = open_request_session(r, s);
+    if (opened.state == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!opened.state->have_session) {
+        return send_json(r, NGX_HTTP_UNAUTHORIZED, spotauth::token_error_json("not_authenticated"));
+    }
+    return respond_when_fresh(r, s, opened.state, &respond_token);
+}
+
+// A navigation (an HTML form) is sent back to a page; fetch gets 204.
+bool is_navigation(ngx_http_request_t* r) {
+    const std::string mode = request_header(r, "Sec-Fetch-Mode");
+    return mode.empty() ? spotauth::prefers_html(accept_header(r)) : mode == "navigate";
+}
+
+ngx_int_t logout_endpoint(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    if (!is_same_origin(r)) {
+        return send_error(r, {NGX_HTTP_FORBIDDEN, "cross_site_request",
+                              "Logout must come from this site.", ""});
+    }
+    if (!set_cookie(r, s, s.cookies.session, "", 0) || !set_cookie(r, s, s.cookies.login, "", 0)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (is_navigation(r)) {
+        return send_redirect(r, spotauth::safe_return_to(query_arg(r, "return_to").value_or("")));
+    }
+    return send_body(r, NGX_HTTP_NO_CONTENT, "text/plain", "");
+}
+
+template <ngx_int_t (*Endpoint)(ngx_http_request_t*)>
+ngx_int_t endpoint_handler(ngx_http_request_t* r) {
+    const bool post_only = Endpoint == &logout_endpoint;
+    if (post_only ? r->method != NGX_HTTP_POST : !is_get_or_head(r)) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return guarded(r, "endpoint", [r] { return Endpoint(r); });
 }
 
 // Adds the refreshed session cookie to whatever the upstream answered.
@@ -1327,9 +1571,22 @@ char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) {
 
 char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) { return set_endpoint(cf, &callback_handler); }
 
+char* set_session(ngx_conf_t* cf, ngx_command_t*, void*) {
+    return set_endpoint(cf, &endpoint_handler<&session_endpoint>);
+}
+
+char* set_token(ngx_conf_t* cf, ngx_command_t*, void*) {
+    return set_endpoint(cf, &endpoint_handler<&token_endpoint>);
+}
+
+char* set_logout(ngx_conf_t* cf, ngx_command_t*, void*) {
+    return set_endpoint(cf, &endpoint_handler<&logout_endpoint>);
+}
+
 ngx_conf_enum_t protect_modes[] = {{ngx_string("off"), kProtectOff},
                                     {ngx_string("on"), kProtectOn},
                                     {ngx_string("retry"), kProtectRetry},
+                                    {ngx_string("redirect"), kProtectRedirect},
                                     {ngx_null_string, 0}};
 
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
@@ -1419,6 +1676,9 @@ ngx_command_t commands[] = {
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_cache), nullptr},
     {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
     {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
+    {ngx_string("spotauth_session"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_session, 0, 0, nullptr},
+    {ngx_string("spotauth_token"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_token, 0, 0, nullptr},
+    {ngx_string("spotauth_logout"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_logout, 0, 0, nullptr},
     ngx_null_command};
 
 #undef SPOTAUTH_SRV_SLOT

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 
 namespace spotauth {
@@ -130,6 +132,18 @@ std::string append_query(std::string_view base, std::string_view query) {
     out += base.find('?') == std::string_view::npos ? '?' : '&';
     out += query;
     return out;
+}
+
+bool origin_matches_host(std::string_view origin, std::string_view host) {
+    const auto scheme_end = origin.find("://");
+    if (scheme_end == std::string_view::npos || host.empty()) {
+        return false;
+    }
+    const std::string_view origin_host = origin.substr(scheme_end + 3);
+    return origin_host.size() == host.size() &&
+           std::equal(host.begin(), host.end(), origin_host.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
 }
 
 std::string safe_return_to(std::string_view raw_value) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "spotauth/session.hpp"
+
 namespace spotauth {
 
 // {"error":code,"error_description":description[,"login_url":login_url]}
@@ -14,6 +16,15 @@ std::string error_json(std::string_view code, std::string_view description,
 // The same message as a small page, for a person in a browser tab.
 std::string error_html(std::string_view title, std::string_view description,
                        std::string_view link_url, std::string_view link_text);
+
+// The session endpoint's answer: who is signed in (never a token), and
+// `error` when the last refresh failed. `session` is null when signed out.
+std::string session_json(const Session* session, std::string_view error);
+
+// The token endpoint's answer, for the Web Playback SDK's getOAuthToken:
+// the access token and its remaining lifetime, nothing else.
+std::string token_json(const Session& session, UnixTime now);
+std::string token_error_json(std::string_view error);
 
 // True when an Accept header asks for HTML (a browser navigation) rather
 // than JSON (fetch/XHR).

@@ -29,6 +29,10 @@ std::optional<std::string> check_http_url(std::string_view url);
 // Appends `query` to `base`, with '?' or '&' as `base` needs.
 std::string append_query(std::string_view base, std::string_view query);
 
+// True when an Origin header value ("https://host[:port]") names `host`
+// (a Host header value), ignoring case.
+bool origin_matches_host(std::string_view origin, std::string_view host);
+
 // The raw (still escaped) value of `return_to` decoded and checked: only a
 // same-site path survives ("/", "/a?b"); anything that a browser could read
 // as another origin ("//x", "/\x", "https://x"), control characters and

@@ -136,6 +136,13 @@ http {{
         listen 127.0.0.1:{port};
         location = /auth/login    {{ spotauth_login; }}
         location = /auth/callback {{ spotauth_callback; }}
+        location = /auth/session  {{ spotauth_session; }}
+        location = /auth/token    {{ spotauth_token; }}
+        location = /auth/logout   {{ spotauth_logout; }}
+        location = /dashboard.html {{
+            spotauth redirect;
+            root html;
+        }}
         location /api/spotify/ {{
             spotauth on;
             proxy_pass http://{mock.hostport}/;
@@ -162,8 +169,9 @@ class Nginx:
         self.mock = mock
         self.port = free_port()
         self.prefix = scratch_dir("spotauth-t-")
-        for sub in ("conf", "logs", "tmp"):
+        for sub in ("conf", "logs", "tmp", "html"):
             (self.prefix / sub).mkdir()
+        (self.prefix / "html" / "dashboard.html").write_text("dashboard\n")
         self.key_text = key_text or new_key_text()
         self.write_conf_file("spotauth.key", self.key_text)
         self.write_conf_file("client-secret", mock.client_secret + "\n")
@@ -223,11 +231,15 @@ class Nginx:
         return "__Host-spotauth" if secure else "spotauth"
 
 
+def query_params(url):
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
 def start_login(server, session, return_to="/"):
     """GET /auth/login; returns the authorize URL's query parameters."""
     r = server.get("/auth/login", session=session, params={"return_to": return_to})
     assert r.status_code == 302, r.text
-    return {k: v[0] for k, v in parse_qs(urlsplit(r.headers["Location"]).query).items()}
+    return query_params(r.headers["Location"])
 
 
 def consent(mock, authorize_params, user="alice", decision="agree"):

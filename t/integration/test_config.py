@@ -90,6 +90,11 @@ def test_unused_module_needs_no_settings(make_nginx):
     n.write_conf_file("nginx.conf", n.prefix.joinpath("conf/nginx.conf").read_text()
                       .replace("spotauth_login;", "return 204;")
                       .replace("spotauth_callback;", "return 204;")
+                      .replace("spotauth_session;", "return 204;")
+                      .replace("spotauth_token;", "return 204;")
+                      .replace("spotauth_logout;", "return 204;")
+                      .replace("spotauth redirect;", "spotauth off;")
+                      .replace("spotauth retry;", "spotauth off;")
                       .replace("spotauth on;", "spotauth off;"))
     result = n.check()
     assert result.returncode == 0, result.stderr

@@ -59,3 +59,14 @@ TEST(SafeReturnTo, FallsBackToRootForOpenRedirects) {
 TEST(SafeReturnTo, BoundsLength) {
     EXPECT_EQ(safe_return_to("/" + std::string(5000, 'a')), "/");
 }
+
+TEST(OriginMatchesHost, ComparesHostAndPort) {
+    EXPECT_TRUE(origin_matches_host("https://example.org", "example.org"));
+    EXPECT_TRUE(origin_matches_host("http://127.0.0.1:8080", "127.0.0.1:8080"));
+    EXPECT_TRUE(origin_matches_host("https://Example.ORG", "example.org"));
+    EXPECT_FALSE(origin_matches_host("https://evil.example", "example.org"));
+    EXPECT_FALSE(origin_matches_host("https://example.org.evil.example", "example.org"));
+    EXPECT_FALSE(origin_matches_host("http://127.0.0.1:9999", "127.0.0.1:8080"));
+    EXPECT_FALSE(origin_matches_host("null", "example.org"));
+    EXPECT_FALSE(origin_matches_host("https://example.org", ""));
+}
