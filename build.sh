@@ -75,7 +75,9 @@ build_module() {
     fi
     log "building the nginx module"
     make -C "$tree" -f objs/Makefile modules -j "$(nproc)" >/dev/null
-    cp "$tree/objs/ngx_http_spotauth_module.so" "$MODULE_SO"
+    # A new inode, so nginx processes still running the old .so keep their mapping.
+    cp "$tree/objs/ngx_http_spotauth_module.so" "$MODULE_SO.tmp"
+    mv -f "$MODULE_SO.tmp" "$MODULE_SO"
 }
 
 build() {

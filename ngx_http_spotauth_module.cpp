@@ -13,6 +13,7 @@ extern "C" {
 #include "spotauth/crypto.hpp"
 #include "spotauth/http_client.hpp"
 #include "spotauth/jwe.hpp"
+#include "spotauth/metrics.hpp"
 #include "spotauth/oauth.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/responses.hpp"
@@ -77,6 +78,8 @@ struct SrvConf {
     time_t session_lifetime;
     ngx_str_t login_uri;  // where spotauth_login sits in this server
     ngx_flag_t used;      // some location of this server needs the settings
+    ngx_flag_t has_login;  // a location of this server has spotauth_login
+    ngx_flag_t protects;   // "spotauth on|redirect|retry" is used in this server
     Settings* settings;
 };
 
@@ -251,6 +254,7 @@ struct ShmEntry {
 };
 
 struct ShmState {
+    ngx_atomic_t counters[spotauth::kCounterCount];  // metrics of all workers
     ngx_rbtree_t tree;
     ngx_rbtree_node_t sentinel;
     ngx_queue_t lru;
@@ -270,7 +274,7 @@ ngx_int_t init_refresh_zone(ngx_shm_zone_t* zone, void* old_data) {
         zone->data = pool->data;
         return NGX_OK;
     }
-    auto* state = static_cast<ShmState*>(ngx_slab_alloc(pool, sizeof(ShmState)));
+    auto* state = static_cast<ShmState*>(ngx_slab_calloc(pool, sizeof(ShmState)));
     if (state == nullptr) {
         return NGX_ERROR;
     }
@@ -428,6 +432,60 @@ private:
     ngx_shm_zone_t* zone_;
 };
 
+// Metrics counters in the shared zone, so a scrape sees every worker.
+class SharedCounters {
+public:
+    explicit SharedCounters(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    void add(spotauth::Counter c, std::uint64_t n = 1) {
+        ngx_atomic_fetch_add(&state()->counters[c], static_cast<ngx_atomic_int_t>(n));
+    }
+    void subtract(spotauth::Counter c) { ngx_atomic_fetch_add(&state()->counters[c], -1); }
+
+    void add_latency(double seconds) {
+        add(spotauth::latency_bucket(seconds));
+        add(spotauth::kLatencySumMicros, static_cast<std::uint64_t>(seconds * 1e6));
+        add(spotauth::kLatencyCount);
+    }
+
+    spotauth::CounterValues snapshot() const {
+        spotauth::CounterValues v{};
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            v[i] = state()->counters[i];
+        }
+        return v;
+    }
+
+private:
+    ShmState* state() const { return static_cast<ShmState*>(zone_->data); }
+    ngx_shm_zone_t* zone_;
+};
+
+class MetricsObserver : public spotauth::RefreshObserver {
+public:
+    explicit MetricsObserver(SharedCounters& counters) : counters_(counters) {}
+
+    void call_started() override { counters_.add(spotauth::kTokenCallsInFlight); }
+
+    void call_finished(spotauth::TokenOutcome outcome, double seconds) override {
+        counters_.subtract(spotauth::kTokenCallsInFlight);
+        counters_.add_latency(seconds);
+        switch (outcome) {
+            case spotauth::TokenOutcome::ok: counters_.add(spotauth::kRefreshOk); break;
+            case spotauth::TokenOutcome::permanent: counters_.add(spotauth::kRefreshPermanent); break;
+            case spotauth::TokenOutcome::transient: counters_.add(spotauth::kRefreshTransient); break;
+            case spotauth::TokenOutcome::misconfigured: counters_.add(spotauth::kRefreshMisconfigured); break;
+        }
+    }
+
+    void joined() override { counters_.add(spotauth::kRefreshJoined); }
+    void cache_hit() override { counters_.add(spotauth::kRefreshCacheHits); }
+    void remote_wait() override { counters_.add(spotauth::kRefreshRemoteWaits); }
+
+private:
+    SharedCounters& counters_;
+};
+
 spotauth::MilliTime now_ms() {
     const ngx_time_t* tp = ngx_timeofday();
     return static_cast<spotauth::MilliTime>(tp->sec) * 1000 + static_cast<spotauth::MilliTime>(tp->msec);
@@ -439,7 +497,8 @@ constexpr ngx_msec_t kRefreshPollMs = 20;
 // and the refresh coordinator with its poll timer.
 struct Worker {
     Worker(ngx_log_t* log, ngx_shm_zone_t* zone, spotauth::RefreshTiming timing)
-        : loop(log), client(loop), store(zone), refresh(client, store, &now_ms, timing) {
+        : loop(log), client(loop), store(zone), counters(zone), observer(counters),
+          refresh(client, store, observer, &now_ms, timing) {
         loop.attach(&client);
         ngx_memzero(&poll_timer, sizeof poll_timer);
         poll_timer.handler = &Worker::on_poll;
@@ -470,6 +529,8 @@ struct Worker {
     NginxEventLoop loop;
     HttpClient client;
     ShmRefreshStore store;
+    SharedCounters counters;
+    MetricsObserver observer;
     spotauth::RefreshCoordinator refresh;
     ngx_event_t poll_timer;
 };
@@ -676,7 +737,20 @@ void finish_async(ngx_http_request_t* r, ngx_int_t rc) {
     ngx_http_run_posted_requests(c);
 }
 
+void count(spotauth::Counter c) {
+    if (worker != nullptr) {
+        worker->counters.add(c);
+    }
+}
+
+// A sign-in that fails before the code exchange; later ones end in finish_callback.
+ngx_int_t callback_failure(ngx_http_request_t* r, const ErrorReply& error) {
+    count(spotauth::kLoginsFailed);
+    return send_error(r, error);
+}
+
 void finish_callback(CallbackContext* ctx, const ErrorReply& error) {
+    count(spotauth::kLoginsFailed);
     ctx->transfer = 0;
     finish_async(ctx->r, send_error(ctx->r, error));
 }
@@ -726,6 +800,7 @@ void on_profile(CallbackContext* ctx, const HttpResponse& res) {
         finish_async(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+    count(spotauth::kLoginsOk);
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login ok for user \"%s\"",
                   profile->id.c_str());
     ctx->transfer = 0;
@@ -748,6 +823,7 @@ void start_profile_fetch(CallbackContext* ctx) {
 }
 
 void on_code_exchanged(CallbackContext* ctx, const HttpResponse& res) {
+    worker->counters.add_latency(res.total_seconds);
     ctx->tokens = spotauth::parse_token_response(res.status, res.body);
     if (ctx->tokens.outcome != spotauth::TokenOutcome::ok) {
         const std::string why = res.status == 0 ? res.error : ctx->tokens.description;
@@ -780,21 +856,21 @@ ngx_int_t callback(ngx_http_request_t* r) {
     if (!provider_error.empty()) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login refused by provider: %s",
                       spotauth::percent_encode(provider_error).c_str());
-        return send_error(r, provider_refusal(s, provider_error));
+        return callback_failure(r, provider_refusal(s, provider_error));
     }
     const auto login = spotauth::open_login(s.keys, cookie_value(r, s.cookies.login), now());
     const std::string state = decoded_arg(r, "state");
     if (!login || !spotauth::constant_time_equal(state, login->state)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: %s",
                       login ? "state mismatch" : "no valid login cookie");
-        return send_error(r, {NGX_HTTP_BAD_REQUEST, "invalid_state",
+        return callback_failure(r, {NGX_HTTP_BAD_REQUEST, "invalid_state",
                               "This sign-in link is stale or was opened in another browser; "
                               "please start again.",
                               s.login_uri});
     }
     const std::string code = decoded_arg(r, "code");
     if (code.empty()) {
-        return send_error(r, {NGX_HTTP_BAD_REQUEST, "invalid_request",
+        return callback_failure(r, {NGX_HTTP_BAD_REQUEST, "invalid_request",
                               "The sign-in response has no authorization code.", s.login_uri});
     }
     auto* ctx = new CallbackContext{r, &s, *login, {}, 0};
@@ -869,12 +945,29 @@ bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
 // the request's module ctx, and is also registered as a pool cleanup so it
 // can be found again after nginx wipes the ctx on an error_page redirect to
 // the replay location (see recover_state).
+// What $spotauth_session_status says.
+enum class SessionStatus { none, valid, refreshed, refresh_failed, invalid, expired };
+
+const char* status_name(SessionStatus status) {
+    switch (status) {
+        case SessionStatus::none: return "none";
+        case SessionStatus::valid: return "valid";
+        case SessionStatus::refreshed: return "refreshed";
+        case SessionStatus::refresh_failed: return "refresh_failed";
+        case SessionStatus::invalid: return "invalid";
+        case SessionStatus::expired: return "expired";
+    }
+    return "none";
+}
+
 struct RequestState {
     enum class Step { start, waiting, ready };
 
     ngx_http_request_t* r = nullptr;
     Step step = Step::start;
     bool have_session = false;
+    bool loaded = false;       // the session cookie has been read
+    SessionStatus status = SessionStatus::none;
     bool replayed = false;     // the replay location forced its one refresh
     bool in_refresh = false;   // inside RefreshCoordinator::refresh()
     spotauth::Session session;
@@ -966,6 +1059,38 @@ void log_misconfiguration(ngx_log_t* log, const spotauth::RefreshResult& result)
     }
 }
 
+// Queues a Set-Cookie with the state's session, sealed with the current key.
+bool reseal(const Settings& s, RequestState* state) {
+    const auto cookie = spotauth::seal_session(s.keys, state->session);
+    if (!cookie) {
+        return false;
+    }
+    state->set_cookie = spotauth::set_cookie_value(s.cookies.session, *cookie,
+                                                   {s.secure_cookies, state->session.expires_at - now()});
+    return true;
+}
+
+// Reads the session cookie into `state`. A session sealed with a key being
+// rotated out is re-sealed with the current one on this response.
+spotauth::CookieStatus load_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
+    state->loaded = true;
+    switch (opened.status) {
+        case spotauth::CookieStatus::absent: state->status = SessionStatus::none; break;
+        case spotauth::CookieStatus::invalid: state->status = SessionStatus::invalid; break;
+        case spotauth::CookieStatus::expired: state->status = SessionStatus::expired; break;
+        case spotauth::CookieStatus::valid:
+            state->status = SessionStatus::valid;
+            state->session = opened.session;
+            state->have_session = true;
+            if (opened.old_key) {
+                reseal(s, state);
+            }
+            break;
+    }
+    return opened.status;
+}
+
 // Takes a finished refresh into the request: a new session cookie for the
 // response (ok), a cleared one (permanent), or nothing (the session stays).
 // Returns false only when out of memory.
@@ -974,17 +1099,12 @@ bool absorb_refresh(ngx_http_request_t* r, const Settings& s, RequestState* stat
     const char* user = state->session.user_id.c_str();
     ngx_log_t* log = r->connection->log;
     switch (result.outcome) {
-        case spotauth::TokenOutcome::ok: {
+        case spotauth::TokenOutcome::ok:
             state->session = spotauth::refreshed_session(state->session, result);
-            const auto cookie = spotauth::seal_session(s.keys, state->session);
-            if (!cookie) {
-                return false;
-            }
-            state->set_cookie = spotauth::set_cookie_value(
-                s.cookies.session, *cookie, {s.secure_cookies, state->session.expires_at - now()});
-            return true;
-        }
+            state->status = SessionStatus::refreshed;
+            return reseal(s, state);
         case spotauth::TokenOutcome::permanent:
+            state->status = SessionStatus::refresh_failed;
             ngx_log_error(NGX_LOG_INFO, log, 0, "spotauth: session of user \"%s\" ended: refresh %s: %s",
                           user, result.error.c_str(), result.description.c_str());
             return set_cookie(r, s, s.cookies.session, "", 0);
@@ -1081,21 +1201,38 @@ ngx_int_t start_refresh(ngx_http_request_t* r, const Settings& s, RequestState* 
                                                                       : NGX_AGAIN;
 }
 
-ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
-    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
-    switch (opened.status) {
-        case spotauth::CookieStatus::absent:
-            return deny(r, s, "not_authenticated", "Sign in with Spotify first.", false);
-        case spotauth::CookieStatus::invalid:
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: invalid");
-            return deny(r, s, "not_authenticated", "Your session is not valid; sign in again.", true);
-        case spotauth::CookieStatus::expired:
-            return deny(r, s, "session_expired", "Your session has ended; sign in again.", true);
+// Counts and logs a protected request without a usable session; true when
+// the request may go on.
+bool admit(ngx_http_request_t* r, spotauth::CookieStatus status) {
+    switch (status) {
         case spotauth::CookieStatus::valid:
-            break;
+            return true;
+        case spotauth::CookieStatus::absent:
+            count(spotauth::kRejectedAbsent);
+            return false;
+        case spotauth::CookieStatus::invalid:
+            count(spotauth::kRejectedInvalid);
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: invalid");
+            return false;
+        case spotauth::CookieStatus::expired:
+            count(spotauth::kRejectedExpired);
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: expired");
+            return false;
     }
-    state->session = opened.session;
-    state->have_session = true;
+    return false;
+}
+
+ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    const spotauth::CookieStatus status = load_session(r, s, state);
+    if (!admit(r, status)) {
+        if (status == spotauth::CookieStatus::absent) {
+            return deny(r, s, "not_authenticated", "Sign in with Spotify first.", false);
+        }
+        if (status == spotauth::CookieStatus::expired) {
+            return deny(r, s, "session_expired", "Your session has ended; sign in again.", true);
+        }
+        return deny(r, s, "not_authenticated", "Your session is not valid; sign in again.", true);
+    }
     if (spotauth::needs_refresh(state->session, now(), main_conf_of(r)->refresh_leeway)) {
         return start_refresh(r, s, state, "");
     }
@@ -1104,12 +1241,12 @@ ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* 
 
 // Pages (`spotauth redirect`): no session means a trip through the login,
 // back to this very URI. The page itself needs no token, so no refresh.
-ngx_int_t check_page(ngx_http_request_t* r, const Settings& s) {
-    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
-    if (opened.status == spotauth::CookieStatus::valid) {
+ngx_int_t check_page(ngx_http_request_t* r, const Settings& s, RequestState* state) {
+    const spotauth::CookieStatus status = load_session(r, s, state);
+    if (admit(r, status)) {
         return NGX_OK;
     }
-    if (opened.status != spotauth::CookieStatus::absent && !set_cookie(r, s, s.cookies.session, "", 0)) {
+    if (status != spotauth::CookieStatus::absent && !set_cookie(r, s, s.cookies.session, "", 0)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     const std::string login = spotauth::append_query(
@@ -1147,7 +1284,7 @@ ngx_int_t protect(ngx_http_request_t* r, ngx_uint_t mode) {
     }
     switch (mode) {
         case kProtectRetry: return replay(r, s, state);
-        case kProtectRedirect: return check_page(r, s);
+        case kProtectRedirect: return check_page(r, s, state);
         default: return check_session(r, s, state);
     }
 }
@@ -1210,12 +1347,8 @@ OpenedRequest open_request_session(ngx_http_request_t* r, const Settings& s) {
     if (out.state == nullptr) {
         return out;
     }
-    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
-    out.status = opened.status;
-    if (opened.status == spotauth::CookieStatus::valid) {
-        out.state->session = opened.session;
-        out.state->have_session = true;
-    } else if (opened.status != spotauth::CookieStatus::absent) {
+    out.status = load_session(r, s, out.state);
+    if (out.status != spotauth::CookieStatus::valid && out.status != spotauth::CookieStatus::absent) {
         set_cookie(r, s, s.cookies.session, "", 0);
     }
     return out;
@@ -1333,6 +1466,82 @@ ngx_int_t endpoint_handler(ngx_http_request_t* r) {
     return guarded(r, "endpoint", [r] { return Endpoint(r); });
 }
 
+// ---------------------------------------------------------------------------
+// Variables and metrics
+
+enum VariableKind : uintptr_t { kVarUser, kVarUserName, kVarStatus, kVarAccessToken };
+
+// The request's state, reading the session cookie on first use when no
+// spotauth handler has (e.g. for log_format in an unprotected location).
+RequestState* state_for_variables(ngx_http_request_t* r) {
+    RequestState* state = find_state(r);
+    const Settings* s = settings_of(r);
+    if (state == nullptr && s != nullptr) {
+        state = create_state(r);
+    }
+    if (state != nullptr && !state->loaded && s != nullptr) {
+        load_session(r, *s, state);
+    }
+    return state;
+}
+
+std::string variable_value(const RequestState* state, uintptr_t kind) {
+    const SessionStatus status = state != nullptr ? state->status : SessionStatus::none;
+    if (kind == kVarStatus) {
+        return status_name(status);
+    }
+    if (state == nullptr || !state->have_session) {
+        return {};
+    }
+    switch (kind) {
+        case kVarUser: return state->session.user_id;
+        case kVarUserName: return state->session.display_name;
+        case kVarAccessToken:
+            return status == SessionStatus::valid || status == SessionStatus::refreshed
+                       ? state->session.access_token
+                       : std::string();
+        default: return {};
+    }
+}
+
+ngx_int_t get_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uintptr_t kind) {
+    try {
+        const std::string value = variable_value(state_for_variables(r), kind);
+        v->no_cacheable = 1;  // a refresh later in the request changes it
+        if (value.empty()) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+        const ngx_str_t copy = to_ngx(r->pool, value);
+        if (copy.data == nullptr) {
+            return NGX_ERROR;
+        }
+        v->data = copy.data;
+        v->len = static_cast<unsigned>(copy.len);
+        v->valid = 1;
+        v->not_found = 0;
+        return NGX_OK;
+    } catch (const std::exception& e) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: variable failed: %s", e.what());
+        return NGX_ERROR;
+    }
+}
+
+ngx_http_variable_t variables[] = {
+    {ngx_string("spotauth_user"), nullptr, get_variable, kVarUser, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("spotauth_user_name"), nullptr, get_variable, kVarUserName, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("spotauth_session_status"), nullptr, get_variable, kVarStatus, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("spotauth_access_token"), nullptr, get_variable, kVarAccessToken, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    ngx_http_null_variable};
+
+ngx_int_t status_endpoint(ngx_http_request_t* r) {
+    if (worker == nullptr) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+    return send_body(r, NGX_HTTP_OK, "text/plain; version=0.0.4",
+                     spotauth::prometheus_text(worker->counters.snapshot()));
+}
+
 // Adds the refreshed session cookie to whatever the upstream answered.
 ngx_http_output_header_filter_pt next_header_filter;
 
@@ -1364,6 +1573,8 @@ void* create_srv_conf(ngx_conf_t* cf) {
     conf->timeout = NGX_CONF_UNSET_MSEC;
     conf->session_lifetime = NGX_CONF_UNSET;
     conf->used = NGX_CONF_UNSET;
+    conf->has_login = NGX_CONF_UNSET;
+    conf->protects = NGX_CONF_UNSET;
     return conf;
 }
 
@@ -1507,8 +1718,15 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) {
     ngx_conf_merge_sec_value(conf->session_lifetime, prev->session_lifetime, 30 * 86400);
     ngx_conf_merge_str_value(conf->login_uri, prev->login_uri, "/auth/login");
     ngx_conf_merge_value(conf->used, prev->used, 0);
+    ngx_conf_merge_value(conf->has_login, prev->has_login, 0);
+    ngx_conf_merge_value(conf->protects, prev->protects, 0);
     if (!conf->used) {
         return NGX_CONF_OK;
+    }
+    if (conf->protects && !conf->has_login) {
+        return conf_error(cf, "spotauth: \"spotauth on\" and \"spotauth redirect\" need a "
+                              "\"location = /auth/login { spotauth_login; }\" in the same server: "
+                              "their 401 answers and redirects point to it");
     }
     try {
         auto settings = std::make_unique<Settings>();
@@ -1566,6 +1784,7 @@ char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) {
     }
 #endif
     enclosing_srv_conf(cf)->login_uri = clcf->name;
+    enclosing_srv_conf(cf)->has_login = 1;
     return set_endpoint(cf, &login_handler);
 }
 
@@ -1583,6 +1802,18 @@ char* set_logout(ngx_conf_t* cf, ngx_command_t*, void*) {
     return set_endpoint(cf, &endpoint_handler<&logout_endpoint>);
 }
 
+// Metrics need the shared zone but no OAuth settings.
+char* set_status(ngx_conf_t* cf, ngx_command_t*, void*) {
+    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(
+        ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    if (clcf->handler != nullptr) {
+        return (char*) "is duplicate: this location already has a content handler";
+    }
+    clcf->handler = &endpoint_handler<&status_endpoint>;
+    static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module))->used = 1;
+    return NGX_CONF_OK;
+}
+
 ngx_conf_enum_t protect_modes[] = {{ngx_string("off"), kProtectOff},
                                     {ngx_string("on"), kProtectOn},
                                     {ngx_string("retry"), kProtectRetry},
@@ -1593,6 +1824,7 @@ char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) {
     char* rv = ngx_conf_set_enum_slot(cf, cmd, conf);
     if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect != kProtectOff) {
         mark_used(cf);
+        enclosing_srv_conf(cf)->protects = 1;
     }
     return rv;
 }
@@ -1679,9 +1911,22 @@ ngx_command_t commands[] = {
     {ngx_string("spotauth_session"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_session, 0, 0, nullptr},
     {ngx_string("spotauth_token"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_token, 0, 0, nullptr},
     {ngx_string("spotauth_logout"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_logout, 0, 0, nullptr},
+    {ngx_string("spotauth_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_status, 0, 0, nullptr},
     ngx_null_command};
 
 #undef SPOTAUTH_SRV_SLOT
+
+ngx_int_t preconfiguration(ngx_conf_t* cf) {
+    for (ngx_http_variable_t* v = variables; v->name.len != 0; ++v) {
+        ngx_http_variable_t* var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == nullptr) {
+            return NGX_ERROR;
+        }
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+    return NGX_OK;
+}
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) {
     auto* mcf = static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module));
@@ -1729,7 +1974,7 @@ void exit_process(ngx_cycle_t*) {
 }
 
 ngx_http_module_t module_ctx = {
-    nullptr,            // preconfiguration
+    preconfiguration,   // preconfiguration
     postconfiguration,  // postconfiguration
     create_main_conf,   // create main configuration
     init_main_conf,     // init main configuration

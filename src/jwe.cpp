@@ -104,6 +104,11 @@ std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
            base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
 }
 
+bool KeyRing::sealed_with_current_key(std::string_view token) const {
+    const auto kid = kid_of_header(token.substr(0, token.find('.')));
+    return kid && !keys_.empty() && *kid == keys_.front().id;
+}
+
 std::optional<std::string> KeyRing::open(std::string_view token) const {
     const auto parts = split_compact(token);
     if (!parts || !parts->encrypted_key.empty()) {

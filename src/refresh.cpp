@@ -68,9 +68,9 @@ ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& reques
     return usable ? ClaimKind::cached : ClaimKind::acquired;
 }
 
-RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store, Clock clock,
-                                       RefreshTiming timing)
-    : transport_(transport), store_(store), clock_(std::move(clock)), timing_(timing) {}
+RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
+                                       RefreshObserver& observer, Clock clock, RefreshTiming timing)
+    : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing) {}
 
 RefreshCoordinator::~RefreshCoordinator() {
     for (auto& [key, flight] : flights_) {
@@ -98,13 +98,13 @@ RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, 
     if (it == flights_.end()) {
         const RefreshStore::Claim claim = store_.claim(key, claim_request(job));
         if (claim.kind == ClaimKind::cached) {
-            ++stats_.cache_hits;
+            observer_.cache_hit();
             done(claim.cached);
             return 0;
         }
         it = flights_.emplace(key, Flight{job, false, 0, {}}).first;
         if (claim.kind == ClaimKind::busy) {
-            ++stats_.remote_waits;
+            observer_.remote_wait();
         } else {
             start_call(key, it->second);
             if (it->second.transfer == 0) {
@@ -115,7 +115,7 @@ RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, 
             }
         }
     } else {
-        ++stats_.joined;
+        observer_.joined();
     }
     const WaiterId id = ++last_waiter_;
     it->second.waiters.push_back({id, clock_() + timing_.wait_limit, std::move(done)});
@@ -127,7 +127,7 @@ void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {
     flight.transfer = transport_.start(
         flight.job.request, [this, key](const HttpResponse& response) { on_response(key, response); });
     if (flight.transfer != 0) {
-        ++stats_.calls;
+        observer_.call_started();
     }
 }
 
@@ -141,6 +141,7 @@ void RefreshCoordinator::on_response(const std::string& key, const HttpResponse&
     if (response.status == 0) {
         result.description = "token endpoint unreachable: " + response.error;
     }
+    observer_.call_finished(result.outcome, response.total_seconds);
     if (result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent) {
         store_.publish(key, result, clock_());
     } else {
@@ -201,7 +202,9 @@ void RefreshCoordinator::poll() {
         }
         const RefreshStore::Claim claim = store_.claim(key, claim_request(it->second.job));
         if (claim.kind == ClaimKind::cached) {
-            stats_.cache_hits += it->second.waiters.size();
+            for (std::size_t i = 0; i < it->second.waiters.size(); ++i) {
+                observer_.cache_hit();
+            }
             finish(key, claim.cached);
         } else if (claim.kind == ClaimKind::acquired) {
             start_call(key, it->second);  // the other worker gave up or died

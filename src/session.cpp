@@ -60,7 +60,7 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
 
 OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now) {
     if (cookie.empty()) {
-        return {CookieStatus::absent, {}};
+        return {CookieStatus::absent, {}, false};
     }
     const auto claims = open_claims(keys, cookie, kSessionType);
     Session s;
@@ -70,12 +70,12 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         !read_string(*claims, "refresh_token", s.refresh_token) ||
         !read_time(*claims, "access_expires_at", s.access_expires_at) ||
         !read_time(*claims, "iat", s.issued_at) || !read_time(*claims, "exp", s.expires_at)) {
-        return {CookieStatus::invalid, {}};
+        return {CookieStatus::invalid, {}, false};
     }
     if (s.expires_at <= now) {
-        return {CookieStatus::expired, {}};
+        return {CookieStatus::expired, {}, false};
     }
-    return {CookieStatus::valid, std::move(s)};
+    return {CookieStatus::valid, std::move(s), !keys.sealed_with_current_key(cookie)};
 }
 
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login) {

@@ -33,6 +33,10 @@ public:
     // nullopt for anything that is not a JWE this ring sealed, unmodified.
     std::optional<std::string> open(std::string_view token) const;
 
+    // False for a token sealed by an older key of the ring (or not a JWE):
+    // the caller re-seals it so sessions move to the current key.
+    bool sealed_with_current_key(std::string_view token) const;
+
     bool empty() const { return keys_.empty(); }
 
 private:

@@ -101,6 +101,17 @@ struct RefreshTiming {
     MilliTime wait_limit = 15000;  // longest a waiter waits for another worker
 };
 
+// What the coordinator reports, for logs and metrics.
+class RefreshObserver {
+public:
+    virtual ~RefreshObserver() = default;
+    virtual void call_started() {}
+    virtual void call_finished(TokenOutcome /*outcome*/, double /*seconds*/) {}
+    virtual void joined() {}       // waited on this worker's call in flight
+    virtual void cache_hit() {}    // answered from the store's memory
+    virtual void remote_wait() {}  // waited on another worker's call
+};
+
 // Per-worker single flight over a RefreshStore and an HttpTransport.
 class RefreshCoordinator {
 public:
@@ -108,15 +119,8 @@ public:
     using Done = std::function<void(const RefreshResult&)>;
     using Clock = std::function<MilliTime()>;
 
-    // Counters, for logs and metrics.
-    struct Stats {
-        std::uint64_t calls = 0;       // token-endpoint calls made here
-        std::uint64_t joined = 0;      // waited on a call in flight here
-        std::uint64_t cache_hits = 0;  // answered from the store
-        std::uint64_t remote_waits = 0;
-    };
-
-    RefreshCoordinator(HttpTransport& transport, RefreshStore& store, Clock clock, RefreshTiming timing);
+    RefreshCoordinator(HttpTransport& transport, RefreshStore& store, RefreshObserver& observer,
+                       Clock clock, RefreshTiming timing);
     ~RefreshCoordinator();
     RefreshCoordinator(const RefreshCoordinator&) = delete;
     RefreshCoordinator& operator=(const RefreshCoordinator&) = delete;
@@ -133,8 +137,6 @@ public:
     // waiters; call every few milliseconds while needs_polling().
     void poll();
     bool needs_polling() const;
-
-    const Stats& stats() const { return stats_; }
 
 private:
     struct Waiter {
@@ -157,12 +159,12 @@ private:
 
     HttpTransport& transport_;
     RefreshStore& store_;
+    RefreshObserver& observer_;
     Clock clock_;
     RefreshTiming timing_;
     std::map<std::string, Flight> flights_;
     std::set<WaiterId> delivering_;  // waiters of a finished flight not yet called
     WaiterId last_waiter_ = 0;
-    Stats stats_;
 };
 
 }  // namespace spotauth

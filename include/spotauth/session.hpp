@@ -34,6 +34,7 @@ enum class CookieStatus {
 struct OpenedSession {
     CookieStatus status = CookieStatus::absent;
     Session session;
+    bool old_key = false;  // valid, but sealed with a key being rotated out
 };
 
 std::optional<std::string> seal_session(const KeyRing& keys, const Session& session);

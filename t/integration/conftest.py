@@ -207,6 +207,16 @@ class Nginx:
                                + (self.proc.stderr.read() if self.proc.poll() is not None else ""))
         return self
 
+    def reload(self):
+        """`nginx -s reload`, then waits until a new worker generation serves."""
+        before = self.error_log().count("start worker process")
+        subprocess.run(self.command("-s", "reload"), check=True, capture_output=True, timeout=30)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while self.error_log().count("start worker process") == before:
+            assert time.monotonic() < deadline, "nginx did not reload"
+            time.sleep(0.05)
+        time.sleep(0.2)  # let old workers stop accepting
+
     def stop(self):
         """Stops nginx; fails if its log shows a crash or an alert."""
         if self.proc and self.proc.poll() is None:

@@ -59,11 +59,23 @@ public:
     std::map<std::string, StoredRefresh> entries;
 };
 
+struct CountingObserver : RefreshObserver {
+    void call_started() override { ++calls; }
+    void call_finished(TokenOutcome outcome, double) override { last_outcome = outcome; ++finished; }
+    void joined() override { ++joins; }
+    void cache_hit() override { ++cache_hits; }
+    void remote_wait() override { ++remote_waits; }
+    int calls = 0, finished = 0, joins = 0, cache_hits = 0, remote_waits = 0;
+    TokenOutcome last_outcome = TokenOutcome::transient;
+};
+
 struct RefreshCoordinatorTest : ::testing::Test {
     FakeTransport transport;
     MapStore store;
+    CountingObserver observed;
     MilliTime now = 1'700'000'000'000;
-    RefreshCoordinator coordinator{transport, store, [this] { return now; }, RefreshTiming{60, 30000, 5000}};
+    RefreshCoordinator coordinator{transport, store, observed, [this] { return now; },
+                                   RefreshTiming{60, 30000, 5000}};
 
     RefreshJob job(const std::string& refresh_token = "AQ-old", const std::string& stale = "") {
         RefreshJob j;
@@ -171,8 +183,10 @@ TEST_F(RefreshCoordinatorTest, ConcurrentRequestsShareOneCall) {
         ASSERT_TRUE(r);
         EXPECT_EQ(r->access_token, "BQ-new");
     }
-    EXPECT_EQ(coordinator.stats().calls, 1u);
-    EXPECT_EQ(coordinator.stats().joined, 99u);
+    EXPECT_EQ(observed.calls, 1);
+    EXPECT_EQ(observed.finished, 1);
+    EXPECT_EQ(observed.last_outcome, TokenOutcome::ok);
+    EXPECT_EQ(observed.joins, 99);
 }
 
 TEST_F(RefreshCoordinatorTest, StaleCookieInsideWindowGetsRememberedTokens) {
@@ -185,7 +199,7 @@ TEST_F(RefreshCoordinatorTest, StaleCookieInsideWindowGetsRememberedTokens) {
     ASSERT_TRUE(second);
     EXPECT_EQ(second->refresh_token, "AQ-new");
     EXPECT_EQ(transport.requests.size(), 1u);
-    EXPECT_EQ(coordinator.stats().cache_hits, 1u);
+    EXPECT_EQ(observed.cache_hits, 1);
 }
 
 TEST_F(RefreshCoordinatorTest, AfterTheWindowTheEndpointIsAskedAgain) {
@@ -257,6 +271,7 @@ TEST_F(RefreshCoordinatorTest, WaitsForAnotherWorkerThenUsesItsResult) {
     ask(r, job());
     EXPECT_TRUE(coordinator.needs_polling());
     EXPECT_TRUE(transport.requests.empty());
+    EXPECT_EQ(observed.remote_waits, 1);
     coordinator.poll();
     EXPECT_FALSE(r);
     RefreshResult theirs;

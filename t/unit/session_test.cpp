@@ -69,3 +69,15 @@ TEST(LoginTransaction, RoundTripsUntilItExpires) {
     EXPECT_EQ(opened->return_to, "/dash");
     EXPECT_FALSE(open_login(ring(), cookie, 1000));
 }
+
+TEST(Session, ReportsCookiesSealedWithAnOlderKey) {
+    const Key old_key = make_key(std::string(32, 'o'));
+    const Key new_key = make_key(std::string(32, 'n'));
+    const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
+    const KeyRing rotated({new_key, old_key});
+    const OpenedSession opened = open_session(rotated, old_cookie, 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_TRUE(opened.old_key);
+    const auto fresh = *seal_session(rotated, sample());
+    EXPECT_FALSE(open_session(rotated, fresh, 1'700'000'100).old_key);
+}

@@ -1,0 +1,46 @@
+// The module's counters and their Prometheus text exposition. The values
+// live wherever the caller keeps them (nginx: atomics in shared memory, so
+// every worker counts into the same place); this only names and formats.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace spotauth {
+
+// Upper bounds (seconds) of the token-endpoint latency histogram; a last
+// bucket catches the rest (+Inf).
+inline constexpr std::array<double, 8> kLatencyBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+enum Counter : std::size_t {
+    kLoginsOk,
+    kLoginsFailed,
+    kRejectedAbsent,
+    kRejectedInvalid,
+    kRejectedExpired,
+    kRefreshOk,
+    kRefreshPermanent,
+    kRefreshTransient,
+    kRefreshMisconfigured,
+    kRefreshJoined,
+    kRefreshCacheHits,
+    kRefreshRemoteWaits,
+    kTokenCallsInFlight,  // a gauge
+    kLatencyBucketFirst,
+    kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf
+    kLatencySumMicros,
+    kLatencyCount,
+    kCounterCount
+};
+
+using CounterValues = std::array<std::uint64_t, kCounterCount>;
+
+// The (non-cumulative) bucket counter a call of `seconds` belongs to.
+Counter latency_bucket(double seconds);
+
+// Prometheus text format 0.0.4.
+std::string prometheus_text(const CounterValues& values);
+
+}  // namespace spotauth
