@@ -6,6 +6,7 @@
 #   ./build.sh deps      install the Debian packages only
 #   ./build.sh test      unit tests (ctest) + integration tests (pytest, real nginx)
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
+#   ./build.sh install   install the module into Debian's nginx (as root)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -136,13 +137,43 @@ demo() {
     nginx -p "$run/" -c conf/nginx.conf -g 'daemon off;'
 }
 
+NGINX_MODULES=/usr/lib/nginx/modules
+MODULE_SNIPPET=/usr/share/nginx/modules-available/mod-http-spotauth.conf
+MODULE_ENABLED=/etc/nginx/modules-enabled/50-mod-http-spotauth.conf
+EXAMPLE_CONF=/etc/nginx/conf.d/spotauth.conf.example
+
+# Installs like Debian's libnginx-mod-* packages do; safe to run again.
+install() {
+    [ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
+    build
+    command install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")"
+    command install -m 644 "$MODULE_SO" "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
+    mv -f "$NGINX_MODULES/.ngx_http_spotauth_module.so.new" "$NGINX_MODULES/ngx_http_spotauth_module.so"
+    echo "load_module $NGINX_MODULES/ngx_http_spotauth_module.so;" >"$MODULE_SNIPPET"
+    ln -sfn "$MODULE_SNIPPET" "$MODULE_ENABLED"
+    command install -m 644 "$ROOT/conf/spotauth.conf" "$EXAMPLE_CONF"
+    nginx -q -t
+    cat <<EOF
+spotauth installed into Debian's nginx:
+  $NGINX_MODULES/ngx_http_spotauth_module.so
+  $MODULE_ENABLED -> $MODULE_SNIPPET
+  $EXAMPLE_CONF (annotated template)
+Next steps:
+  1. openssl rand -base64 32 > /etc/nginx/spotauth.key && chmod 600 /etc/nginx/spotauth.key
+  2. put your Spotify app's client secret in /etc/nginx/spotify-client-secret (chmod 600)
+  3. edit $EXAMPLE_CONF (client id, redirect URI, server name) and save it
+     as /etc/nginx/conf.d/spotauth.conf
+  4. nginx -t && systemctl reload nginx
+EOF
+}
+
 main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | demo) "$cmd" "$@" ;;
+        deps | build | test | demo | install) "$cmd" "$@" ;;
         *)
-            echo "usage: $0 [deps|build|test|demo]" >&2
+            echo "usage: $0 [deps|build|test|demo|install]" >&2
             exit 2
             ;;
     esac

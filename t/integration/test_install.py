@@ -1,0 +1,52 @@
+"""`./build.sh install` into Debian's stock nginx, and the annotated
+template conf/spotauth.conf staying a valid configuration."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import MODULE, NGINX, ROOT, new_key_text, scratch_dir
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="installs into /usr/lib/nginx and /etc/nginx")
+def test_install_is_idempotent_and_loads_into_stock_nginx():
+    for _ in range(2):
+        out = subprocess.run([str(ROOT / "build.sh"), "install"], capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
+    assert "openssl rand -base64 32" in out.stdout
+    assert os.path.isfile("/usr/lib/nginx/modules/ngx_http_spotauth_module.so")
+    enabled = "/etc/nginx/modules-enabled/50-mod-http-spotauth.conf"
+    assert "load_module /usr/lib/nginx/modules/ngx_http_spotauth_module.so;" in open(enabled).read()
+    assert os.path.isfile("/etc/nginx/conf.d/spotauth.conf.example")
+    dump = subprocess.run([NGINX, "-T"], capture_output=True, text=True, timeout=30)
+    assert dump.returncode == 0, dump.stderr
+    assert "ngx_http_spotauth_module.so" in dump.stdout
+
+
+def test_annotated_template_passes_nginx_t():
+    prefix = scratch_dir("spotauth-template-")
+    (prefix / "logs").mkdir()
+    key = prefix / "spotauth.key"
+    key.write_text(new_key_text())
+    secret = prefix / "client-secret"
+    secret.write_text("s3cret\n")
+    cert, cert_key = prefix / "cert.pem", prefix / "cert.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                    "-days", "1", "-keyout", str(cert_key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    template = (ROOT / "conf" / "spotauth.conf").read_text()
+    snippet = (template
+               .replace("/etc/nginx/spotify-client-secret", str(secret))
+               .replace("/etc/nginx/spotauth.key", str(key))
+               .replace("/etc/letsencrypt/live/www.example.org/fullchain.pem", str(cert))
+               .replace("/etc/letsencrypt/live/www.example.org/privkey.pem", str(cert_key))
+               .replace("listen 443 ssl http2;", "listen 127.0.0.1:8443 ssl http2;")
+               # No DNS on test machines; nginx resolves proxy_pass hosts at startup.
+               .replace("https://api.spotify.com", "https://127.0.0.1"))
+    (prefix / "nginx.conf").write_text(
+        f"load_module {MODULE};\npid logs/nginx.pid;\nerror_log logs/error.log;\n"
+        f"events {{}}\nhttp {{\n{snippet}\n}}\n")
+    out = subprocess.run([NGINX, "-t", "-p", f"{prefix}/", "-c", "nginx.conf"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
