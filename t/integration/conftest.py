@@ -23,8 +23,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# For sanitizer and valgrind runs: libraries to preload into nginx (ASan
+# runtime for an instrumented module) and a command to run nginx under.
+NGINX_PRELOAD = os.environ.get("SPOTAUTH_NGINX_PRELOAD", "")
+NGINX_WRAPPER = os.environ.get("SPOTAUTH_NGINX_WRAPPER", "").split()
 CLIENT_ID = "test-client"
-STARTUP_TIMEOUT = 10
+STARTUP_TIMEOUT = float(os.environ.get("SPOTAUTH_STARTUP_TIMEOUT", "10"))
 
 
 def free_port():
@@ -198,7 +202,8 @@ class Nginx:
         return subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
 
     def start(self):
-        self.proc = subprocess.Popen(self.command("-g", "daemon off;"),
+        env = dict(os.environ, LD_PRELOAD=NGINX_PRELOAD) if NGINX_PRELOAD else None
+        self.proc = subprocess.Popen([*NGINX_WRAPPER, *self.command("-g", "daemon off;")], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             wait_for_port(self.port, self.proc)
