@@ -57,9 +57,10 @@ recorded in the request log):
                              "path", "headers", "body", "status", "answered_at"}
     POST /_mock/revoke       {"refresh_token": R} or {"user": U}
     POST /_mock/expire       {"access_token": A} or {"user": U}
-    GET  /_mock/tokens[?user=U]
+    GET  /_mock/tokens[?user=U][&all=1]
                              {"access_tokens": [unexpired], "refresh_tokens":
-                             [not revoked]}
+                             [not revoked]}; all=1 includes expired and
+                             revoked ones (every token ever issued)
 
 Run: /usr/bin/python3 t/mock_spotify.py --port 0 --client-id demo-client \
          --client-secret-file PATH [--access-ttl 3600] [--rotate-refresh]
@@ -565,14 +566,16 @@ class MockState:
                 record.expires_at = now
             return len(matches)
 
-    def tokens(self, user):
+    def tokens(self, user, include_dead=False):
         now = time.time()
         with self._lock:
             return {
                 "access_tokens": [token for token, record in self._access_tokens.items()
-                                  if record.expires_at > now and user in (None, record.user)],
+                                  if (include_dead or record.expires_at > now)
+                                  and user in (None, record.user)],
                 "refresh_tokens": [token for token, record in self._refresh_tokens.items()
-                                   if not record.revoked and user in (None, record.user)],
+                                   if (include_dead or not record.revoked)
+                                   and user in (None, record.user)],
             }
 
     # -- accounts service -----------------------------------------------------
@@ -1216,7 +1219,7 @@ class MockHandler(BaseHTTPRequestHandler):
         return json_reply(200, {"expired": self.state.expire(**{kind: value})})
 
     def _tokens(self, query):
-        return json_reply(200, self.state.tokens(query.get("user")))
+        return json_reply(200, self.state.tokens(query.get("user"), query.get("all") == "1"))
 
 
 def single_target(target, token_key):
