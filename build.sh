@@ -65,16 +65,22 @@ build_core() {
 # flags of the packaged binary, so the module loads into the stock nginx.
 build_module() {
     local tree="$BUILD/nginx"
+    local headers
+    headers="$(cd "$ROOT" && ls include/spotauth/*.hpp)"
     if [ ! -f "$tree/objs/Makefile" ] || [ /usr/share/nginx/src/conf_flags -nt "$tree/objs/Makefile" ] \
-        || [ "$ROOT/config" -nt "$tree/objs/Makefile" ]; then
+        || [ "$ROOT/config" -nt "$tree/objs/Makefile" ] \
+        || [ "$headers" != "$(cat "$tree/.spotauth-headers" 2>/dev/null)" ]; then
         log "configuring nginx $(nginx -v 2>&1 | sed 's|.*/||') for a dynamic module"
         rm -rf "$tree"
         cp -a /usr/share/nginx/src "$tree"
         # shellcheck disable=SC1091
         . /usr/share/nginx/src/conf_flags
         (cd "$tree" && ./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$ROOT" >/dev/null)
+        echo "$headers" >"$tree/.spotauth-headers"
     fi
     log "building the nginx module"
+    # nginx's Makefile does not know the core library: always relink.
+    rm -f "$tree/objs/ngx_http_spotauth_module.so"
     make -C "$tree" -f objs/Makefile modules -j "$(nproc)" >/dev/null
     # A new inode, so nginx processes still running the old .so keep their mapping.
     cp "$tree/objs/ngx_http_spotauth_module.so" "$MODULE_SO.tmp"

@@ -1,6 +1,7 @@
 #include "spotauth/http_client.hpp"
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 
 #include <unordered_map>
 
@@ -37,6 +38,12 @@ size_t append_body(char* data, size_t size, size_t count, void* userp) {
     t->body.append(data, len);
     return len;
 }
+
+// OpenSSL's error queue is per thread and shared with the host: nginx
+// reports anything left there (say, by a failed certificate check of ours)
+// as a "stale global SSL error" on its next TLS operation. Every call into
+// curl is followed by this.
+void clear_openssl_errors() { ERR_clear_error(); }
 
 int interest_of(int what) {
     switch (what) {
@@ -76,6 +83,7 @@ struct HttpClient::Impl {
         transfers.clear();
         curl_multi_cleanup(multi);
         curl_global_cleanup();
+        clear_openssl_errors();
     }
 
     static int on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
@@ -152,15 +160,18 @@ struct HttpClient::Impl {
             if (it == transfers.end()) {
                 continue;  // cancelled by an earlier completion
             }
-            std::unique_ptr<Transfer> t = std::move(it->second);
+            const Completion done = std::move(it->second->done);
+            const HttpResponse response = std::move(it->second->response);
             transfers.erase(it);
-            t->done(t->response);
+            clear_openssl_errors();
+            done(response);
         }
     }
 
     void socket_action(curl_socket_t fd, int curl_events) {
         int running = 0;
         curl_multi_socket_action(multi, fd, curl_events, &running);
+        clear_openssl_errors();
         run_completions();
     }
 };
@@ -174,8 +185,10 @@ HttpClient::TransferId HttpClient::start(const HttpRequest& request, Completion 
     t->easy = curl_easy_init();
     t->max_body = request.max_response_bytes;
     t->done = std::move(done);
-    if (t->easy == nullptr || !impl_->configure(*t, request) ||
-        curl_multi_add_handle(impl_->multi, t->easy) != CURLM_OK) {
+    const bool added = t->easy != nullptr && impl_->configure(*t, request) &&
+                       curl_multi_add_handle(impl_->multi, t->easy) == CURLM_OK;
+    clear_openssl_errors();
+    if (!added) {
         return 0;
     }
     t->id = ++impl_->last_id;
@@ -193,6 +206,7 @@ void HttpClient::cancel(TransferId id) {
         curl_multi_remove_handle(impl_->multi, it->second->easy);
     }
     impl_->transfers.erase(it);
+    clear_openssl_errors();
 }
 
 void HttpClient::on_socket_ready(int fd, int events) { impl_->socket_action(fd, curl_events_of(events)); }

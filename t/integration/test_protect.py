@@ -1,6 +1,7 @@
 """Protected locations (`spotauth on`): Bearer injection, cookie hygiene,
 and "no session" for every kind of bad cookie."""
 import base64
+import secrets
 
 import pytest
 import requests
@@ -82,7 +83,7 @@ def bad_cookies(good):
         "flipped_header": tamper(good, 5),
         "alg_none": base64.urlsafe_b64encode(b'{"alg":"none","enc":"A256GCM"}').decode().rstrip("=")
                     + ".." + iv + "." + ciphertext + "." + tag,
-        "huge": "A" * 8000,
+        "huge": secrets.token_urlsafe(6000),  # ~8 KB, unique to this test
         "not_base64": "!!!!.!!!!.!!!!.!!!!.!!!!",
     }
 
