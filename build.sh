@@ -20,6 +20,7 @@ APT_PACKAGES=(
     libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
     libgtest-dev libgmock-dev
     python3 python3-pytest python3-requests
+    wrk
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
