@@ -107,8 +107,17 @@ interop_deps() {
     fi
 }
 
+browser_deps() {
+    apt_install chromium fonts-dejavu-core
+    if [ ! -d "$ROOT/t/browser/node_modules/playwright-core" ]; then
+        log "installing playwright-core for the browser test"
+        (cd "$ROOT/t/browser" && npm ci --no-audit --no-fund --silent)
+    fi
+}
+
 integration_tests() {
     interop_deps
+    browser_deps
     log "integration tests (pytest: real nginx + mock Spotify on loopback)"
     SPOTAUTH_MODULE="$MODULE_SO" "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@"
 }

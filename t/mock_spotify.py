@@ -1234,6 +1234,7 @@ def single_target(target, token_key):
 
 class MockServer(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # idle keep-alive handlers must not delay exit
 
     def __init__(self, address, state, verbose):
         if ":" in address[0]:
@@ -1255,8 +1256,10 @@ class MockServer(ThreadingHTTPServer):
 # --------------------------------------------------------------------------
 # Main
 
-class Stop(Exception):
-    """Raised by the SIGTERM and SIGINT handler to leave serve_forever."""
+class Stop(BaseException):
+    """Raised by the SIGTERM and SIGINT handler to leave serve_forever.
+    Not an Exception: socketserver catches those while starting a handler
+    thread, which would swallow a signal arriving at that moment."""
 
 
 def _raise_stop(_signum, _frame):

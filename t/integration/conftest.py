@@ -102,7 +102,11 @@ class Mock:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
 
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",

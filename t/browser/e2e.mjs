@@ -1,0 +1,368 @@
+// End-to-end test of the demo site in a real browser: Debian's chromium,
+// driven by playwright-core, against nginx + the spotauth module + the mock
+// Spotify, all on 127.0.0.1.
+//
+//   node t/browser/e2e.mjs BASE_URL MOCK_URL SCREENSHOT_PATH
+//
+// BASE_URL is nginx serving conf/demo-site with the locations of
+// conf/demo.conf; MOCK_URL is t/mock_spotify.py (its control API is used to
+// read tokens and stats and to expire tokens). Prints one line per check and
+// exits 0 when all pass; on the first failure prints "FAIL: ..." and exits 1
+// (a screenshot of the page then goes next to SCREENSHOT_PATH as
+// *-failure.png).
+import { chromium } from 'playwright-core';
+
+const [BASE, MOCK, SCREENSHOT] = process.argv.slice(2);
+if (!BASE || !MOCK || !SCREENSHOT) {
+  console.error('usage: node e2e.mjs BASE_URL MOCK_URL SCREENSHOT_PATH');
+  process.exit(2);
+}
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT_MS = 5000;           // any single wait in the page
+const TOTAL_MS = 45000;         // the whole run
+const COOKIE_NAMES = ['spotauth', '__Host-spotauth'];
+const started = Date.now();
+
+class Failure extends Error {}
+
+// --- bookkeeping ------------------------------------------------------------
+
+let checks = 0;
+let currentPage = null;
+
+function check(condition, message) {
+  if (!condition) throw new Failure(message);
+}
+
+function ok(message) {
+  checks += 1;
+  console.log(`ok ${checks} - ${message}`);
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`FAIL: the browser test did not finish within ${TOTAL_MS / 1000} s`);
+  process.exit(1);
+}, TOTAL_MS);
+watchdog.unref();
+
+// --- the mock's control API ---------------------------------------------------
+
+async function mock(path, body) {
+  const init = body === undefined
+    ? { signal: AbortSignal.timeout(WAIT_MS) }
+    : { method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' },
+        signal: AbortSignal.timeout(WAIT_MS) };
+  const r = await fetch(MOCK + path, init);
+  check(r.ok, `mock ${path} answered ${r.status}`);
+  return r.json();
+}
+
+// Every token the mock has handed out during the run, by kind. Collected
+// whenever new ones may exist (expired ones are no longer listed).
+const accessTokens = new Set();
+const refreshTokens = new Set();
+
+async function collectTokens(user) {
+  const t = await mock(`/_mock/tokens?user=${encodeURIComponent(user)}`);
+  t.access_tokens.forEach((x) => accessTokens.add(x));
+  t.refresh_tokens.forEach((x) => refreshTokens.add(x));
+  return t;
+}
+
+const refreshCalls = async () => (await mock('/_mock/stats')).token_calls.refresh_token;
+
+// --- what the browser received ----------------------------------------------
+
+const requests = [];   // URLs the browser asked for
+const responses = [];  // {url, path, status, headers, body: Promise<string|null>}
+const offHost = [];    // anything not on 127.0.0.1
+const pageErrors = []; // uncaught exceptions and CSP violations
+
+function watch(context) {
+  context.on('request', (request) => {
+    const url = request.url();
+    requests.push(url);
+    if (!/^(data|about|blob):/.test(url) && new URL(url).hostname !== '127.0.0.1') offHost.push(url);
+  });
+  context.on('response', (response) => {
+    const url = new URL(response.url());
+    const status = response.status();
+    responses.push({
+      url: response.url(),
+      path: url.pathname,
+      origin: url.origin,
+      status,
+      headers: response.allHeaders().catch(() => ({})),
+      // Redirects have no body; everything else must be readable.
+      body: status >= 300 && status < 400
+        ? Promise.resolve('')
+        : response.body().then((b) => b.toString('utf8'), () => null),
+    });
+  });
+  context.on('page', (page) => {
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) {
+        pageErrors.push(`${page.url()}: ${m.text()}`);
+      }
+    });
+  });
+}
+
+async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  watch(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  currentPage = page;
+  return { context, page };
+}
+
+function sameUrl(expected) {
+  return (url) => url.href === expected;
+}
+
+// The "Connect" part: the mock's consent page, then back to the site.
+async function consent(page, user) {
+  await page.waitForURL((u) => u.href.startsWith(`${MOCK}/authorize?`));
+  await page.locator('#agree').waitFor();
+  check(await page.inputValue('input[name="user"]') === 'alice', 'consent page: user field is not prefilled with alice');
+  if (user !== 'alice') await page.fill('input[name="user"]', user);
+  await page.click('#agree');
+}
+
+async function artistNames(page) {
+  await page.locator('#artists[aria-busy="false"] .artist-name').first().waitFor();
+  return page.locator('#artists .artist-name').allTextContents();
+}
+
+// The mock's own answer for this user's top artists: what the page must show.
+async function expectedArtists(user) {
+  const { access_tokens: [token] } = await collectTokens(user);
+  check(token, `the mock lists no access token for ${user}`);
+  const r = await fetch(`${MOCK}/v1/me/top/artists?limit=10`, {
+    headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(WAIT_MS),
+  });
+  check(r.ok, `mock top artists answered ${r.status}`);
+  return (await r.json()).items.map((a) => a.name);
+}
+
+async function playerSeconds(page) {
+  const text = page.locator('#player-text');
+  await page.locator('#player-status[data-state="ready"]').waitFor();
+  const m = /^Player token ready, expires in (\d+) s$/.exec((await text.textContent()).trim());
+  check(m, `player panel says "${await text.textContent()}"`);
+  return Number(m[1]);
+}
+
+// What the Web Playback SDK would get: calls the page's getOAuthToken(cb).
+function sdkToken(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error('getOAuthToken never called back')), 4000);
+    window.getOAuthToken(resolve);
+  }));
+}
+
+async function sessionCookie(context) {
+  return (await context.cookies(BASE)).find((c) => COOKIE_NAMES.includes(c.name));
+}
+
+// No token anywhere the page's code or its user could see it, except the
+// access token in /auth/token's answer.
+async function checkNoTokenLeaks(page, where) {
+  const all = [...accessTokens, ...refreshTokens];
+  check(all.length >= 2, 'no tokens collected from the mock');
+  const found = (text) => all.filter((t) => text.includes(t));
+
+  const html = await page.content();
+  check(!found(html).length, `${where}: a token appears in the page HTML`);
+  const storage = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]));
+  check(!found(storage).length, `${where}: a token appears in localStorage, sessionStorage or document.cookie`);
+
+  for (const url of requests) check(!found(url).length, `a token appears in a requested URL: ${url}`);
+  let tokenAnswers = 0;
+  for (const r of responses) {
+    const [body, headers] = await Promise.all([r.body, r.headers]);
+    check(body !== null, `the body of ${r.status} ${r.url} could not be read`);
+    check(!found(JSON.stringify(headers)).length, `a token appears in the headers of ${r.status} ${r.url}`);
+    const leaked = found(body);
+    if (r.origin === BASE && r.path === '/auth/token') {
+      tokenAnswers += 1;
+      check(leaked.every((t) => accessTokens.has(t)), '/auth/token answered with a refresh token');
+    } else {
+      check(!leaked.length, `a token appears in the body of ${r.status} ${r.url}`);
+    }
+  }
+  return tokenAnswers;
+}
+
+// --- the test ------------------------------------------------------------------
+
+async function run(browser) {
+  // 1. Landing page, signed out.
+  const { context, page } = await newPage(browser);
+  await page.goto(`${BASE}/`);
+  await page.locator('#connect').waitFor();
+  check(await page.locator('#dashboard').isHidden(), 'landing page shows "Go to your dashboard" while signed out');
+  check((await page.getAttribute('#connect', 'href')) === '/auth/login?return_to=/dashboard.html',
+    'the Connect button does not link to /auth/login?return_to=/dashboard.html');
+  ok('landing page offers "Connect with Spotify"');
+
+  // 2. Connect -> mock consent -> Agree -> dashboard.
+  await page.click('#connect');
+  await consent(page, 'alice');
+  await page.waitForURL(sameUrl(`${BASE}/dashboard.html`));
+  ok('Connect -> consent page -> Agree lands on /dashboard.html');
+
+  await page.locator('#display-name', { hasText: 'Alice Liddell' }).waitFor();
+  check((await page.textContent('#display-name')) === 'Alice Liddell', 'display name is not "Alice Liddell"');
+  ok('dashboard shows the display name "Alice Liddell"');
+
+  const expected = await expectedArtists('alice');
+  check(expected.length > 0, 'the mock returned no artists for alice');
+  const shown = await artistNames(page);
+  check(JSON.stringify(shown) === JSON.stringify(expected),
+    `dashboard artists ${JSON.stringify(shown)} differ from the mock's ${JSON.stringify(expected)}`);
+  ok(`dashboard lists alice's ${shown.length} top artists (${shown[0]}, ...)`);
+
+  // 3. The session cookie exists and JavaScript cannot read it.
+  const cookie = await sessionCookie(context);
+  check(cookie, 'no session cookie in the browser after login');
+  check(cookie.httpOnly, `session cookie ${cookie.name} is not HttpOnly`);
+  const documentCookie = await page.evaluate(() => document.cookie);
+  check(!COOKIE_NAMES.some((n) => documentCookie.split(/;\s*/).some((c) => c.startsWith(`${n}=`))),
+    `document.cookie shows the session cookie: ${documentCookie}`);
+  ok(`session cookie "${cookie.name}" is HttpOnly, not in document.cookie`);
+
+  // 4. The player panel got a token through /auth/token.
+  const seconds = await playerSeconds(page);
+  check(seconds > 60 && seconds <= 3600, `player token expires in ${seconds} s`);
+  const tokenCalls = responses.filter((r) => r.origin === BASE && r.path === '/auth/token');
+  check(tokenCalls.length === 1, `the dashboard called /auth/token ${tokenCalls.length} times`);
+  check(tokenCalls[0].status === 200, `/auth/token answered ${tokenCalls[0].status}`);
+  const tokenBody = JSON.parse(await tokenCalls[0].body);
+  check(accessTokens.has(tokenBody.access_token), "/auth/token's access token is not alice's current one");
+  const firstToken = tokenBody.access_token;
+  check(await sdkToken(page) === firstToken, 'getOAuthToken(cb) did not pass the access token to cb');
+  ok(`player panel: token from /auth/token via getOAuthToken(cb), "expires in ${seconds} s"`);
+
+  // 5. No token leaked so far.
+  await collectTokens('alice');
+  await checkNoTokenLeaks(page, 'dashboard');
+  ok('no token in the HTML, storage, or any response but /auth/token\'s access token');
+
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  ok(`dashboard screenshot saved to ${SCREENSHOT}`);
+
+  // 6. Spotify ends the access token early: nginx refreshes it and replays
+  //    the call; the page just gets its artists.
+  const refreshesBefore = await refreshCalls();
+  await mock('/_mock/expire', { user: 'alice' });
+  let navigations = 0;
+  const onNavigate = (frame) => { if (frame === page.mainFrame()) navigations += 1; };
+  page.on('framenavigated', onNavigate);
+  const answer = page.waitForResponse((r) => r.url().startsWith(`${BASE}/api/spotify/v1/me/top/artists`));
+  await page.click('#refresh-artists');
+  const refreshed = await answer;
+  check(refreshed.status() === 200, `artists after the token expired: HTTP ${refreshed.status()}`);
+  const setCookie = (await refreshed.headerValue('set-cookie')) || '';
+  check(COOKIE_NAMES.some((n) => setCookie.startsWith(`${n}=`)), 'the refreshed answer carries no new session cookie');
+  check(JSON.stringify(await artistNames(page)) === JSON.stringify(expected), 'artists changed after the refresh');
+  check(await page.locator('#notice').isHidden(), `the page shows a notice: ${await page.textContent('#notice')}`);
+  page.off('framenavigated', onNavigate);
+  check(navigations === 0 && page.url() === `${BASE}/dashboard.html`, 'the page navigated during the refresh');
+  const refreshes = (await refreshCalls()) - refreshesBefore;
+  check(refreshes === 1, `the mock saw ${refreshes} refresh_token calls, expected 1`);
+  ok('an access token expired at Spotify is refreshed inline: artists still render, 1 refresh_token call');
+
+  await collectTokens('alice');
+  const secondToken = await sdkToken(page);
+  check(secondToken !== firstToken && accessTokens.has(secondToken),
+    'after the refresh getOAuthToken(cb) does not get the new access token');
+  ok('getOAuthToken(cb) now gets the refreshed access token');
+
+  // 7. Log out with the form: back on the landing page, API says 401.
+  await page.click('#logout');
+  await page.waitForURL(sameUrl(`${BASE}/`));
+  await page.locator('#connect').waitFor();
+  ok('logout form returns to the landing page, which offers Connect again');
+  check(!(await sessionCookie(context)), 'the session cookie is still in the browser after logout');
+  const after = await page.evaluate(async () => {
+    const r = await fetch('/api/spotify/v1/me/top/artists?limit=10', { credentials: 'same-origin' });
+    const s = await (await fetch('/auth/session')).json();
+    return { status: r.status, body: await r.json(), session: s };
+  });
+  check(after.status === 401, `the API answers ${after.status} after logout`);
+  check(after.body.error === 'not_authenticated', `API error after logout: ${JSON.stringify(after.body)}`);
+  check(after.session.authenticated === false, '/auth/session still says authenticated after logout');
+  ok('after logout the API answers 401 not_authenticated to the page');
+
+  await collectTokens('alice');
+  await checkNoTokenLeaks(page, 'landing page after logout');
+  await context.close();
+
+  // 8. A deep link in a fresh browser goes through login and comes back.
+  const fresh = await newPage(browser);
+  const deepLink = `${BASE}/dashboard.html?from=bookmark`;
+  await fresh.page.goto(deepLink);
+  check(fresh.page.url().startsWith(`${MOCK}/authorize?`), `the deep link did not go to the login: ${fresh.page.url()}`);
+  await consent(fresh.page, 'bob');
+  await fresh.page.waitForURL(sameUrl(deepLink));
+  await fresh.page.locator('#display-name', { hasText: 'Bob Dylan' }).waitFor();
+  const bobExpected = await expectedArtists('bob');
+  check(JSON.stringify(await artistNames(fresh.page)) === JSON.stringify(bobExpected), "bob's artists are not shown");
+  await playerSeconds(fresh.page);
+  ok('a deep link to /dashboard.html in a fresh browser logs in (as bob) and comes back to it');
+  await checkNoTokenLeaks(fresh.page, 'deep-linked dashboard');
+
+  // 9. The fetch() variant of logout: 204, and the session is gone.
+  const viaFetch = await fresh.page.evaluate(async () => {
+    const out = await fetch('/auth/logout', { method: 'POST', credentials: 'same-origin' });
+    const token = await fetch('/auth/token', { credentials: 'same-origin' });
+    const session = await (await fetch('/auth/session')).json();
+    return { logout: out.status, token: token.status, tokenBody: await token.json(), session };
+  });
+  check(viaFetch.logout === 204, `fetch() logout answered ${viaFetch.logout}`);
+  check(viaFetch.token === 401 && viaFetch.tokenBody.error === 'not_authenticated',
+    `/auth/token after logout: ${viaFetch.token} ${JSON.stringify(viaFetch.tokenBody)}`);
+  check(viaFetch.session.authenticated === false, '/auth/session still authenticated after fetch() logout');
+  ok('fetch() logout answers 204; then /auth/token is 401 not_authenticated');
+  await fresh.context.close();
+
+  check(!offHost.length, `the browser contacted other hosts: ${offHost.slice(0, 5).join(', ')}`);
+  check(!pageErrors.length, `errors in the page: ${pageErrors.join('; ')}`);
+  ok(`${requests.length} requests, all to 127.0.0.1; no page errors`);
+}
+
+let browser;
+let failed = false;
+try {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 15000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // Belt and braces: no name resolves, so nothing but 127.0.0.1 is reachable.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+  });
+  await run(browser);
+} catch (e) {
+  failed = true;
+  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
+  if (currentPage && !currentPage.isClosed()) {
+    const shot = SCREENSHOT.replace(/(\.png)?$/, '-failure.png');
+    await currentPage.screenshot({ path: shot, fullPage: true, timeout: 3000 }).then(
+      () => console.error(`  page ${currentPage.url()} saved to ${shot}`), () => {});
+  }
+} finally {
+  if (browser) await browser.close().catch(() => {});
+}
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+if (failed) {
+  console.error(`e2e: failed after ${checks} checks (${seconds} s)`);
+  process.exit(1);
+}
+console.log(`e2e: all ${checks} checks passed in ${seconds} s`);

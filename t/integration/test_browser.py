@@ -1,0 +1,56 @@
+"""The demo site (conf/demo-site) in a real browser: Debian's chromium driven
+by playwright-core (t/browser/e2e.mjs) through login, dashboard, an inline
+token refresh, logout and a deep link, against nginx + the mock Spotify."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_DIR = ROOT / "t" / "browser"
+SITE = ROOT / "conf" / "demo-site"
+ARTIFACTS = ROOT / "build" / "artifacts"
+
+# The default test config has the /auth/* locations, the protected
+# /dashboard.html and /api/spotify/ with the replay; the demo site needs its
+# static files served with the right types.
+TYPES = """    types {
+        text/html html;
+        text/css css;
+        text/javascript js;
+        image/svg+xml svg;
+    }"""
+STATIC = "        location / { root html; }"
+
+
+def browser_missing():
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
+        return "t/browser/node_modules is missing (cd t/browser && npm ci)"
+    return None
+
+
+def test_demo_site_in_chromium(make_nginx, mock, tmp_path):
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    n = make_nginx(http_extra=TYPES, server_extra=STATIC)
+    html = n.prefix / "html"
+    shutil.copytree(SITE, html, dirs_exist_ok=True)
+    html.chmod(0o755)
+    n.start()
+
+    screenshot = tmp_path / "dashboard.png"
+    run = subprocess.run(["node", str(BROWSER_DIR / "e2e.mjs"), n.base, mock.url, str(screenshot)],
+                         cwd=BROWSER_DIR, capture_output=True, text=True, timeout=120)
+    output = run.stdout + run.stderr
+    print(output)  # one line per check; shown with -s or on failure
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for shot in tmp_path.glob("*.png"):
+        shutil.copy(shot, ARTIFACTS / shot.name)
+    assert run.returncode == 0, f"browser test failed:\n{output}\nnginx error log:\n{n.error_log()}"
+    assert screenshot.stat().st_size > 10_000, "the dashboard screenshot is suspiciously small"
