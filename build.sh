@@ -145,8 +145,14 @@ demo() {
     sed -e "s/@LISTEN@/$listen/g" -e "s/@MOCK@/$mock/g" "$ROOT/conf/demo.conf" >"$run/conf/nginx.conf"
 
     "$PYTHON" "$ROOT/t/mock_spotify.py" --host "${mock%:*}" --port "${mock##*:}" \
-        --client-id demo-client --client-secret-file "$run/conf/client-secret" >/dev/null &
+        --client-id demo-client --client-secret-file "$run/conf/client-secret" >"$run/logs/mock.out" &
     local mock_pid=$!
+    local waited=0
+    until grep -q "listening on" "$run/logs/mock.out" 2>/dev/null; do
+        kill -0 "$mock_pid" 2>/dev/null && [ "$waited" -lt 100 ] || { echo "mock Spotify did not start" >&2; exit 1; }
+        sleep 0.1
+        waited=$((waited + 1))
+    done
     trap 'kill '"$mock_pid"' 2>/dev/null; nginx -p "'"$run"'/" -c conf/nginx.conf -s quit 2>/dev/null' EXIT
     nginx -q -t -p "$run/" -c conf/nginx.conf
     log "demo running: open http://$listen/ (mock Spotify on http://$mock, logs in $run/logs; Ctrl-C stops)"
