@@ -7,6 +7,7 @@
 #   ./build.sh test      unit tests (ctest) + integration tests (pytest, real nginx)
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
 #   ./build.sh install   install the module into Debian's nginx (as root)
+#   ./build.sh fuzz [s]  libFuzzer targets under ASan+UBSan, s seconds each (60)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -122,9 +123,16 @@ integration_tests() {
     SPOTAUTH_MODULE="$MODULE_SO" "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@"
 }
 
+fuzz() {
+    deps
+    "$ROOT/t/fuzz/run.sh" "${1:-60}"
+}
+
 test() {
     build
     unit_tests
+    log "fuzz smoke (libFuzzer, a few seconds per target)"
+    "$ROOT/t/fuzz/run.sh" 3
     integration_tests "$@"
 }
 
@@ -193,9 +201,9 @@ main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | demo | install) "$cmd" "$@" ;;
+        deps | build | test | demo | install | fuzz) "$cmd" "$@" ;;
         *)
-            echo "usage: $0 [deps|build|test|demo|install]" >&2
+            echo "usage: $0 [deps|build|test|demo|install|fuzz]" >&2
             exit 2
             ;;
     esac

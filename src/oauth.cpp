@@ -16,6 +16,9 @@ using json = nlohmann::json;
 
 constexpr std::size_t kRandomTokenBytes = 32;
 constexpr std::int64_t kDefaultExpiresIn = 3600;  // RFC 6749 leaves it optional
+// Longer lifetimes are clamped: they mean nothing useful, and "now +
+// expires_in" must not overflow.
+constexpr std::int64_t kMaxExpiresIn = 365 * 86400;
 constexpr std::size_t kMaxLoggedDescription = 200;
 
 bool is_success(long status) { return status >= 200 && status < 300; }
@@ -100,7 +103,7 @@ TokenResponse parse_token_success(std::string_view body) {
         if (!expires_in->is_number_integer() || expires_in->get<std::int64_t>() <= 0) {
             return failure(TokenOutcome::transient, "bad_response", "expires_in is not a positive integer");
         }
-        r.expires_in = expires_in->get<std::int64_t>();
+        r.expires_in = std::min(expires_in->get<std::int64_t>(), kMaxExpiresIn);
     }
     const std::string refresh_token = string_field(doc, "refresh_token");
     if (!refresh_token.empty()) {

@@ -73,6 +73,13 @@ TEST(TokenResponse, SuccessWithoutRefreshTokenKeepsItAbsent) {
     EXPECT_EQ(r.expires_in, 60);
 }
 
+TEST(TokenResponse, AbsurdLifetimeIsClampedNotOverflowed) {
+    const auto r = parse_token_response(200, R"({"access_token":"a","expires_in":9223372036854775807})");
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_EQ(r.expires_in, 365 * 86400);
+    EXPECT_GT(new_session({"u", "U"}, r, 1'700'000'000, 60).access_expires_at, 1'700'000'000);
+}
+
 TEST(TokenResponse, InvalidGrantIsPermanent) {
     const auto r = parse_token_response(400, R"({"error":"invalid_grant","error_description":"Refresh token revoked"})");
     EXPECT_EQ(r.outcome, TokenOutcome::permanent);

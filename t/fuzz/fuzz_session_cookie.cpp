@@ -1,0 +1,78 @@
+// The input is a cookie value, as a browser (or an attacker) sends it, for
+// open_session and open_login. The same bytes are also sealed as claims
+// under a ring key, so the JSON claims parsing behind the tag check gets
+// fuzzed too (a fuzzer never forges a GCM tag).
+#include "fuzz_common.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace {
+
+using spotauth::CookieStatus;
+
+bool same(const spotauth::Session& a, const spotauth::Session& b) {
+    return a.user_id == b.user_id && a.display_name == b.display_name &&
+           a.access_token == b.access_token && a.refresh_token == b.refresh_token &&
+           a.access_expires_at == b.access_expires_at && a.issued_at == b.issued_at &&
+           a.expires_at == b.expires_at;
+}
+
+bool same(const spotauth::LoginTransaction& a, const spotauth::LoginTransaction& b) {
+    return a.state == b.state && a.code_verifier == b.code_verifier &&
+           a.return_to == b.return_to && a.expires_at == b.expires_at;
+}
+
+bool is_empty(const spotauth::Session& s) { return same(s, spotauth::Session{}); }
+
+void check_cookie(std::string_view cookie) {
+    const auto& keys = fuzz::ring();
+    const auto opened = spotauth::open_session(keys, cookie, fuzz::kNow);
+    FUZZ_CHECK((opened.status == CookieStatus::absent) == cookie.empty());
+    if (opened.status != CookieStatus::valid) {
+        FUZZ_CHECK(is_empty(opened.session));
+    } else {
+        FUZZ_CHECK(opened.session.expires_at > fuzz::kNow);
+        // Re-sealing what we read gives a cookie that reads the same.
+        const auto resealed = spotauth::seal_session(keys, opened.session);
+        FUZZ_CHECK(resealed.has_value());
+        const auto again = spotauth::open_session(keys, *resealed, fuzz::kNow);
+        FUZZ_CHECK(again.status == CookieStatus::valid);
+        FUZZ_CHECK(same(again.session, opened.session));
+        // A ring that lost both keys reads nothing.
+        const spotauth::KeyRing stranger({fuzz::key_c()});
+        FUZZ_CHECK(spotauth::open_session(stranger, cookie, fuzz::kNow).status == CookieStatus::invalid);
+    }
+
+    const auto login = spotauth::open_login(keys, cookie, fuzz::kNow);
+    if (login) {
+        // `typ` keeps the two kinds apart.
+        FUZZ_CHECK(opened.status == CookieStatus::invalid);
+        FUZZ_CHECK(login->expires_at > fuzz::kNow);
+        const auto resealed = spotauth::seal_login(keys, *login);
+        FUZZ_CHECK(resealed.has_value());
+        const auto again = spotauth::open_login(keys, *resealed, fuzz::kNow);
+        FUZZ_CHECK(again.has_value() && same(*again, *login));
+    }
+
+    // Whatever KeyRing::open accepts decrypts the same under a one-key ring
+    // holding the key it names (A or B), and nothing else opens under C.
+    const auto plain = keys.open(cookie);
+    if (plain) {
+        const auto by_a = spotauth::KeyRing({fuzz::key_a()}).open(cookie);
+        const auto by_b = spotauth::KeyRing({fuzz::key_b()}).open(cookie);
+        FUZZ_CHECK(by_a.has_value() != by_b.has_value());
+        FUZZ_CHECK((by_a ? *by_a : *by_b) == *plain);
+        FUZZ_CHECK(!spotauth::KeyRing({fuzz::key_c()}).open(cookie).has_value());
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    check_cookie(input);
+    // The input as the claims of an authentic cookie, under either key.
+    check_cookie(fuzz::seal_fixed(size % 2 == 0 ? fuzz::key_a() : fuzz::key_b(), input));
+    return 0;
+}
