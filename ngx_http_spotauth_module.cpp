@@ -44,6 +44,7 @@ using spotauth::HttpResponse;
 constexpr time_t kLoginTtlSeconds = 600;
 constexpr std::size_t kMaxTokenResponseBytes = 64 * 1024;
 constexpr std::size_t kMaxProfileResponseBytes = 256 * 1024;
+constexpr std::size_t kSessionCacheSize = 512;
 
 // ---------------------------------------------------------------------------
 // Configuration
@@ -60,6 +61,8 @@ struct Settings {
     spotauth::UnixTime session_lifetime = 0;
     std::string login_uri;
     std::string ca_file;
+    // Per worker (each has its own copy after fork): recently opened cookies.
+    mutable spotauth::SessionCache sessions{kSessionCacheSize};
 };
 
 struct SrvConf {
@@ -1073,7 +1076,7 @@ bool reseal(const Settings& s, RequestState* state) {
 // Reads the session cookie into `state`. A session sealed with a key being
 // rotated out is re-sealed with the current one on this response.
 spotauth::CookieStatus load_session(ngx_http_request_t* r, const Settings& s, RequestState* state) {
-    const auto opened = spotauth::open_session(s.keys, cookie_value(r, s.cookies.session), now());
+    const auto opened = s.sessions.open(s.keys, cookie_value(r, s.cookies.session), now());
     state->loaded = true;
     switch (opened.status) {
         case spotauth::CookieStatus::absent: state->status = SessionStatus::none; break;

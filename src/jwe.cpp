@@ -104,12 +104,7 @@ std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
            base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
 }
 
-bool KeyRing::sealed_with_current_key(std::string_view token) const {
-    const auto kid = kid_of_header(token.substr(0, token.find('.')));
-    return kid && !keys_.empty() && *kid == keys_.front().id;
-}
-
-std::optional<std::string> KeyRing::open(std::string_view token) const {
+std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
     const auto parts = split_compact(token);
     if (!parts || !parts->encrypted_key.empty()) {
         return std::nullopt;
@@ -126,7 +121,11 @@ std::optional<std::string> KeyRing::open(std::string_view token) const {
         return std::nullopt;
     }
     // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
-    return aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag);
+    auto plaintext = aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag);
+    if (!plaintext) {
+        return std::nullopt;
+    }
+    return Opened{std::move(*plaintext), key == &keys_.front()};
 }
 
 }  // namespace spotauth

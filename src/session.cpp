@@ -29,17 +29,22 @@ bool read_time(const json& claims, const char* name, UnixTime& out) {
     return true;
 }
 
-std::optional<json> open_claims(const KeyRing& keys, std::string_view cookie, const char* type) {
-    const auto plaintext = keys.open(cookie);
-    if (!plaintext) {
+struct Claims {
+    json values;
+    bool current_key = true;
+};
+
+std::optional<Claims> open_claims(const KeyRing& keys, std::string_view cookie, const char* type) {
+    const auto opened = keys.open(cookie);
+    if (!opened) {
         return std::nullopt;
     }
-    json claims = json::parse(*plaintext, nullptr, false);
+    json claims = json::parse(opened->plaintext, nullptr, false);
     std::string actual_type;
     if (!claims.is_object() || !read_string(claims, "typ", actual_type) || actual_type != type) {
         return std::nullopt;
     }
-    return claims;
+    return Claims{std::move(claims), opened->current_key};
 }
 
 }  // namespace
@@ -62,20 +67,46 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
     if (cookie.empty()) {
         return {CookieStatus::absent, {}, false};
     }
-    const auto claims = open_claims(keys, cookie, kSessionType);
+    const auto opened = open_claims(keys, cookie, kSessionType);
     Session s;
-    if (!claims || !read_string(*claims, "sub", s.user_id) ||
-        !read_string(*claims, "name", s.display_name) ||
-        !read_string(*claims, "access_token", s.access_token) ||
-        !read_string(*claims, "refresh_token", s.refresh_token) ||
-        !read_time(*claims, "access_expires_at", s.access_expires_at) ||
-        !read_time(*claims, "iat", s.issued_at) || !read_time(*claims, "exp", s.expires_at)) {
+    if (!opened) {
+        return {CookieStatus::invalid, {}, false};
+    }
+    const json& claims = opened->values;
+    if (!read_string(claims, "sub", s.user_id) || !read_string(claims, "name", s.display_name) ||
+        !read_string(claims, "access_token", s.access_token) ||
+        !read_string(claims, "refresh_token", s.refresh_token) ||
+        !read_time(claims, "access_expires_at", s.access_expires_at) ||
+        !read_time(claims, "iat", s.issued_at) || !read_time(claims, "exp", s.expires_at)) {
         return {CookieStatus::invalid, {}, false};
     }
     if (s.expires_at <= now) {
         return {CookieStatus::expired, {}, false};
     }
-    return {CookieStatus::valid, std::move(s), !keys.sealed_with_current_key(cookie)};
+    return {CookieStatus::valid, std::move(s), !opened->current_key};
+}
+
+OpenedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
+    const auto hit = index_.find(cookie);
+    if (hit != index_.end()) {
+        lru_.splice(lru_.begin(), lru_, hit->second);
+        OpenedSession opened = hit->second->second;
+        if (opened.session.expires_at <= now) {
+            return {CookieStatus::expired, {}, false};
+        }
+        return opened;
+    }
+    OpenedSession opened = open_session(keys, cookie, now);
+    if (opened.status != CookieStatus::valid || capacity_ == 0) {
+        return opened;
+    }
+    if (index_.size() >= capacity_) {
+        index_.erase(lru_.back().first);
+        lru_.pop_back();
+    }
+    lru_.emplace_front(std::string(cookie), opened);
+    index_.emplace(lru_.front().first, lru_.begin());
+    return opened;
 }
 
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login) {
@@ -91,12 +122,12 @@ std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransactio
 
 std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
                                            UnixTime now) {
-    const auto claims = open_claims(keys, cookie, kLoginType);
+    const auto opened = open_claims(keys, cookie, kLoginType);
     LoginTransaction login;
-    if (!claims || !read_string(*claims, "state", login.state) ||
-        !read_string(*claims, "code_verifier", login.code_verifier) ||
-        !read_string(*claims, "return_to", login.return_to) ||
-        !read_time(*claims, "exp", login.expires_at) || login.expires_at <= now) {
+    if (!opened || !read_string(opened->values, "state", login.state) ||
+        !read_string(opened->values, "code_verifier", login.code_verifier) ||
+        !read_string(opened->values, "return_to", login.return_to) ||
+        !read_time(opened->values, "exp", login.expires_at) || login.expires_at <= now) {
         return std::nullopt;
     }
     return login;

@@ -30,12 +30,15 @@ public:
     // Empty only if randomness fails or the ring has no key.
     std::optional<std::string> seal(std::string_view plaintext) const;
 
-    // nullopt for anything that is not a JWE this ring sealed, unmodified.
-    std::optional<std::string> open(std::string_view token) const;
+    struct Opened {
+        std::string plaintext;
+        // False when an older key of the ring sealed it: the caller
+        // re-seals, so sessions move to the current key.
+        bool current_key = true;
+    };
 
-    // False for a token sealed by an older key of the ring (or not a JWE):
-    // the caller re-seals it so sessions move to the current key.
-    bool sealed_with_current_key(std::string_view token) const;
+    // nullopt for anything that is not a JWE this ring sealed, unmodified.
+    std::optional<Opened> open(std::string_view token) const;
 
     bool empty() const { return keys_.empty(); }
 

@@ -6,9 +6,11 @@
 #include "spotauth/jwe.hpp"
 
 #include <cstdint>
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace spotauth {
 
@@ -39,6 +41,26 @@ struct OpenedSession {
 
 std::optional<std::string> seal_session(const KeyRing& keys, const Session& session);
 OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now);
+
+// A worker's memory of recently opened session cookies, so that a cookie
+// seen before is not decrypted and parsed again on every request. Only
+// authentic cookies are remembered, keyed by their exact bytes, so a hit
+// answers what open_session would; expiry is checked on every lookup.
+// Use one cache per KeyRing.
+class SessionCache {
+public:
+    explicit SessionCache(std::size_t capacity) : capacity_(capacity) {}
+
+    OpenedSession open(const KeyRing& keys, std::string_view cookie, UnixTime now);
+
+    std::size_t size() const { return index_.size(); }
+
+private:
+    using Entry = std::pair<std::string, OpenedSession>;  // cookie, what it opened to
+    std::size_t capacity_;
+    std::list<Entry> lru_;  // front: most recently used
+    std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into lru_
+};
 
 struct LoginTransaction {
     std::string state;

@@ -24,7 +24,10 @@ TEST(Jwe, SealThenOpenRoundTrips) {
     const KeyRing ring({key_of('k')});
     const auto token = ring.seal("{\"hello\":\"world\"}");
     ASSERT_TRUE(token);
-    EXPECT_EQ(ring.open(*token), "{\"hello\":\"world\"}");
+    const auto opened = ring.open(*token);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->plaintext, "{\"hello\":\"world\"}");
+    EXPECT_TRUE(opened->current_key);
 }
 
 TEST(Jwe, IsCompactDirA256gcmWithKid) {
@@ -73,7 +76,10 @@ TEST(Jwe, RotationFirstKeySealsAllKeysOpen) {
     const Key new_key = key_of('n');
     const std::string old_token = *KeyRing({old_key}).seal("old");
     const KeyRing rotated({new_key, old_key});
-    EXPECT_EQ(rotated.open(old_token), "old");
+    const auto opened_old = rotated.open(old_token);
+    ASSERT_TRUE(opened_old);
+    EXPECT_EQ(opened_old->plaintext, "old");
+    EXPECT_FALSE(opened_old->current_key);
     const std::string fresh = *rotated.seal("new");
     EXPECT_NE(header_of(fresh).find(new_key.id), std::string::npos);
     EXPECT_FALSE(KeyRing({old_key}).open(fresh));

@@ -81,3 +81,42 @@ TEST(Session, ReportsCookiesSealedWithAnOlderKey) {
     const auto fresh = *seal_session(rotated, sample());
     EXPECT_FALSE(open_session(rotated, fresh, 1'700'000'100).old_key);
 }
+
+TEST(SessionCache, AnswersLikeOpenSession) {
+    SessionCache cache(4);
+    const auto cookie = *seal_session(ring(), sample());
+    for (int i = 0; i < 2; ++i) {  // miss, then hit
+        const OpenedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+        ASSERT_EQ(opened.status, CookieStatus::valid);
+        EXPECT_EQ(opened.session.access_token, "BQ-access");
+        EXPECT_EQ(cache.size(), 1u);
+    }
+    EXPECT_EQ(cache.open(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
+}
+
+TEST(SessionCache, NeverRemembersBadCookies) {
+    SessionCache cache(4);
+    EXPECT_EQ(cache.open(ring(), "garbage", 0).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.open(ring(), "", 0).status, CookieStatus::absent);
+    std::string tampered = *seal_session(ring(), sample());
+    tampered[tampered.size() - 2] ^= 1;
+    EXPECT_EQ(cache.open(ring(), tampered, 1'700'000'100).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(SessionCache, EvictsLeastRecentlyUsed) {
+    SessionCache cache(2);
+    std::vector<std::string> cookies;
+    for (int i = 0; i < 3; ++i) {
+        Session s = sample();
+        s.user_id = "user" + std::to_string(i);
+        cookies.push_back(*seal_session(ring(), s));
+    }
+    cache.open(ring(), cookies[0], 1'700'000'100);
+    cache.open(ring(), cookies[1], 1'700'000'100);
+    cache.open(ring(), cookies[0], 1'700'000'100);  // 0 is now the most recent
+    cache.open(ring(), cookies[2], 1'700'000'100);  // evicts 1
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session.user_id, "user0");
+    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session.user_id, "user2");
+}
