@@ -14,6 +14,13 @@ using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)
 
 CipherCtx new_cipher_ctx() { return CipherCtx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free); }
 
+// Fetched once: on OpenSSL 3, EVP_aes_256_gcm() makes every init look the
+// algorithm up in the provider again.
+const EVP_CIPHER* aes_256_gcm() {
+    static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return cipher != nullptr ? cipher : EVP_aes_256_gcm();
+}
+
 const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
 }
@@ -53,7 +60,7 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
     GcmSealed out{std::string(plaintext.size(), '\0'), std::string(kGcmTagBytes, '\0')};
     int len = 0;
     int final_len = 0;
-    if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
+    if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
         EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
         EVP_EncryptUpdate(ctx.get(), bytes(out.ciphertext), &len, bytes(plaintext),
                           static_cast<int>(plaintext.size())) != 1 ||
@@ -75,7 +82,7 @@ std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view
     std::string tag_copy(tag);  // EVP_CTRL_GCM_SET_TAG takes a non-const pointer
     int len = 0;
     int final_len = 0;
-    if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
+    if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
         EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
         EVP_DecryptUpdate(ctx.get(), bytes(plaintext), &len, bytes(ciphertext),
                           static_cast<int>(ciphertext.size())) != 1 ||

@@ -16,6 +16,7 @@ namespace spotauth {
 struct Key {
     std::string id;      // `kid`: derived from the key, safe to publish
     std::string secret;  // 32 raw bytes
+    std::string header;  // the encoded protected header this key seals with
 };
 
 // A key file holds the base64 text of 32 random bytes (`openssl rand -base64 32`).
@@ -43,6 +44,7 @@ public:
     bool empty() const { return keys_.empty(); }
 
 private:
+    const Key* key_for(std::string_view encoded_header) const;
     const Key* find(std::string_view kid) const;
     std::vector<Key> keys_;
 };
