@@ -8,6 +8,7 @@
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
 #   ./build.sh install   install the module into Debian's nginx (as root)
 #   ./build.sh fuzz [s]  libFuzzer targets under ASan+UBSan, s seconds each (60)
+#   ./build.sh bench     micro + load benchmarks (bench/run.sh -> bench/results.md)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +20,7 @@ APT_PACKAGES=(
     build-essential cmake pkg-config openssl
     nginx nginx-dev
     libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
-    libgtest-dev libgmock-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-pytest python3-requests
     wrk
 )
@@ -123,6 +124,17 @@ integration_tests() {
     SPOTAUTH_MODULE="$MODULE_SO" "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@"
 }
 
+# Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load
+# scenarios against the built module, all on 127.0.0.1, about 5 minutes.
+# Prints the results table and writes bench/results.md.
+bench() {
+    build
+    apt_install libbenchmark-dev python3-cryptography
+    log "benchmarks (bench/run.sh, about 5 minutes)"
+    SPOTAUTH_MODULE="$MODULE_SO" SPOTAUTH_BENCH_COMMAND="./build.sh bench${*:+ $*}" \
+        "$ROOT/bench/run.sh" "$@"
+}
+
 fuzz() {
     deps
     "$ROOT/t/fuzz/run.sh" "${1:-60}"
@@ -201,9 +213,9 @@ main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | demo | install | fuzz) "$cmd" "$@" ;;
+        deps | build | test | demo | install | fuzz | bench) "$cmd" "$@" ;;
         *)
-            echo "usage: $0 [deps|build|test|demo|install|fuzz]" >&2
+            echo "usage: $0 [deps|build|test|demo|install|fuzz|bench]" >&2
             exit 2
             ;;
     esac

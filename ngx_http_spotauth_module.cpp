@@ -641,13 +641,14 @@ const Settings* settings_of(ngx_http_request_t* r) {
     return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_spotauth_module))->settings;
 }
 
-std::string cookie_value(ngx_http_request_t* r, const std::string& name) {
+// A view into the request's Cookie header (valid for the request's life).
+std::string_view cookie_value(ngx_http_request_t* r, const std::string& name) {
     ngx_str_t key{name.size(), reinterpret_cast<u_char*>(const_cast<char*>(name.data()))};
     ngx_str_t value{0, nullptr};
     if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &key, &value) == NGX_DECLINED) {
         return {};
     }
-    return to_string(value);
+    return to_view(value);
 }
 
 // The raw (still escaped) value of query argument `name`, if present.
