@@ -9,6 +9,7 @@
 #   ./build.sh install   install the module into Debian's nginx (as root)
 #   ./build.sh fuzz [s]  libFuzzer targets under ASan+UBSan, s seconds each (60)
 #   ./build.sh bench     micro + load benchmarks (bench/run.sh -> bench/results.md)
+#   ./build.sh sanitize  integration tests under ASan+UBSan, then under valgrind (t/sanitize/)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -135,6 +136,17 @@ bench() {
         "$ROOT/bench/run.sh" "$@"
 }
 
+# Sanitizer passes over the integration suite (t/sanitize/README.md): the
+# module built with ASan+UBSan into build/asan/, then nginx under valgrind
+# with the normal module. Extra arguments go to pytest.
+sanitize() {
+    build
+    local status=0
+    "$ROOT/t/sanitize/asan.sh" "$@" || status=1
+    "$ROOT/t/sanitize/valgrind.sh" "$@" || status=1
+    return "$status"
+}
+
 fuzz() {
     deps
     "$ROOT/t/fuzz/run.sh" "${1:-60}"
@@ -213,9 +225,9 @@ main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | demo | install | fuzz | bench) "$cmd" "$@" ;;
+        deps | build | test | demo | install | fuzz | bench | sanitize) "$cmd" "$@" ;;
         *)
-            echo "usage: $0 [deps|build|test|demo|install|fuzz|bench]" >&2
+            echo "usage: $0 [deps|build|test|demo|install|fuzz|bench|sanitize]" >&2
             exit 2
             ;;
     esac

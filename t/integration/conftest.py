@@ -111,7 +111,7 @@ class Mock:
 
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
                  client_id=CLIENT_ID, key_files=("spotauth.key",), secret_file="client-secret",
-                 redirect_uri=None, token_url=None):
+                 redirect_uri=None, token_url=None, timeout="3s"):
     """An nginx.conf like conf/demo.conf, pointed at the mock."""
     redirect = redirect_uri or f"http://127.0.0.1:{port}/auth/callback"
     keys = "\n".join(f"    spotauth_key_file {k};" for k in key_files)
@@ -139,7 +139,7 @@ http {{
     spotauth_token_url {token_url or f"http://{mock.hostport}/api/token"};
     spotauth_api_url http://{mock.hostport};
     spotauth_cookie_secure {"on" if secure else "off"};
-    spotauth_timeout 3s;
+    spotauth_timeout {timeout};
 {http_extra}
     server {{
         listen 127.0.0.1:{port};

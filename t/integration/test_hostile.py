@@ -140,7 +140,9 @@ def test_token_endpoint_tls_is_verified(make_nginx, mock):
     port = free_port()
     token_url = f"https://127.0.0.1:{port}/api/token"
 
-    untrusting = make_nginx(token_url=token_url, http_extra=tls_front(mock, cert, key, port)).start()
+    # A generous timeout: the TLS handshake runs in the worker (slow under valgrind).
+    untrusting = make_nginx(token_url=token_url, http_extra=tls_front(mock, cert, key, port),
+                            timeout="15s").start()
     _, r = login(untrusting)
     assert r.status_code == 502
     assert "SSL certificate problem" in untrusting.error_log()
@@ -148,6 +150,6 @@ def test_token_endpoint_tls_is_verified(make_nginx, mock):
     untrusting.stop()
 
     trusting = make_nginx(token_url=token_url, http_extra=tls_front(mock, cert, key, port)
-                          + f"\n    spotauth_ca_file {cert};").start()
+                          + f"\n    spotauth_ca_file {cert};", timeout="15s").start()
     _, r = login(trusting)
     assert r.status_code == 302

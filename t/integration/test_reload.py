@@ -1,6 +1,7 @@
 """Reload under load: a bounded wrk run on loopback with valid sessions
 while nginx reloads five times: no failed request, sessions survive, and
 refreshes in flight finish or fail cleanly."""
+import os
 import re
 import shutil
 import subprocess
@@ -42,7 +43,8 @@ def test_five_reloads_under_load_fail_nothing(make_nginx, mock):
     assert len(reloads) == 5
     report = out.stdout
     total = int(re.search(r"(\d+) requests in", report).group(1))
-    assert total > 100, report
+    if not os.environ.get("SPOTAUTH_NGINX_WRAPPER"):  # valgrind is slow
+        assert total > 100, report
     assert "Non-2xx or 3xx responses" not in report, report
     assert "Socket errors" not in report, report
     # The session still works after all that, with the original cookie.
