@@ -5,14 +5,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include <memory>
+#include <cstring>
 
 namespace spotauth {
 namespace {
-
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-CipherCtx new_cipher_ctx() { return CipherCtx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free); }
 
 // Fetched once: on OpenSSL 3, EVP_aes_256_gcm() makes every init look the
 // algorithm up in the provider again.
@@ -29,6 +25,66 @@ unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s
 
 bool valid_key_and_iv(std::string_view key, std::string_view iv) {
     return key.size() == kAesKeyBytes && iv.size() == kGcmIvBytes;
+}
+
+// An AES-256-GCM context kept for the thread and reused from message to
+// message: allocating a context and its provider state, and scheduling the
+// key, cost more than sealing or opening a cookie. The context remembers
+// the key it holds, so a message under the same key only sets its IV.
+// (Key and IV set through the *_Init_ex2 functions with a null cipher keep
+// the provider context; every init with an IV restarts GCM: counter, GHASH,
+// lengths and tag.) After any failure but a tag that does not verify, the
+// context is freed and the next message starts afresh.
+class ReusedContext {
+public:
+    explicit ReusedContext(bool encrypt) : encrypt_(encrypt) {}
+    ReusedContext(const ReusedContext&) = delete;
+    ReusedContext& operator=(const ReusedContext&) = delete;
+    ~ReusedContext() { drop(); }
+
+    // A context ready for a message under `key` and `iv` (already checked
+    // to be 32 and 12 bytes); null on failure.
+    EVP_CIPHER_CTX* begin(std::string_view key, std::string_view iv) {
+        const auto init = encrypt_ ? EVP_EncryptInit_ex2 : EVP_DecryptInit_ex2;
+        const auto* iv_bytes = reinterpret_cast<const unsigned char*>(iv.data());
+        const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+        int ok = 0;
+        if (ctx_ == nullptr) {
+            ctx_ = EVP_CIPHER_CTX_new();
+            ok = ctx_ != nullptr && init(ctx_, aes_256_gcm(), key_bytes, iv_bytes, nullptr);
+        } else if (CRYPTO_memcmp(key_, key_bytes, sizeof(key_)) == 0) {
+            ok = init(ctx_, nullptr, nullptr, iv_bytes, nullptr);
+        } else {
+            ok = init(ctx_, nullptr, key_bytes, iv_bytes, nullptr);
+        }
+        if (ok != 1) {
+            drop();
+            return nullptr;
+        }
+        std::memcpy(key_, key_bytes, sizeof(key_));
+        return ctx_;
+    }
+
+    void drop() {
+        EVP_CIPHER_CTX_free(ctx_);
+        ctx_ = nullptr;
+        OPENSSL_cleanse(key_, sizeof(key_));
+    }
+
+private:
+    bool encrypt_;
+    EVP_CIPHER_CTX* ctx_ = nullptr;
+    unsigned char key_[kAesKeyBytes] = {};  // meaningful only while ctx_ is set
+};
+
+ReusedContext& seal_context() {
+    thread_local ReusedContext context(true);
+    return context;
+}
+
+ReusedContext& open_context() {
+    thread_local ReusedContext context(false);
+    return context;
 }
 
 }  // namespace
@@ -56,16 +112,20 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
     if (!valid_key_and_iv(key, iv)) {
         return std::nullopt;
     }
-    CipherCtx ctx = new_cipher_ctx();
+    ReusedContext& context = seal_context();
+    EVP_CIPHER_CTX* const ctx = context.begin(key, iv);
+    if (ctx == nullptr) {
+        return std::nullopt;
+    }
     GcmSealed out{std::string(plaintext.size(), '\0'), std::string(kGcmTagBytes, '\0')};
     int len = 0;
     int final_len = 0;
-    if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
-        EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
-        EVP_EncryptUpdate(ctx.get(), bytes(out.ciphertext), &len, bytes(plaintext),
+    if (EVP_EncryptUpdate(ctx, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
+        EVP_EncryptUpdate(ctx, bytes(out.ciphertext), &len, bytes(plaintext),
                           static_cast<int>(plaintext.size())) != 1 ||
-        EVP_EncryptFinal_ex(ctx.get(), bytes(out.ciphertext) + len, &final_len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTagBytes, bytes(out.tag)) != 1) {
+        EVP_EncryptFinal_ex(ctx, bytes(out.ciphertext) + len, &final_len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagBytes, bytes(out.tag)) != 1) {
+        context.drop();
         return std::nullopt;
     }
     return out;
@@ -77,18 +137,25 @@ std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view
     if (!valid_key_and_iv(key, iv) || tag.size() != kGcmTagBytes) {
         return std::nullopt;
     }
-    CipherCtx ctx = new_cipher_ctx();
+    ReusedContext& context = open_context();
+    EVP_CIPHER_CTX* const ctx = context.begin(key, iv);
+    if (ctx == nullptr) {
+        return std::nullopt;
+    }
     std::string plaintext(ciphertext.size(), '\0');
-    std::string tag_copy(tag);  // EVP_CTRL_GCM_SET_TAG takes a non-const pointer
+    // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only copies the tag.
+    void* const tag_bytes = const_cast<char*>(tag.data());
     int len = 0;
     int final_len = 0;
-    if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, bytes(key), bytes(iv)) != 1 ||
-        EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
-        EVP_DecryptUpdate(ctx.get(), bytes(plaintext), &len, bytes(ciphertext),
+    if (EVP_DecryptUpdate(ctx, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
+        EVP_DecryptUpdate(ctx, bytes(plaintext), &len, bytes(ciphertext),
                           static_cast<int>(ciphertext.size())) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, bytes(tag_copy)) != 1 ||
-        EVP_DecryptFinal_ex(ctx.get(), bytes(plaintext) + len, &final_len) != 1) {
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag_bytes) != 1) {
+        context.drop();
         return std::nullopt;
+    }
+    if (EVP_DecryptFinal_ex(ctx, bytes(plaintext) + len, &final_len) != 1) {
+        return std::nullopt;  // the tag does not verify; the context stays usable
     }
     return plaintext;
 }

@@ -1,7 +1,15 @@
 #include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
 #include "spotauth/jwe.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 using namespace spotauth;
 
@@ -120,4 +128,99 @@ TEST(KeyFile, RejectsShortAndNonBase64WithAHint) {
     const auto garbage = parse_key_file("hunter2 is my password");
     ASSERT_FALSE(garbage);
     EXPECT_NE(garbage.error().find("openssl rand -base64 32"), std::string::npos);
+}
+
+namespace {
+
+std::string unhex(std::string_view hex) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+    }
+    return out;
+}
+
+}  // namespace
+
+// AES-GCM contexts are reused per thread and only re-keyed when the key
+// changes: answers must not depend on what was sealed or opened before.
+TEST(Gcm, KnownAnswerWhateverCameBefore) {
+    // Test Case 16 of the GCM specification (McGrew and Viega): AES-256, 96-bit IV, AAD.
+    const std::string key = unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
+    const std::string iv = unhex("cafebabefacedbaddecaf888");
+    const std::string aad = unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+    const std::string plaintext = unhex(
+        "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+        "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+    const std::string ciphertext = unhex(
+        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+        "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662");
+    const std::string tag = unhex("76fc6ece0f4e1768cddf8853bb2d551b");
+    const std::string other_key(32, 'o');
+    const std::string other_iv(12, 'i');
+    for (int round = 0; round < 3; ++round) {
+        const auto sealed = aes256gcm_seal(key, iv, aad, plaintext);
+        ASSERT_TRUE(sealed);
+        EXPECT_EQ(sealed->ciphertext, ciphertext);
+        EXPECT_EQ(sealed->tag, tag);
+        EXPECT_EQ(aes256gcm_open(key, iv, aad, ciphertext, tag), plaintext);
+        // Failures in between: wrong tag, wrong key, wrong AAD, bad sizes.
+        std::string bad_tag = tag;
+        bad_tag[round] ^= 1;
+        EXPECT_FALSE(aes256gcm_open(key, iv, aad, ciphertext, bad_tag));
+        EXPECT_FALSE(aes256gcm_open(other_key, iv, aad, ciphertext, tag));
+        EXPECT_FALSE(aes256gcm_open(key, iv, aad + "x", ciphertext, tag));
+        EXPECT_FALSE(aes256gcm_open(key, iv, aad, ciphertext, tag.substr(1)));
+        EXPECT_FALSE(aes256gcm_open(key.substr(1), iv, aad, ciphertext, tag));
+        EXPECT_FALSE(aes256gcm_seal(key, iv.substr(1), aad, plaintext));
+        // Other keys and IVs in between, both ways.
+        const auto other = aes256gcm_seal(other_key, other_iv, "", "other message");
+        ASSERT_TRUE(other);
+        EXPECT_EQ(aes256gcm_open(other_key, other_iv, "", other->ciphertext, other->tag), "other message");
+        EXPECT_FALSE(aes256gcm_open(key, other_iv, "", other->ciphertext, other->tag));
+        EXPECT_EQ(aes256gcm_open(key, iv, aad, ciphertext, tag), plaintext);
+        EXPECT_FALSE(aes256gcm_open(key, iv, aad, "", tag));  // truncated to nothing
+    }
+}
+
+TEST(Jwe, InterleavedKeysAndFailuresDoNotDisturbEachOther) {
+    const KeyRing ring_a({key_of('a')});
+    const KeyRing ring_b({key_of('b')});
+    const KeyRing both({key_of('a'), key_of('b')});
+    for (int i = 0; i < 20; ++i) {
+        const std::string message = "message " + std::to_string(i);
+        const std::string token_a = *ring_a.seal(message);
+        const std::string token_b = *ring_b.seal(message);
+        std::string tampered = token_a;
+        tampered[tampered.size() - 1 - static_cast<std::size_t>(i % 20)] ^= 1;
+        EXPECT_FALSE(both.open(tampered));
+        EXPECT_EQ(both.open(token_b)->plaintext, message);
+        EXPECT_FALSE(ring_b.open(token_a));
+        EXPECT_EQ(both.open(token_a)->plaintext, message);
+        EXPECT_FALSE(ring_a.open(token_b));
+        EXPECT_EQ(ring_a.open(token_a)->plaintext, message);
+        EXPECT_EQ(ring_b.open(token_b)->plaintext, message);
+    }
+}
+
+TEST(Jwe, EachThreadSealsAndOpensOnItsOwn) {
+    std::vector<std::thread> threads;
+    std::vector<int> failures(4, 0);
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([t, &failures] {
+            const KeyRing ring({key_of(static_cast<char>('a' + t % 2))});
+            for (int i = 0; i < 300; ++i) {
+                const std::string message = std::to_string(t) + ":" + std::to_string(i);
+                const auto token = ring.seal(message);
+                const auto opened = token ? ring.open(*token) : std::nullopt;
+                if (!opened || opened->plaintext != message) {
+                    ++failures[static_cast<std::size_t>(t)];
+                }
+            }
+        });
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
