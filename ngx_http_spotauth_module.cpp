@@ -669,47 +669,50 @@ std::string decoded_arg(ngx_http_request_t* r, std::string_view name) {
 
 spotauth::UnixTime now() { return static_cast<spotauth::UnixTime>(ngx_time()); }
 
-bool is_get_or_head(ngx_http_request_t* r) {
-    return (r->method & (NGX_HTTP_GET | NGX_HTTP_HEAD)) != 0;
-}
-
 // Runs `handler`, turning any C++ exception into a 500 so none crosses into C.
 template <typename F>
-ngx_int_t guarded(ngx_http_request_t* r, const char* what, F&& handler) {
+ngx_int_t guarded(ngx_http_request_t* r, F&& handler) {
     try {
         return handler();
     } catch (const std::exception& e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: %s failed: %s", what, e.what());
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: \"%V\" failed: %s", &r->uri,
+                      e.what());
     }
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-// ---------------------------------------------------------------------------
-// /auth/login
+constexpr ngx_uint_t kGetOrHead = NGX_HTTP_GET | NGX_HTTP_HEAD;
 
-ngx_int_t login_handler(ngx_http_request_t* r) {
-    if (!is_get_or_head(r)) {
+// What every endpoint does first: refuse other methods, drop any body, and
+// keep exceptions out of nginx.
+template <ngx_int_t (*Endpoint)(ngx_http_request_t*), ngx_uint_t Methods = kGetOrHead>
+ngx_int_t endpoint_handler(ngx_http_request_t* r) {
+    if ((r->method & Methods) == 0) {
         return NGX_HTTP_NOT_ALLOWED;
     }
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return guarded(r, "login", [r]() -> ngx_int_t {
-        const Settings& s = *settings_of(r);
-        const auto state = spotauth::random_token();
-        const auto verifier = spotauth::random_token();
-        if (!state || !verifier) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-        const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
-        const auto login_cookie =
-            spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
-        if (!login_cookie || !set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-        return send_redirect(r, spotauth::authorize_url(s.client, *state,
-                                                        spotauth::pkce_challenge(*verifier)));
-    });
+    return guarded(r, [r] { return Endpoint(r); });
+}
+
+// ---------------------------------------------------------------------------
+// /auth/login
+
+ngx_int_t login(ngx_http_request_t* r) {
+    const Settings& s = *settings_of(r);
+    const auto state = spotauth::random_token();
+    const auto verifier = spotauth::random_token();
+    if (!state || !verifier) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
+    const auto login_cookie =
+        spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
+    if (!login_cookie || !set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier)));
 }
 
 // ---------------------------------------------------------------------------
@@ -893,16 +896,6 @@ ngx_int_t callback(ngx_http_request_t* r) {
     }
     r->main->count++;
     return NGX_DONE;
-}
-
-ngx_int_t callback_handler(ngx_http_request_t* r) {
-    if (!is_get_or_head(r)) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return guarded(r, "callback", [r] { return callback(r); });
 }
 
 // ---------------------------------------------------------------------------
@@ -1298,7 +1291,7 @@ ngx_int_t access_handler(ngx_http_request_t* r) {
     if (lcf->protect == kProtectOff || settings_of(r) == nullptr || worker == nullptr) {
         return NGX_DECLINED;
     }
-    return guarded(r, "access check", [r, lcf] { return protect(r, lcf->protect); });
+    return guarded(r, [r, lcf] { return protect(r, lcf->protect); });
 }
 
 // ---------------------------------------------------------------------------
@@ -1456,18 +1449,6 @@ ngx_int_t logout_endpoint(ngx_http_request_t* r) {
         return send_redirect(r, spotauth::safe_return_to(query_arg(r, "return_to").value_or("")));
     }
     return send_body(r, NGX_HTTP_NO_CONTENT, "text/plain", "");
-}
-
-template <ngx_int_t (*Endpoint)(ngx_http_request_t*)>
-ngx_int_t endpoint_handler(ngx_http_request_t* r) {
-    const bool post_only = Endpoint == &logout_endpoint;
-    if (post_only ? r->method != NGX_HTTP_POST : !is_get_or_head(r)) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return guarded(r, "endpoint", [r] { return Endpoint(r); });
 }
 
 // ---------------------------------------------------------------------------
@@ -1789,10 +1770,10 @@ char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) {
 #endif
     enclosing_srv_conf(cf)->login_uri = clcf->name;
     enclosing_srv_conf(cf)->has_login = 1;
-    return set_endpoint(cf, &login_handler);
+    return set_endpoint(cf, &endpoint_handler<&login>);
 }
 
-char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) { return set_endpoint(cf, &callback_handler); }
+char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) { return set_endpoint(cf, &endpoint_handler<&callback>); }
 
 char* set_session(ngx_conf_t* cf, ngx_command_t*, void*) {
     return set_endpoint(cf, &endpoint_handler<&session_endpoint>);
@@ -1803,7 +1784,7 @@ char* set_token(ngx_conf_t* cf, ngx_command_t*, void*) {
 }
 
 char* set_logout(ngx_conf_t* cf, ngx_command_t*, void*) {
-    return set_endpoint(cf, &endpoint_handler<&logout_endpoint>);
+    return set_endpoint(cf, &endpoint_handler<&logout_endpoint, NGX_HTTP_POST>);
 }
 
 // Metrics need the shared zone but no OAuth settings.
