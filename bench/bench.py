@@ -44,6 +44,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "t"))
+from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
+
 BENCH = ROOT / "bench"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
@@ -83,48 +86,6 @@ def median(values):
 
 # ---------------------------------------------------------------------------
 # Mock Spotify and nginx
-
-
-class Mock:
-    """t/mock_spotify.py on 127.0.0.1 and its control API."""
-
-    def __init__(self, scratch):
-        self.client_secret = "secret-" + secrets.token_urlsafe(16)
-        secret_file = scratch / "mock-client-secret"
-        secret_file.write_text(self.client_secret)
-        self.proc = subprocess.Popen(
-            [PYTHON, str(ROOT / "t" / "mock_spotify.py"), "--host", "127.0.0.1", "--port", "0",
-             "--client-id", CLIENT_ID, "--client-secret-file", str(secret_file)],
-            stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"mock did not start: {line!r}")
-        self.url = line.split("listening on", 1)[1].strip()
-        self.hostport = urlsplit(self.url).netloc
-
-    def post(self, path, body=None):
-        r = requests.post(self.url + path, json=body or {}, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def configure(self, **config):
-        return self.post("/_mock/config", config)
-
-    def reset(self):
-        self.post("/_mock/reset")
-
-    def stats(self):
-        r = requests.get(self.url + "/_mock/stats", timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 NGINX_CONF = """
@@ -702,7 +663,6 @@ def machine_description(module, started_at):
 
 def render(results, args, machine, started_at, elapsed):
     rows = []
-    notes = []
 
     ov = results.get("overhead")
     if ov:
@@ -987,7 +947,7 @@ def main():
         f"processes use {machine['others_start']:.2f} cores ({machine['top']})")
     run_cpu0, run_own0, run_t0 = cpu_ticks(), own_ticks(), time.monotonic()
     results, servers, problems = {}, [], []
-    mock = Mock(scratch)
+    mock = MockSpotify(scratch, CLIENT_ID)
     try:
         if scenarios & {"1", "3"}:
             a = Nginx(scratch, "a", module, mock, workers=1, worker_connections=4096).start()

@@ -22,6 +22,9 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "t"))
+from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
+
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # For sanitizer and valgrind runs: libraries to preload into nginx (ASan
@@ -59,54 +62,6 @@ def scratch_dir(prefix):
     path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     path.chmod(0o755)
     return path
-
-
-class Mock:
-    """The mock Spotify (t/mock_spotify.py) and its control API."""
-
-    def __init__(self, workdir):
-        self.client_secret = "secret-" + secrets.token_urlsafe(16)
-        secret_file = workdir / "mock-client-secret"
-        secret_file.write_text(self.client_secret)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "t" / "mock_spotify.py"), "--port", "0",
-             "--client-id", CLIENT_ID, "--client-secret-file", str(secret_file)],
-            stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"mock did not start: {line!r}")
-        self.url = line.split("listening on", 1)[1].strip()
-        self.hostport = urlsplit(self.url).netloc
-
-    def post(self, path, body=None):
-        r = requests.post(self.url + path, json=body or {}, timeout=5)
-        r.raise_for_status()
-        return r.json()
-
-    def get(self, path, **params):
-        r = requests.get(self.url + path, params=params, timeout=5)
-        r.raise_for_status()
-        return r.json()
-
-    def configure(self, **config):
-        return self.post("/_mock/config", config)
-
-    def reset(self):
-        self.post("/_mock/reset")
-
-    def stats(self):
-        return self.get("/_mock/stats")
-
-    def recorded(self, since=None):
-        return self.get("/_mock/requests", **({"since": since} if since else {}))
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
 
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
@@ -287,7 +242,7 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def mock(workdir):
-    m = Mock(workdir)
+    m = MockSpotify(workdir, CLIENT_ID)
     yield m
     m.stop()
 

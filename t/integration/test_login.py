@@ -166,7 +166,7 @@ def test_token_endpoint_timeout_answers_502(server, mock):
 
 
 def test_token_endpoint_down_answers_502(make_nginx):
-    n = make_nginx(token_url=f"http://127.0.0.1:1/api/token").start()
+    n = make_nginx(token_url="http://127.0.0.1:1/api/token").start()
     _, r = login(n)
     assert r.status_code == 502
     assert r.json()["error"] == "token_exchange_failed"
