@@ -20,7 +20,7 @@ PYTHON=/usr/bin/python3
 APT_PACKAGES=(
     build-essential cmake pkg-config openssl
     nginx nginx-dev
-    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
+    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev curl
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-pytest python3-requests
     wrk
@@ -65,35 +65,94 @@ build_core() {
     cmake --build "$BUILD/core" -j "$(nproc)" >/dev/null
 }
 
-# Configures a private copy of Debian's nginx source tree with the exact
-# flags of the packaged binary, so the module loads into the stock nginx.
-build_module() {
-    local tree="$BUILD/nginx"
+# Configures (when needed) and builds the module in `tree`, a private copy
+# of an nginx source tree, then puts the .so at `out` (a new inode, so nginx
+# processes still running the old .so keep their mapping). Reconfigures
+# when the module's config or its list of headers changed.
+#   make_module TREE OUT CONFIGURE-COMMAND...
+make_module() {
+    local tree="$1" out="$2"
+    shift 2
     local headers
-    headers="$(cd "$ROOT" && ls include/spotauth/*.hpp)"
-    if [ ! -f "$tree/objs/Makefile" ] || [ /usr/share/nginx/src/conf_flags -nt "$tree/objs/Makefile" ] \
-        || [ "$ROOT/config" -nt "$tree/objs/Makefile" ] \
+    headers="$(cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp)"
+    if [ ! -f "$tree/objs/Makefile" ] || [ "$ROOT/config" -nt "$tree/objs/Makefile" ] \
         || [ "$headers" != "$(cat "$tree/.spotauth-headers" 2>/dev/null)" ]; then
-        log "configuring nginx $(nginx -v 2>&1 | sed 's|.*/||') for a dynamic module"
-        rm -rf "$tree"
-        cp -a /usr/share/nginx/src "$tree"
-        # shellcheck disable=SC1091
-        . /usr/share/nginx/src/conf_flags
-        (cd "$tree" && ./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$ROOT" >/dev/null)
+        (cd "$tree" && "$@" --add-dynamic-module="$ROOT" >/dev/null)
         echo "$headers" >"$tree/.spotauth-headers"
     fi
-    log "building the nginx module"
     # nginx's Makefile does not know the core library: always relink.
     rm -f "$tree/objs/ngx_http_spotauth_module.so"
     make -C "$tree" -f objs/Makefile modules -j "$(nproc)" >/dev/null
-    # A new inode, so nginx processes still running the old .so keep their mapping.
-    cp "$tree/objs/ngx_http_spotauth_module.so" "$MODULE_SO.tmp"
-    mv -f "$MODULE_SO.tmp" "$MODULE_SO"
+    cp "$tree/objs/ngx_http_spotauth_module.so" "$out.tmp"
+    mv -f "$out.tmp" "$out"
 }
 
+# Debian's nginx: a copy of nginx-dev's source tree configured with the
+# exact flags of the packaged binary, so the module loads into the stock nginx.
+build_module() {
+    local tree="$BUILD/nginx"
+    if [ /usr/share/nginx/src/conf_flags -nt "$tree/objs/Makefile" ]; then
+        log "copying Debian's nginx $(nginx -v 2>&1 | sed 's|.*/||') source tree"
+        rm -rf "$tree"
+        cp -a /usr/share/nginx/src "$tree"
+    fi
+    # shellcheck disable=SC1091
+    . /usr/share/nginx/src/conf_flags
+    log "building the nginx module for Debian's nginx"
+    make_module "$tree" "$MODULE_SO" ./configure "${NGX_CONF_FLAGS[@]}"
+}
+
+# The version an nginx source tree (release tarball or git snapshot) is of.
+nginx_source_version() {
+    sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$1/src/core/nginx.h"
+}
+
+# A release tarball has ./configure; a git snapshot of a tag has auto/configure.
+nginx_configure_script() {
+    if [ -x "$1/configure" ]; then echo ./configure; else echo auto/configure; fi
+}
+
+# Any nginx source tree: configured --with-compat, so the module loads into
+# any nginx binary of the same version built --with-compat (nginx.org's
+# packages and Docker images are). Writes build/nginx-<version>/.
+build_module_for_source() {
+    local src="$1"
+    [ -f "$src/src/core/nginx.h" ] || { echo "build: $src is not an nginx source tree (no src/core/nginx.h)" >&2; exit 2; }
+    src="$(cd "$src" && pwd)"
+    local version
+    version="$(nginx_source_version "$src")"
+    local work="$BUILD/nginx-$version"
+    local tree="$work/src"
+    if [ ! -f "$tree/.spotauth-source" ] || [ "$(cat "$tree/.spotauth-source")" != "$src" ]; then
+        log "copying the nginx $version source tree from $src"
+        rm -rf "$tree"
+        mkdir -p "$work"
+        cp -a "$src" "$tree"
+        echo "$src" >"$tree/.spotauth-source"
+    fi
+    log "building the nginx module for nginx $version (--with-compat)"
+    make_module "$tree" "$work/ngx_http_spotauth_module.so" \
+        "$(nginx_configure_script "$tree")" --with-compat --with-http_ssl_module
+    log "built the module for nginx $version"
+    echo "$work/ngx_http_spotauth_module.so"
+}
+
+#   ./build.sh build                      for Debian's nginx (nginx-dev)
+#   ./build.sh build --nginx-src DIR      for the nginx source tree DIR
 build() {
+    local nginx_src=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --nginx-src) nginx_src="${2:?--nginx-src needs a directory}"; shift 2 ;;
+            *) echo "build: unknown option $1" >&2; exit 2 ;;
+        esac
+    done
     deps
     build_core
+    if [ -n "$nginx_src" ]; then
+        build_module_for_source "$nginx_src"
+        return
+    fi
     build_module
     log "built $MODULE_SO"
 }
@@ -121,8 +180,59 @@ browser_deps() {
 integration_tests() {
     interop_deps
     browser_deps
-    log "integration tests (pytest: real nginx + mock Spotify on loopback)"
+    log "integration tests on Debian's nginx (pytest: real nginx + mock Spotify on loopback)"
     SPOTAUTH_MODULE="$MODULE_SO" "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@"
+}
+
+# The version matrix: nginx source snapshots in ../shared/nginx/ (see its
+# README), each built once into build/matrix/ as nginx.org builds its
+# packages (--with-compat), the module built for it with
+# `./build.sh build --nginx-src`, and the integration suite run against it.
+SHARED_NGINX="$ROOT/../shared/nginx"
+# SPOTAUTH_NGINX_MATRIX="1.31.4" narrows it while developing ("" skips it).
+read -r -a MATRIX_VERSIONS <<<"${SPOTAUTH_NGINX_MATRIX-1.24.0 1.26.3 1.30.4 1.31.4}"
+
+version_at_least() {
+    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}
+
+# Builds the nginx binary of one snapshot (cached); prints its source tree.
+matrix_nginx() {
+    local version="$1"
+    local tarball="$SHARED_NGINX/nginx-$version.tar.gz"
+    local work="$BUILD/matrix/nginx-$version"
+    local flags=(--with-compat --with-threads --with-http_ssl_module --with-http_v2_module)
+    version_at_least "$version" 1.25.0 && flags+=(--with-http_v3_module)
+    local stamp
+    stamp="$(sha256sum "$tarball" | cut -c1-64) ${flags[*]}"
+    if [ ! -x "$work/binary/objs/nginx" ] || [ "$(cat "$work/.stamp" 2>/dev/null)" != "$stamp" ]; then
+        log "building nginx $version (${flags[*]})"
+        rm -rf "$work"
+        mkdir -p "$work/source"
+        tar -xzf "$tarball" -C "$work/source" --strip-components=1
+        cp -a "$work/source" "$work/binary"
+        (cd "$work/binary" && "$(nginx_configure_script .)" --prefix="$work/prefix" "${flags[@]}" >/dev/null \
+            && make -j "$(nproc)" >/dev/null)
+        echo "$stamp" >"$work/.stamp"
+    fi
+    echo "$work"
+}
+
+matrix_tests() {
+    local version work module status=0
+    [ "${#MATRIX_VERSIONS[@]}" -gt 0 ] || log "skipping the nginx version matrix: SPOTAUTH_NGINX_MATRIX is empty"
+    for version in "${MATRIX_VERSIONS[@]}"; do
+        if [ ! -f "$SHARED_NGINX/nginx-$version.tar.gz" ]; then
+            log "skipping nginx $version: $SHARED_NGINX/nginx-$version.tar.gz is absent"
+            continue
+        fi
+        work="$(matrix_nginx "$version")"
+        module="$(build_module_for_source "$work/source" | tail -n 1)"
+        log "integration tests on nginx $version"
+        SPOTAUTH_NGINX="$work/binary/objs/nginx" SPOTAUTH_MODULE="$module" \
+            "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@" || status=1
+    done
+    return "$status"
 }
 
 # Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load
@@ -147,6 +257,14 @@ sanitize() {
     return "$status"
 }
 
+# The integration suite against each nginx of the version matrix only.
+matrix() {
+    build
+    interop_deps
+    browser_deps
+    matrix_tests "$@"
+}
+
 fuzz() {
     deps
     "$ROOT/t/fuzz/run.sh" "${1:-60}"
@@ -158,6 +276,7 @@ test() {
     log "fuzz smoke (libFuzzer, a few seconds per target)"
     "$ROOT/t/fuzz/run.sh" 3
     integration_tests "$@"
+    matrix_tests "$@"
 }
 
 # Runs conf/demo.conf from a scratch prefix under /tmp (world-traversable,
@@ -225,9 +344,9 @@ main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | demo | install | fuzz | bench | sanitize) "$cmd" "$@" ;;
+        deps | build | test | matrix | demo | install | fuzz | bench | sanitize) "$cmd" "$@" ;;
         *)
-            echo "usage: $0 [deps|build|test|demo|install|fuzz|bench|sanitize]" >&2
+            echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|fuzz|bench|sanitize]" >&2
             exit 2
             ;;
     esac

@@ -3,11 +3,7 @@
 // the bridge between nginx's event loop and the core's libcurl client.
 // Everything that does not need nginx types lives in the core (src/).
 
-extern "C" {
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_http.h>
-}
+#include "ngx_spotauth_compat.hpp"
 
 #include "spotauth/cookie.hpp"
 #include "spotauth/crypto.hpp"
@@ -549,6 +545,7 @@ bool add_response_header(ngx_http_request_t* r, std::string_view name, std::stri
         return false;
     }
     h->hash = 1;
+    spotauth_ngx::unlink_header(h);
     h->key = to_ngx(r->pool, name);
     h->value = to_ngx(r->pool, value);
     return h->key.data != nullptr && h->value.data != nullptr;
@@ -616,6 +613,7 @@ ngx_int_t send_redirect(ngx_http_request_t* r, std::string_view location) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     r->headers_out.location->hash = 1;
+    spotauth_ngx::unlink_header(r->headers_out.location);
     ngx_str_set(&r->headers_out.location->key, "Location");
     r->headers_out.location->value = to_ngx(r->pool, location);
     if (r->headers_out.location->value.data == nullptr) {
@@ -641,14 +639,17 @@ const Settings* settings_of(ngx_http_request_t* r) {
     return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_spotauth_module))->settings;
 }
 
-// A view into the request's Cookie header (valid for the request's life).
+// The first cookie called `name` in the request's Cookie header lines, as a
+// view into the header (valid for the request's life); empty when absent.
+// The same parser strips them (strip_module_cookies).
 std::string_view cookie_value(ngx_http_request_t* r, const std::string& name) {
-    ngx_str_t key{name.size(), reinterpret_cast<u_char*>(const_cast<char*>(name.data()))};
-    ngx_str_t value{0, nullptr};
-    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &key, &value) == NGX_DECLINED) {
-        return {};
-    }
-    return to_view(value);
+    std::optional<std::string_view> found;
+    spotauth_ngx::for_each_cookie_line(r, [&](ngx_table_elt_t* line) {
+        if (!found) {
+            found = spotauth::find_cookie(to_view(line->value), name);
+        }
+    });
+    return found.value_or(std::string_view());
 }
 
 // The raw (still escaped) value of query argument `name`, if present.
@@ -910,6 +911,7 @@ bool set_authorization(ngx_http_request_t* r, std::string_view access_token) {
             return false;
         }
         h->hash = ngx_hash_key((u_char*) "authorization", sizeof("authorization") - 1);
+        spotauth_ngx::unlink_header(h);
         ngx_str_set(&h->key, "Authorization");
         h->lowcase_key = (u_char*) "authorization";
         r->headers_in.authorization = h;
@@ -924,18 +926,16 @@ bool set_authorization(ngx_http_request_t* r, std::string_view access_token) {
 // Upstream sees every cookie but the module's own. (nginx cannot drop a
 // request header line, so a Cookie header that held only ours goes empty.)
 bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
-    auto** cookies = static_cast<ngx_table_elt_t**>(r->headers_in.cookies.elts);
-    for (ngx_uint_t i = 0; i < r->headers_in.cookies.nelts; ++i) {
+    bool ok = true;
+    spotauth_ngx::for_each_cookie_line(r, [&](ngx_table_elt_t* line) {
         const std::string kept =
-            spotauth::strip_cookies(to_view(cookies[i]->value), {s.cookies.session, s.cookies.login});
-        if (kept.size() != cookies[i]->value.len) {
-            cookies[i]->value = to_ngx(r->pool, kept);
-            if (cookies[i]->value.data == nullptr) {
-                return false;
-            }
+            spotauth::strip_cookies(to_view(line->value), {s.cookies.session, s.cookies.login});
+        if (kept.size() != line->value.len) {
+            line->value = to_ngx(r->pool, kept);
+            ok = ok && line->value.data != nullptr;
         }
-    }
-    return true;
+    });
+    return ok;
 }
 
 // What the module knows about one request to a protected location. It is

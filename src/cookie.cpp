@@ -17,6 +17,21 @@ std::string_view cookie_name(std::string_view pair) {
     return trim(pair.substr(0, pair.find('=')));
 }
 
+// Calls `visit(pair)` for each non-empty pair of `header`, in order, until
+// it returns false.
+template <typename Visit>
+void for_each_pair(std::string_view header, Visit&& visit) {
+    std::size_t start = 0;
+    while (start <= header.size()) {
+        const std::size_t end = std::min(header.find(';', start), header.size());
+        const std::string_view pair = trim(header.substr(start, end - start));
+        if (!pair.empty() && !visit(pair)) {
+            return;
+        }
+        start = end + 1;
+    }
+}
+
 }  // namespace
 
 CookieNames cookie_names(bool secure) {
@@ -24,21 +39,27 @@ CookieNames cookie_names(bool secure) {
     return {prefix + "spotauth", prefix + "spotauth_login"};
 }
 
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
+    std::optional<std::string_view> found;
+    for_each_pair(header, [&](std::string_view pair) {
+        if (cookie_name(pair) != name) {
+            return true;
+        }
+        const std::size_t eq = pair.find('=');
+        found = eq == std::string_view::npos ? std::string_view() : trim(pair.substr(eq + 1));
+        return false;
+    });
+    return found;
+}
+
 std::string strip_cookies(std::string_view header, std::initializer_list<std::string_view> names) {
     std::string out;
-    std::size_t start = 0;
-    while (start <= header.size()) {
-        const std::size_t end = std::min(header.find(';', start), header.size());
-        const std::string_view pair = trim(header.substr(start, end - start));
-        const bool drop = std::find(names.begin(), names.end(), cookie_name(pair)) != names.end();
-        if (!pair.empty() && !drop) {
-            if (!out.empty()) {
-                out += "; ";
-            }
-            out += pair;
+    for_each_pair(header, [&](std::string_view pair) {
+        if (std::find(names.begin(), names.end(), cookie_name(pair)) == names.end()) {
+            out.append(out.empty() ? "" : "; ").append(pair);
         }
-        start = end + 1;
-    }
+        return true;
+    });
     return out;
 }
 

@@ -1,8 +1,13 @@
-// Cookie header rewriting and Set-Cookie construction.
+// Reading and rewriting the Cookie request header, and Set-Cookie
+// construction. Reading and stripping split a header the same way (pairs
+// separated by ';', surrounding spaces and tabs dropped, the name is what
+// precedes the first '=') and match names exactly, case included, as
+// browsers send them: what the module reads is what it strips.
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +22,10 @@ struct CookieNames {
 };
 
 CookieNames cookie_names(bool secure);
+
+// The value of the first cookie called exactly `name` in `header` (a Cookie
+// request header value); nullopt when there is none.
+std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name);
 
 // `header` (a Cookie request header value) without the cookies named in
 // `names`; other cookies keep their order and values.

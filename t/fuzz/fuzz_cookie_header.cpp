@@ -1,6 +1,9 @@
 // The input is a Cookie request header value; strip_cookies removes the
 // module's cookies before the request goes upstream, as the module calls it
 // (the two names of one `secure` setting) and with all four names at once.
+// find_cookie, which reads the session, must agree: a cookie it reads is
+// one that stripping removes, and a header it finds nothing in loses
+// nothing to stripping.
 #include "fuzz_common.hpp"
 
 #include "spotauth/cookie.hpp"
@@ -63,6 +66,22 @@ void check_strip(std::string_view header, std::initializer_list<std::string_view
         joined.append(joined.empty() ? "" : "; ").append(pair);
     }
     FUZZ_CHECK(once == joined);
+    for (const auto name : names) {
+        const auto read = spotauth::find_cookie(header, name);
+        FUZZ_CHECK(!spotauth::find_cookie(once, name));
+        const std::string alone = spotauth::strip_cookies(header, {name});
+        FUZZ_CHECK(read.has_value() == (alone != spotauth::strip_cookies(header, {})));
+        if (read) {
+            // What is read is the value of a pair that stripping dropped.
+            bool seen = false;
+            for (const auto pair : pairs_of(header)) {
+                const auto eq = pair.find('=');
+                const auto value = eq == std::string_view::npos ? std::string_view() : trim(pair.substr(eq + 1));
+                seen = seen || (name_of(pair) == name && value == *read);
+            }
+            FUZZ_CHECK(seen);
+        }
+    }
 }
 
 }  // namespace

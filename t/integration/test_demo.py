@@ -7,9 +7,10 @@ from types import SimpleNamespace
 
 import requests
 
-from conftest import ROOT, consent, free_port, query_params, scratch_dir, wait_for_port
+from conftest import ROOT, consent, debian_nginx_only, free_port, query_params, scratch_dir, wait_for_port
 
 
+@debian_nginx_only  # the demo runs Debian's nginx
 def test_build_sh_demo_serves_the_site():
     listen, mock_port = free_port(), free_port()
     run_dir = scratch_dir("spotauth-demo-t-")

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import requests
 
-from conftest import consent, free_port, login, query_params, scratch_dir, start_login
+from conftest import consent, free_port, login, query_params, scratch_dir, self_signed_cert, start_login
 from test_refresh import logged_in_with_expiring_token
 
 
@@ -114,14 +114,6 @@ def test_upstream_api_down_is_nginx_502(make_nginx):
     r = n.get("/api/down/v1/me", session=session)
     assert r.status_code == 502
     assert "nginx" in r.text  # nginx's own error page, not ours
-
-
-def self_signed_cert(directory):
-    cert, key = directory / "tls.pem", directory / "tls.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
-    return cert, key
 
 
 def tls_front(mock, cert, key, port):

@@ -5,9 +5,10 @@ import subprocess
 
 import pytest
 
-from conftest import MODULE, NGINX, ROOT, new_key_text, scratch_dir
+from conftest import MODULE, NGINX, ROOT, debian_nginx_only, new_key_text, scratch_dir
 
 
+@debian_nginx_only
 @pytest.mark.skipif(os.geteuid() != 0, reason="installs into /usr/lib/nginx and /etc/nginx")
 def test_install_is_idempotent_and_loads_into_stock_nginx():
     for _ in range(2):

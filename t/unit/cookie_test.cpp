@@ -34,3 +34,33 @@ TEST(SetCookie, CarriesSecurityAttributes) {
     EXPECT_EQ(set_cookie_value("spotauth", "", {false, 0}),
               "spotauth=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
 }
+
+TEST(FindCookie, ReadsTheFirstExactMatch) {
+    EXPECT_EQ(find_cookie("a=1; spotauth=xyz; b=2", "spotauth"), "xyz");
+    EXPECT_EQ(find_cookie("spotauth=first; spotauth=second", "spotauth"), "first");
+    EXPECT_EQ(find_cookie("  spotauth = padded ;x=1", "spotauth"), "padded");
+    EXPECT_EQ(find_cookie("spotauth=", "spotauth"), "");
+    EXPECT_EQ(find_cookie("spotauth", "spotauth"), "");
+    EXPECT_EQ(find_cookie("a=1", "spotauth"), std::nullopt);
+    EXPECT_EQ(find_cookie("", "spotauth"), std::nullopt);
+}
+
+TEST(FindCookie, NamesAreCaseSensitiveAndCommasDoNotSplit) {
+    // Browsers send names as they were set; another case is another cookie
+    // (one a sibling subdomain may have tossed in to log the user out).
+    EXPECT_EQ(find_cookie("__host-spotauth=junk; __Host-spotauth=real", "__Host-spotauth"), "real");
+    EXPECT_EQ(find_cookie("SPOTAUTH=forged", "spotauth"), std::nullopt);
+    EXPECT_EQ(find_cookie("a=1, spotauth=x", "spotauth"), std::nullopt);
+    EXPECT_EQ(find_cookie("spotauth_login=x", "spotauth"), std::nullopt);
+}
+
+TEST(FindCookie, AgreesWithStripping) {
+    for (const char* header : {"SPOTAUTH=a; spotauth=b", "__HOST-spotauth=a", "a=1, spotauth=x",
+                               "spotauth=1;spotauth=2", " spotauth =3"}) {
+        const std::string stripped = strip_cookies(header, {"spotauth"});
+        EXPECT_EQ(find_cookie(stripped, "spotauth"), std::nullopt) << header;
+        if (!find_cookie(header, "spotauth")) {
+            EXPECT_EQ(stripped, strip_cookies(header, {})) << header;
+        }
+    }
+}
