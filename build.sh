@@ -17,16 +17,27 @@ BUILD="$ROOT/build"
 MODULE_SO="$BUILD/ngx_http_spotauth_module.so"
 PYTHON=/usr/bin/python3
 
+# What building the module for any nginx source tree needs (also inside
+# contrib/Dockerfile, on top of another vendor's nginx package).
+BUILD_PACKAGES=(
+    build-essential cmake pkg-config openssl ca-certificates
+    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+    libgtest-dev libgmock-dev
+)
+# Debian's nginx and what the tests and benchmarks run.
 APT_PACKAGES=(
-    build-essential cmake pkg-config openssl
+    "${BUILD_PACKAGES[@]}"
     nginx nginx-dev
-    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev curl
-    libgtest-dev libgmock-dev libbenchmark-dev
+    libbenchmark-dev curl
     python3 python3-pytest python3-requests
     wrk
 )
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+version_at_least() {
+    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}
 
 missing_packages() {
     local pkg
@@ -133,8 +144,20 @@ build_module_for_source() {
     log "building the nginx module for nginx $version (--with-compat)"
     make_module "$tree" "$work/ngx_http_spotauth_module.so" \
         "$(nginx_configure_script "$tree")" --with-compat --with-http_ssl_module
-    log "built the module for nginx $version"
+    example_conf "$version" >"$work/spotauth.conf.example"
+    log "built the module for nginx $version (and $work/spotauth.conf.example in its syntax)"
     echo "$work/ngx_http_spotauth_module.so"
+}
+
+# conf/spotauth.conf in the syntax of nginx VERSION: it is written with
+# `listen ... ssl http2;`, which nginx 1.25.1 deprecated for `http2 on;`.
+example_conf() {
+    local version="${1:?example-conf needs an nginx version}"
+    if version_at_least "$version" 1.25.1; then
+        sed 's/^\( *\)listen \(.*\) ssl http2;$/\1listen \2 ssl;\n\1http2 on;/' "$ROOT/conf/spotauth.conf"
+    else
+        cat "$ROOT/conf/spotauth.conf"
+    fi
 }
 
 #   ./build.sh build                      for Debian's nginx (nginx-dev)
@@ -147,12 +170,14 @@ build() {
             *) echo "build: unknown option $1" >&2; exit 2 ;;
         esac
     done
-    deps
-    build_core
     if [ -n "$nginx_src" ]; then
+        apt_install "${BUILD_PACKAGES[@]}"
+        build_core
         build_module_for_source "$nginx_src"
         return
     fi
+    deps
+    build_core
     build_module
     log "built $MODULE_SO"
 }
@@ -191,10 +216,6 @@ integration_tests() {
 SHARED_NGINX="$ROOT/../shared/nginx"
 # SPOTAUTH_NGINX_MATRIX="1.31.4" narrows it while developing ("" skips it).
 read -r -a MATRIX_VERSIONS <<<"${SPOTAUTH_NGINX_MATRIX-1.24.0 1.26.3 1.30.4 1.31.4}"
-
-version_at_least() {
-    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
-}
 
 # Builds the nginx binary of one snapshot (cached); prints its source tree.
 matrix_nginx() {
@@ -324,7 +345,9 @@ install() {
     mv -f "$NGINX_MODULES/.ngx_http_spotauth_module.so.new" "$NGINX_MODULES/ngx_http_spotauth_module.so"
     echo "load_module $NGINX_MODULES/ngx_http_spotauth_module.so;" >"$MODULE_SNIPPET"
     ln -sfn "$MODULE_SNIPPET" "$MODULE_ENABLED"
-    command install -m 644 "$ROOT/conf/spotauth.conf" "$EXAMPLE_CONF"
+    example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$EXAMPLE_CONF.new"
+    chmod 644 "$EXAMPLE_CONF.new"
+    mv -f "$EXAMPLE_CONF.new" "$EXAMPLE_CONF"
     nginx -q -t
     cat <<EOF
 spotauth installed into Debian's nginx:
@@ -345,6 +368,7 @@ main() {
     [ $# -gt 0 ] && shift
     case "$cmd" in
         deps | build | test | matrix | demo | install | fuzz | bench | sanitize) "$cmd" "$@" ;;
+        example-conf) example_conf "$@" ;;
         *)
             echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|fuzz|bench|sanitize]" >&2
             exit 2
