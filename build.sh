@@ -447,7 +447,7 @@ package() {
 
     # libc6, libcurl4, libgcc-s1, libssl3, libstdc++6 with the versions the
     # .so needs (dpkg-shlibdeps only needs a debian/control to exist).
-    shlibs="$(cd "$work" && : >debian/control && dpkg-shlibdeps -O "$so" 2>/dev/null \
+    shlibs="$(cd "$work" && : >debian/control && dpkg-shlibdeps -O "$so" \
         | sed -n 's/^shlibs:Depends=//p')"
     [ -n "$shlibs" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
     # Installed-Size as dpkg-gencontrol counts it: KiB per file, 1 per directory.
