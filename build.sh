@@ -408,6 +408,8 @@ maintainer_script() {
 # Debian's own libnginx-mod-* packages, with dpkg-deb alone (no debhelper);
 # prints its path on the last line.
 package() {
+    # The package is for Debian's nginx only (nginx-abi-*): no --nginx-src.
+    [ $# -eq 0 ] || { echo "package: takes no arguments" >&2; exit 2; }
     build
     apt_install dpkg-dev binutils
     local version arch abi shlibs maintainer size script
