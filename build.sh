@@ -2,11 +2,16 @@
 # spotauth build driver. Every subcommand installs what it needs (Debian
 # packages, as root), so each works alone on a fresh Debian 12 machine.
 #
-#   ./build.sh [build]   core library + nginx module (build/ngx_http_spotauth_module.so)
+#   ./build.sh [build]   core library + nginx module for Debian's nginx (build/ngx_http_spotauth_module.so)
+#   ./build.sh build --nginx-src DIR   the module for any nginx source tree (build/nginx-<version>/)
 #   ./build.sh deps      install the Debian packages only
-#   ./build.sh test      unit tests (ctest) + integration tests (pytest, real nginx)
+#   ./build.sh test      unit tests (ctest), fuzz smoke, integration tests (pytest, real nginx)
+#                        on Debian's nginx and on the version matrix of ../shared/nginx/
+#   ./build.sh matrix    the integration tests on the version matrix only
+#   ./build.sh example-conf VERSION   conf/spotauth.conf in the syntax of that nginx
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
 #   ./build.sh install   install the module into Debian's nginx (as root)
+#   ./build.sh package   Debian package build/libnginx-mod-http-spotauth_<version>_<arch>.deb
 #   ./build.sh fuzz [s]  libFuzzer targets under ASan+UBSan, s seconds each (60)
 #   ./build.sh bench     micro + load benchmarks (bench/run.sh -> bench/results.md)
 #   ./build.sh sanitize  integration tests under ASan+UBSan, then under valgrind (t/sanitize/)
@@ -363,14 +368,156 @@ Next steps:
 EOF
 }
 
+# --- Debian package --------------------------------------------------------
+
+# The package version is SPOTAUTH_VERSION plus, in a git checkout, the date
+# (UTC) and short hash of the commit it is built from, e.g.
+# 0.1.0+git20261123.05e6c13 (".dirty" appended when tracked files differ
+# from that commit). Bump SPOTAUTH_VERSION for a release.
+SPOTAUTH_VERSION=0.1.0
+PKG_NAME=libnginx-mod-http-spotauth
+# The load file and modules-enabled link that dh_nginx derives from the name.
+PKG_CONFPAIR=mod-http-spotauth.conf:50-mod-http-spotauth.conf
+
+package_version() {
+    local version="$SPOTAUTH_VERSION"
+    if command -v git >/dev/null && git -C "$ROOT" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+        version+="+git$(TZ=UTC git -C "$ROOT" log -1 --format=%cd --date=format-local:%Y%m%d)"
+        version+=".$(git -C "$ROOT" rev-parse --short=7 HEAD)"
+        git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || version+=".dirty"
+    fi
+    echo "$version"
+}
+
+# The nginx-abi-* virtual package to depend on. dh_nginx reads it from
+# nginx-dev's tree (the one the module is built against); the installed
+# nginx must provide the same one, or the module would not load into it.
+nginx_abi() {
+    local substvars=/usr/share/nginx/src/debian/libnginx-mod.abisubstvars built="" installed
+    [ -f "$substvars" ] && built="$(sed -n 's/^nginx:abi=//p' "$substvars")"
+    installed="$({ dpkg-query -W -f='${Provides}\n' nginx nginx-core nginx-light nginx-full nginx-extras \
+        2>/dev/null || true; } | grep -o 'nginx-abi-[^ ,]*' | head -n 1 || true)"
+    if [ -z "$installed" ]; then
+        echo "package: the installed nginx provides no nginx-abi-* package" >&2
+        exit 1
+    fi
+    if [ -n "$built" ] && [ "$built" != "$installed" ]; then
+        echo "package: nginx-dev is for $built but the installed nginx provides $installed" >&2
+        exit 1
+    fi
+    echo "$installed"
+}
+
+# Debian's conventions (DEBFULLNAME/DEBEMAIL), else the git identity.
+package_maintainer() {
+    if [ -n "${DEBFULLNAME:-}" ] && [ -n "${DEBEMAIL:-}" ]; then
+        echo "$DEBFULLNAME <$DEBEMAIL>"
+    elif command -v git >/dev/null && git -C "$ROOT" config user.email >/dev/null 2>&1; then
+        echo "$(git -C "$ROOT" config user.name) <$(git -C "$ROOT" config user.email)>"
+    else
+        echo "spotauth builder <root@localhost>"
+    fi
+}
+
+# A maintainer script made from nginx-dev's dh_nginx autoscript, as
+# debhelper would make it for this package: postinst links the load file
+# into /etc/nginx/modules-enabled (on a fresh install, or a reinstall after a
+# remove), prerm/postrm move the link aside as <link>.removed on remove and
+# delete both on purge; install and remove trigger nginx's reload.
+maintainer_script() {
+    local autoscript="/usr/share/debhelper/autoscripts/$1-nginx"
+    printf '#!/bin/sh\nset -e\n# Made by spotauth build.sh from %s\n' "$autoscript"
+    sed "s/#NAMES#/$PKG_CONFPAIR/" "$autoscript"
+    printf '# End of the dh_nginx autoscript\n'
+}
+
+# Builds build/libnginx-mod-http-spotauth_<version>_<arch>.deb laid out like
+# Debian's own libnginx-mod-* packages, with dpkg-deb alone (no debhelper);
+# prints its path on the last line.
+package() {
+    # The package is for Debian's nginx only (nginx-abi-*): no --nginx-src.
+    [ $# -eq 0 ] || { echo "package: takes no arguments" >&2; exit 2; }
+    build
+    apt_install dpkg-dev binutils
+    local version arch abi shlibs maintainer size script
+    version="$(package_version)"
+    arch="$(dpkg --print-architecture)"
+    abi="$(nginx_abi)"
+    maintainer="$(package_maintainer)"
+    local work="$BUILD/package"
+    # dpkg-shlibdeps expects the files in debian/<package>/.
+    local root="$work/debian/$PKG_NAME"
+    local doc="$root/usr/share/doc/$PKG_NAME"
+    local so="$root/usr/lib/nginx/modules/ngx_http_spotauth_module.so"
+    local load="$root/usr/share/nginx/modules-available/mod-http-spotauth.conf"
+    local deb="$BUILD/${PKG_NAME}_${version}_${arch}.deb"
+    log "packaging $PKG_NAME $version ($arch)"
+    rm -rf "$work" "$BUILD/${PKG_NAME}_"*.deb
+    command install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples"
+    command install -m 644 "$MODULE_SO" "$so"
+    # As dh_strip does for shared libraries (there is no -dbgsym package).
+    strip --remove-section=.comment --remove-section=.note --strip-unneeded "$so"
+    # Debian's load files name the module relative to nginx's prefix
+    # (/usr/share/nginx/modules -> /usr/lib/nginx/modules).
+    echo "load_module modules/ngx_http_spotauth_module.so;" >"$load"
+    command install -m 644 "$ROOT/packaging/copyright" "$doc/copyright"
+    example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$doc/examples/spotauth.conf"
+    chmod 644 "$doc/examples/spotauth.conf"
+    {
+        printf '%s (%s) unstable; urgency=medium\n\n' "$PKG_NAME" "$version"
+        printf '  * Built by ./build.sh package%s.\n\n' \
+            "$(git -C "$ROOT" rev-parse HEAD 2>/dev/null | sed 's/^/ from commit /')"
+        printf ' -- %s  %s\n' "$maintainer" "$(date -R)"
+    } | gzip -9n >"$doc/changelog.Debian.gz"
+    chmod 644 "$load" "$doc/changelog.Debian.gz"
+    for script in postinst prerm postrm; do
+        maintainer_script "$script" >"$root/DEBIAN/$script"
+        chmod 755 "$root/DEBIAN/$script"
+    done
+
+    # libc6, libcurl4, libgcc-s1, libssl3, libstdc++6 with the versions the
+    # .so needs (dpkg-shlibdeps only needs a debian/control to exist).
+    shlibs="$(cd "$work" && : >debian/control && dpkg-shlibdeps -O "$so" \
+        | sed -n 's/^shlibs:Depends=//p')"
+    [ -n "$shlibs" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+    # Installed-Size as dpkg-gencontrol counts it: KiB per file, 1 per directory.
+    size="$(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%s\n' -o -printf '1024\n' \
+        | awk '{ total += int(($1 + 1023) / 1024) } END { print total }')"
+    (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+    cat >"$root/DEBIAN/control" <<EOF
+Package: $PKG_NAME
+Version: $version
+Architecture: $arch
+Maintainer: $maintainer
+Installed-Size: $size
+Depends: $abi, $shlibs
+Recommends: nginx
+Section: httpd
+Priority: optional
+Description: Sign in with Spotify for static sites (nginx module)
+ spotauth runs the OAuth 2.0 authorization-code flow (state + PKCE) inside
+ nginx, keeps the user's tokens in an encrypted HttpOnly cookie, refreshes
+ expiring access tokens and proxies the browser's Web API calls to
+ api.spotify.com with the Bearer header added.
+ .
+ Installing the package enables the module through
+ /etc/nginx/modules-enabled/50-mod-http-spotauth.conf; an annotated example
+ configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf.
+EOF
+    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+    dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
+    log "Depends: $abi, $shlibs"
+    echo "$deb"
+}
+
 main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | matrix | demo | install | fuzz | bench | sanitize) "$cmd" "$@" ;;
+        deps | build | test | matrix | demo | install | package | fuzz | bench | sanitize) "$cmd" "$@" ;;
         example-conf) example_conf "$@" ;;
         *)
-            echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|fuzz|bench|sanitize]" >&2
+            echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|package|example-conf VERSION|fuzz|bench|sanitize]" >&2
             exit 2
             ;;
     esac

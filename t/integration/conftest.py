@@ -112,10 +112,13 @@ def scratch_dir(prefix):
 
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
                  client_id=CLIENT_ID, key_files=("spotauth.key",), secret_file="client-secret",
-                 redirect_uri=None, token_url=None, timeout="3s", tls_port=None, http3=False):
+                 redirect_uri=None, token_url=None, timeout="3s", tls_port=None, http3=False,
+                 load_modules=None):
     """An nginx.conf like conf/demo.conf, pointed at the mock. With
     `tls_port` the server also listens there with TLS and HTTP/2 (and QUIC
-    with `http3`), using conf/tls.pem, and the redirect URI is https."""
+    with `http3`), using conf/tls.pem, and the redirect URI is https.
+    `load_modules` replaces the `load_module` line (e.g. with an include of
+    Debian's modules-enabled)."""
     redirect = redirect_uri or (f"https://127.0.0.1:{tls_port}/auth/callback" if tls_port
                                 else f"http://127.0.0.1:{port}/auth/callback")
     tls = ""
@@ -125,8 +128,9 @@ def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_e
     keys = "\n".join(f"    spotauth_key_file {k};" for k in key_files)
     client = f"    spotauth_client_id {client_id};" if client_id else ""
     secret = f"    spotauth_client_secret_file {secret_file};" if secret_file else ""
+    load_modules = load_modules or f"load_module {MODULE};"
     return f"""
-load_module {MODULE};
+{load_modules}
 worker_processes {workers};
 pid logs/nginx.pid;
 error_log logs/error.log info;

@@ -1,0 +1,163 @@
+"""`./build.sh package`: the .deb has Debian's libnginx-mod-* layout and the
+exact nginx-abi dependency, installs into the stock nginx with dpkg, serves a
+login from the installed module, and goes away cleanly with dpkg -r/-P.
+
+It installs into the system (/usr/lib/nginx/modules, /etc/nginx), so it runs
+only as root and only against Debian's own nginx binary. It first clears what
+`./build.sh install` (test_install.py) leaves behind, restores nothing, and
+ends with the package purged, so the two tests pass in either order.
+"""
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import DEBIAN_NGINX, ROOT, Nginx, debian_nginx_only, login
+
+PKG = "libnginx-mod-http-spotauth"
+SO = Path("/usr/lib/nginx/modules/ngx_http_spotauth_module.so")
+LOAD_FILE = Path("/usr/share/nginx/modules-available/mod-http-spotauth.conf")
+ENABLED = Path("/etc/nginx/modules-enabled/50-mod-http-spotauth.conf")
+MOVED_ASIDE = Path(f"{ENABLED}.removed")  # where Debian's prerm/postrm put the link on remove
+INSTALL_EXAMPLE = Path("/etc/nginx/conf.d/spotauth.conf.example")  # ./build.sh install only
+
+
+pytestmark = [
+    debian_nginx_only,  # not under the version matrix (SPOTAUTH_NGINX)
+    pytest.mark.skipif(os.geteuid() != 0, reason="installs a package into the system"),
+]
+
+
+def run(*command, check=True, timeout=60):
+    out = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert out.returncode == 0, f"{' '.join(map(str, command))}:\n{out.stdout}\n{out.stderr}"
+    return out
+
+
+def package_status():
+    """dpkg's status of the package: '' when it is not installed at all."""
+    out = run("dpkg-query", "-W", "-f=${Status}", PKG, check=False)
+    return "" if out.returncode != 0 or out.stdout.endswith(" not-installed") else out.stdout
+
+
+def installed_nginx_abi():
+    provides = run("dpkg-query", "-W", "-f=${Provides}", "nginx").stdout
+    (abi,) = re.findall(r"nginx-abi-[^\s,]+", provides)
+    return abi
+
+
+def remove_leftovers():
+    """An earlier run's package, and `./build.sh install`'s files (it has no
+    uninstall): their .so and modules-enabled link are the package's paths."""
+    if package_status():
+        run("dpkg", "--purge", PKG)
+    for path in (SO, LOAD_FILE, ENABLED, MOVED_ASIDE, INSTALL_EXAMPLE):
+        if os.path.lexists(path):
+            path.unlink()
+
+
+def stock_nginx_t():
+    return run(DEBIAN_NGINX, "-t", check=False)
+
+
+def test_package_installs_serves_a_login_and_removes_cleanly(mock, tmp_path):
+    remove_leftovers()
+    built = run(str(ROOT / "build.sh"), "package", timeout=600)
+    deb = Path(built.stdout.strip().splitlines()[-1])
+    arch = run("dpkg", "--print-architecture").stdout.strip()
+    abi = installed_nginx_abi()
+
+    # Control fields.
+    fields = dict(line.split(": ", 1) for line in run(
+        "dpkg-deb", "-f", str(deb), "Package", "Version", "Architecture", "Section", "Priority",
+        "Depends").stdout.splitlines())
+    assert fields["Package"] == PKG
+    assert fields["Architecture"] == arch
+    assert fields["Section"] == "httpd" and fields["Priority"] == "optional"
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\+git\d{8}\.[0-9a-f]{7,}(\.dirty)?)?", fields["Version"])
+    assert deb == ROOT / "build" / f"{PKG}_{fields['Version']}_{arch}.deb" and deb.is_file()
+    depends = [d.split(" ")[0] for d in fields["Depends"].split(", ")]
+    # The exact ABI of this nginx: apt and dpkg refuse the package next to another build.
+    assert depends[0] == abi, fields["Depends"]
+    assert not [d for d in depends if d.startswith("nginx-abi-") and d != abi]
+    for lib in ("libc6", "libcurl4", "libssl3", "libstdc++6"):
+        assert lib in depends, fields["Depends"]
+
+    # Contents: Debian's paths, root-owned, nothing under /etc (so no conffiles).
+    listing = run("dpkg-deb", "-c", str(deb)).stdout.splitlines()
+    paths = {line.split()[-1] for line in listing}
+    assert {
+        "./usr/lib/nginx/modules/ngx_http_spotauth_module.so",
+        "./usr/share/nginx/modules-available/mod-http-spotauth.conf",
+        f"./usr/share/doc/{PKG}/copyright",
+        f"./usr/share/doc/{PKG}/changelog.Debian.gz",
+        f"./usr/share/doc/{PKG}/examples/spotauth.conf",
+    } <= paths
+    assert not [p for p in paths if p.startswith("./etc")]
+    assert all(line.split()[1] == "root/root" for line in listing)
+    for script in ("postinst", "prerm", "postrm"):
+        text = run("dpkg-deb", "-I", str(deb), script).stdout
+        assert "mod-http-spotauth.conf:50-mod-http-spotauth.conf" in text, script
+
+    # apt would install it here, and refuses a copy built for another nginx ABI.
+    run("apt-get", "install", "-s", str(deb), timeout=120)
+    other = tmp_path / "other-abi"
+    run("dpkg-deb", "-R", str(deb), str(other))
+    control = other / "DEBIAN" / "control"
+    control.write_text(control.read_text().replace(abi, "nginx-abi-0.0.0-0"))
+    run("dpkg-deb", "--root-owner-group", "-b", str(other), str(tmp_path / "other.deb"))
+    refused = run("apt-get", "install", "-s", str(tmp_path / "other.deb"), check=False, timeout=120)
+    assert refused.returncode != 0 and "nginx-abi-0.0.0-0" in refused.stdout, refused.stdout
+
+    server = None
+    try:
+        run("dpkg", "-i", str(deb), timeout=120)
+        assert package_status() == "install ok installed"  # Depends satisfied, postinst ran
+        assert SO.is_file()
+        assert LOAD_FILE.read_text() == "load_module modules/ngx_http_spotauth_module.so;\n"
+        assert ENABLED.is_symlink() and os.readlink(ENABLED) == str(LOAD_FILE)
+        assert Path(f"/usr/share/doc/{PKG}/examples/spotauth.conf").read_text() == \
+            (ROOT / "conf" / "spotauth.conf").read_text()
+
+        # The stock configuration loads it.
+        out = stock_nginx_t()
+        assert out.returncode == 0, out.stderr
+        dump = run(DEBIAN_NGINX, "-T").stdout
+        assert f"# configuration file {ENABLED}:\nload_module modules/ngx_http_spotauth_module.so;" in dump
+
+        # A real login through the installed module, loaded the way the stock
+        # config loads it. Debian's load files are relative to nginx's prefix
+        # (/usr/share/nginx/modules -> /usr/lib/nginx/modules): give the
+        # scratch prefix the same link.
+        server = Nginx(mock, load_modules="include /etc/nginx/modules-enabled/*.conf;")
+        (server.prefix / "modules").symlink_to("/usr/lib/nginx/modules")
+        server.start()
+        assert str(SO) in Path(f"/proc/{server.proc.pid}/maps").read_text()
+        session, r = login(server, return_to="/dashboard.html")
+        assert r.status_code == 302, r.text
+        assert r.headers["Location"].endswith("/dashboard.html")
+        assert session.cookies.get(server.cookie_name())
+        assert server.get("/dashboard.html", session=session).status_code == 200
+        server.stop()
+        server = None
+
+        # Remove: files gone, the link moved aside as Debian's scripts do,
+        # and the stock configuration still passes.
+        run("dpkg", "-r", PKG, timeout=120)
+        assert package_status() == "deinstall ok config-files"
+        assert not SO.exists() and not LOAD_FILE.exists()
+        assert not os.path.lexists(ENABLED)
+        out = stock_nginx_t()
+        assert out.returncode == 0, out.stderr
+        # Purge: the moved-aside link goes too.
+        run("dpkg", "--purge", PKG, timeout=120)
+        assert package_status() == ""
+        assert not os.path.lexists(MOVED_ASIDE)
+    finally:
+        if server is not None:
+            server.stop()
+        if package_status():
+            run("dpkg", "--purge", PKG, check=False, timeout=120)
