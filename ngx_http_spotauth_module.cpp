@@ -137,7 +137,11 @@ public:
         timer_.handler = &NginxEventLoop::on_timer;
         timer_.data = this;
         timer_.log = log_;
-        timer_.cancelable = 1;  // never holds up a graceful shutdown
+        // Not cancelable: curl arms it only while a transfer runs, and a
+        // worker leaving on reload must stay until its token calls are
+        // answered (a rotated refresh token would be lost otherwise), as it
+        // does for a proxied request.
+        timer_.cancelable = 0;
     }
 
     ~NginxEventLoop() override {
@@ -503,7 +507,10 @@ struct Worker {
         poll_timer.handler = &Worker::on_poll;
         poll_timer.data = this;
         poll_timer.log = log;
-        poll_timer.cancelable = 1;
+        // Armed only while requests wait on another worker's refresh (at
+        // most RefreshTiming::wait_limit): a worker leaving on reload
+        // answers them first.
+        poll_timer.cancelable = 0;
     }
 
     ~Worker() {

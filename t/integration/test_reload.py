@@ -1,6 +1,7 @@
-"""Reload under load: a bounded wrk run on loopback with valid sessions
-while nginx reloads five times: no failed request, sessions survive, and
-refreshes in flight finish or fail cleanly."""
+"""Reloads: a bounded wrk run on loopback with valid sessions while nginx
+reloads five times (no failed request, sessions survive, refreshes in
+flight finish or fail cleanly), and reloads with no other traffic while
+requests wait on a refresh or a code exchange (every one is answered)."""
 import os
 import re
 import shutil
@@ -9,7 +10,9 @@ import threading
 import time
 
 import pytest
+import requests
 
+from conftest import consent, start_login
 from test_refresh import logged_in_with_expiring_token
 
 
@@ -50,3 +53,79 @@ def test_five_reloads_under_load_fail_nothing(make_nginx, mock):
     # The session still works after all that, with the original cookie.
     assert n.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
     assert mock.stats()["token_calls"]["refresh_token"] >= 1
+
+
+# --- Reloads with no other traffic ---------------------------------------------
+# A worker leaving on reload keeps going until the token calls it holds are
+# answered and every request parked on them has its answer, as it would for
+# a proxied request. Nothing else keeps the old worker alive here.
+
+def wait_for_token_calls(mock, grant, count, timeout=5):
+    deadline = time.monotonic() + timeout
+    while mock.stats()["token_calls"][grant] < count:
+        assert time.monotonic() < deadline, f"no {grant} call reached the mock"
+        time.sleep(0.02)
+
+
+def parked_during_reload(n, mock, grant, send, clients):
+    """Starts `clients` calls of send(), waits until their token call is at
+    the mock (which answers after 1.5 s), reloads nginx, returns answers."""
+    results = [None] * clients
+
+    def run(i):
+        results[i] = send()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    wait_for_token_calls(mock, grant, 1)
+    n.reload()
+    for t in threads:
+        t.join(timeout=20)
+    return results
+
+
+def new_session_cookie(response):
+    cookies = [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("spotauth=")]
+    return cookies[0].split(";")[0].split("=", 1)[1] if cookies else None
+
+
+@pytest.mark.parametrize("path,headers", [
+    ("/api/spotify/v1/me", {}),
+    ("/auth/token", {"Sec-Fetch-Site": "same-origin"}),
+])
+def test_reload_answers_requests_parked_on_a_refresh(make_nginx, mock, path, headers):
+    n = make_nginx().start()
+    mock.configure(rotate_refresh=True)
+    cookie = logged_in_with_expiring_token(n, mock).cookies["spotauth"]
+    mock.configure(token_delay=1.5)
+
+    def send():
+        return requests.get(n.base + path, cookies={"spotauth": cookie}, headers=headers, timeout=15)
+
+    answers = parked_during_reload(n, mock, "refresh_token", send, clients=30)
+    assert [r.status_code for r in answers] == [200] * 30
+    rotated = [new_session_cookie(r) for r in answers]
+    assert None not in rotated, "every answer carries the refreshed session"
+    assert mock.stats()["token_calls"]["refresh_token"] == 1
+    # The rotated refresh token was kept: the new cookie goes on working
+    # after its access token expires again.
+    mock.configure(token_delay=0)
+    mock.post("/_mock/expire", {"user": "alice"})
+    r = n.get("/api/spotify/v1/me", cookies={"spotauth": rotated[0]})
+    assert r.status_code == 200
+    assert "open socket" not in n.error_log()
+
+
+def test_reload_answers_a_callback_mid_exchange(make_nginx, mock):
+    n = make_nginx().start()
+    session = requests.Session()
+    callback = consent(mock, start_login(n, session))
+    mock.configure(token_delay=1.5)
+    (r,) = parked_during_reload(n, mock, "authorization_code",
+                                lambda: session.get(callback, allow_redirects=False, timeout=15), clients=1)
+    assert r.status_code == 302
+    assert session.cookies.get("spotauth")
+    mock.configure(token_delay=0)
+    assert n.get("/api/spotify/v1/me", session=session).status_code == 200
+    assert "open socket" not in n.error_log()
