@@ -16,6 +16,8 @@
 #   ./build.sh bench     micro + load benchmarks (bench/run.sh -> bench/results.md)
 #   ./build.sh sanitize  integration tests under ASan+UBSan, then under valgrind (t/sanitize/)
 set -euo pipefail
+# Command substitutions (module="$(build_module_for_source ...)") fail too.
+shopt -s inherit_errexit
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
@@ -34,7 +36,7 @@ APT_PACKAGES=(
     "${BUILD_PACKAGES[@]}"
     nginx nginx-dev
     libbenchmark-dev curl
-    python3 python3-pytest python3-requests
+    python3 python3-pytest python3-requests python3-cryptography
     wrk
 )
 

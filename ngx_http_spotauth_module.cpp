@@ -4,6 +4,7 @@
 // Everything that does not need nginx types lives in the core (src/).
 
 #include "ngx_spotauth_compat.hpp"
+#include "ngx_spotauth_zone.hpp"
 
 #include "spotauth/cookie.hpp"
 #include "spotauth/crypto.hpp"
@@ -11,6 +12,7 @@
 #include "spotauth/jwe.hpp"
 #include "spotauth/metrics.hpp"
 #include "spotauth/oauth.hpp"
+#include "spotauth/rate_limit.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/responses.hpp"
 #include "spotauth/session.hpp"
@@ -41,6 +43,7 @@ constexpr time_t kLoginTtlSeconds = 600;
 constexpr std::size_t kMaxTokenResponseBytes = 64 * 1024;
 constexpr std::size_t kMaxProfileResponseBytes = 256 * 1024;
 constexpr std::size_t kSessionCacheSize = 512;
+constexpr std::size_t kExchangeLimitAddresses = 10000;
 
 // ---------------------------------------------------------------------------
 // Configuration
@@ -84,12 +87,22 @@ struct SrvConf {
 
 // http-level settings shared by every server: refresh coordination is per
 // worker, and its memory is one shared zone.
+// Code exchanges per minute (spotauth_exchange_limit).
+struct ExchangeLimits {
+    std::uint32_t per_address;
+    std::uint32_t in_total;  // per worker
+};
+
 struct MainConf {
     ngx_shm_zone_t* zone;
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;
+    ExchangeLimits exchange_limits;
+    ngx_flag_t exchange_limits_set;
     ngx_flag_t used;
 };
+
+constexpr ExchangeLimits kDefaultExchangeLimits = {20, 600};
 
 enum ProtectMode : ngx_uint_t {
     kProtectOff = 0,
@@ -239,239 +252,16 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// Cross-worker refresh memory in a shared memory zone
-
-// One remembered refresh. Entries are immutable once inserted: a change is
-// a remove + insert, which keeps the LRU queue ordered by last change.
-struct ShmEntry {
-    ngx_str_node_t sn;  // rbtree node + key (points into data)
-    ngx_queue_t lru;    // head: newest
-    spotauth::MilliTime claim_deadline;
-    spotauth::MilliTime stored_at;
-    spotauth::UnixTime access_expires_at;
-    std::uint16_t access_len;
-    std::uint16_t refresh_len;
-    std::uint8_t in_flight;
-    std::uint8_t outcome;  // spotauth::TokenOutcome
-    u_char data[1];        // key, access token, refresh token
-};
-
-struct ShmState {
-    ngx_atomic_t counters[spotauth::kCounterCount];  // metrics of all workers
-    ngx_rbtree_t tree;
-    ngx_rbtree_node_t sentinel;
-    ngx_queue_t lru;
-};
-
-constexpr std::size_t kMaxStoredToken = 4096;
-constexpr int kStaleEntriesTrimmedPerClaim = 4;
-constexpr int kEvictionsPerInsert = 16;
-
-ngx_int_t init_refresh_zone(ngx_shm_zone_t* zone, void* old_data) {
-    if (old_data != nullptr) {  // reload: keep what the old workers remembered
-        zone->data = old_data;
-        return NGX_OK;
-    }
-    auto* pool = reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr);
-    if (zone->shm.exists) {
-        zone->data = pool->data;
-        return NGX_OK;
-    }
-    auto* state = static_cast<ShmState*>(ngx_slab_calloc(pool, sizeof(ShmState)));
-    if (state == nullptr) {
-        return NGX_ERROR;
-    }
-    ngx_rbtree_init(&state->tree, &state->sentinel, ngx_str_rbtree_insert_value);
-    ngx_queue_init(&state->lru);
-    pool->data = state;
-    pool->log_nomem = 0;  // a full zone evicts; it is not an error
-    zone->data = state;
-    return NGX_OK;
-}
-
-class ShmRefreshStore : public spotauth::RefreshStore {
-public:
-    explicit ShmRefreshStore(ngx_shm_zone_t* zone) : zone_(zone) {}
-
-    Claim claim(std::string_view key, const spotauth::ClaimRequest& request) override {
-        Lock lock(pool());
-        trim_stale(request.now, request.cache_window);
-        ShmEntry* e = find(key);
-        const spotauth::StoredRefresh existing = e != nullptr ? stored(e) : spotauth::StoredRefresh{};
-        Claim c;
-        c.kind = spotauth::decide_claim(e != nullptr ? &existing : nullptr, request);
-        if (c.kind == spotauth::ClaimKind::cached) {
-            c.cached = existing.result;
-        } else if (c.kind == spotauth::ClaimKind::acquired) {
-            spotauth::StoredRefresh claim;
-            claim.in_flight = true;
-            claim.claim_deadline = request.claim_deadline;
-            replace(key, e, claim);
-        }
-        return c;
-    }
-
-    void publish(std::string_view key, const spotauth::RefreshResult& result,
-                 spotauth::MilliTime now) override {
-        Lock lock(pool());
-        spotauth::StoredRefresh done;
-        done.stored_at = now;
-        done.result = result;
-        replace(key, find(key), done);
-    }
-
-    void release(std::string_view key) override {
-        Lock lock(pool());
-        if (ShmEntry* e = find(key)) {
-            remove(e);
-        }
-    }
-
-private:
-    class Lock {
-    public:
-        explicit Lock(ngx_slab_pool_t* pool) : pool_(pool) { ngx_shmtx_lock(&pool_->mutex); }
-        ~Lock() { ngx_shmtx_unlock(&pool_->mutex); }
-        Lock(const Lock&) = delete;
-        Lock& operator=(const Lock&) = delete;
-
-    private:
-        ngx_slab_pool_t* pool_;
-    };
-
-    ngx_slab_pool_t* pool() const { return reinterpret_cast<ngx_slab_pool_t*>(zone_->shm.addr); }
-    ShmState* state() const { return static_cast<ShmState*>(zone_->data); }
-
-    static ngx_str_t ngx_key(std::string_view key) {
-        return {key.size(), reinterpret_cast<u_char*>(const_cast<char*>(key.data()))};
-    }
-
-    ShmEntry* find(std::string_view key) const {
-        ngx_str_t k = ngx_key(key);
-        ngx_str_node_t* n = ngx_str_rbtree_lookup(&state()->tree, &k, ngx_crc32_short(k.data, k.len));
-        return reinterpret_cast<ShmEntry*>(n);
-    }
-
-    static spotauth::StoredRefresh stored(const ShmEntry* e) {
-        spotauth::StoredRefresh s;
-        s.in_flight = e->in_flight != 0;
-        s.claim_deadline = e->claim_deadline;
-        s.stored_at = e->stored_at;
-        s.result.outcome = static_cast<spotauth::TokenOutcome>(e->outcome);
-        const char* tokens = reinterpret_cast<const char*>(e->data) + e->sn.str.len;
-        s.result.access_token.assign(tokens, e->access_len);
-        s.result.refresh_token.assign(tokens + e->access_len, e->refresh_len);
-        s.result.access_expires_at = e->access_expires_at;
-        if (s.result.outcome == spotauth::TokenOutcome::permanent) {
-            s.result.error = "invalid_grant";
-            s.result.description = "refresh token refused (remembered from an earlier attempt)";
-        }
-        return s;
-    }
-
-    void remove(ShmEntry* e) {
-        ngx_rbtree_delete(&state()->tree, &e->sn.node);
-        ngx_queue_remove(&e->lru);
-        ngx_slab_free_locked(pool(), e);
-    }
-
-    // Drops the oldest entries whose window (or abandoned claim) is over.
-    void trim_stale(spotauth::MilliTime now, spotauth::MilliTime window) {
-        for (int i = 0; i < kStaleEntriesTrimmedPerClaim && !ngx_queue_empty(&state()->lru); ++i) {
-            auto* e = ngx_queue_data(ngx_queue_last(&state()->lru), ShmEntry, lru);
-            const bool stale = e->in_flight ? e->claim_deadline + window < now : now - e->stored_at >= window;
-            if (!stale) {
-                return;
-            }
-            remove(e);
-        }
-    }
-
-    void* allocate(std::size_t size) {
-        for (int i = 0; i <= kEvictionsPerInsert; ++i) {
-            if (void* p = ngx_slab_alloc_locked(pool(), size)) {
-                return p;
-            }
-            if (ngx_queue_empty(&state()->lru)) {
-                break;
-            }
-            remove(ngx_queue_data(ngx_queue_last(&state()->lru), ShmEntry, lru));
-        }
-        return nullptr;
-    }
-
-    // Without room the entry is simply not remembered: workers then refresh
-    // independently, which is slower but still correct.
-    void replace(std::string_view key, ShmEntry* old, const spotauth::StoredRefresh& s) {
-        if (old != nullptr) {
-            remove(old);
-        }
-        const std::string& access = s.result.access_token;
-        const std::string& refresh = s.result.refresh_token;
-        if (access.size() > kMaxStoredToken || refresh.size() > kMaxStoredToken) {
-            return;
-        }
-        auto* e = static_cast<ShmEntry*>(
-            allocate(offsetof(ShmEntry, data) + key.size() + access.size() + refresh.size()));
-        if (e == nullptr) {
-            return;
-        }
-        u_char* p = ngx_cpymem(e->data, key.data(), key.size());
-        p = ngx_cpymem(p, access.data(), access.size());
-        ngx_memcpy(p, refresh.data(), refresh.size());
-        e->sn.str = {key.size(), e->data};
-        e->sn.node.key = ngx_crc32_short(e->data, key.size());
-        e->claim_deadline = s.claim_deadline;
-        e->stored_at = s.stored_at;
-        e->access_expires_at = s.result.access_expires_at;
-        e->access_len = static_cast<std::uint16_t>(access.size());
-        e->refresh_len = static_cast<std::uint16_t>(refresh.size());
-        e->in_flight = s.in_flight ? 1 : 0;
-        e->outcome = static_cast<std::uint8_t>(s.result.outcome);
-        ngx_rbtree_insert(&state()->tree, &e->sn.node);
-        ngx_queue_insert_head(&state()->lru, &e->lru);
-    }
-
-    ngx_shm_zone_t* zone_;
-};
-
-// Metrics counters in the shared zone, so a scrape sees every worker.
-class SharedCounters {
-public:
-    explicit SharedCounters(ngx_shm_zone_t* zone) : zone_(zone) {}
-
-    void add(spotauth::Counter c, std::uint64_t n = 1) {
-        ngx_atomic_fetch_add(&state()->counters[c], static_cast<ngx_atomic_int_t>(n));
-    }
-    void subtract(spotauth::Counter c) { ngx_atomic_fetch_add(&state()->counters[c], -1); }
-
-    void add_latency(double seconds) {
-        add(spotauth::latency_bucket(seconds));
-        add(spotauth::kLatencySumMicros, static_cast<std::uint64_t>(seconds * 1e6));
-        add(spotauth::kLatencyCount);
-    }
-
-    spotauth::CounterValues snapshot() const {
-        spotauth::CounterValues v{};
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            v[i] = state()->counters[i];
-        }
-        return v;
-    }
-
-private:
-    ShmState* state() const { return static_cast<ShmState*>(zone_->data); }
-    ngx_shm_zone_t* zone_;
-};
+// Metrics of the refresh coordinator, counted in the shared zone
 
 class MetricsObserver : public spotauth::RefreshObserver {
 public:
-    explicit MetricsObserver(SharedCounters& counters) : counters_(counters) {}
+    explicit MetricsObserver(spotauth_ngx::ZoneCounters& counters) : counters_(counters) {}
 
-    void call_started() override { counters_.add(spotauth::kTokenCallsInFlight); }
+    void call_started() override { counters_.call_started(); }
 
     void call_finished(spotauth::TokenOutcome outcome, double seconds) override {
-        counters_.subtract(spotauth::kTokenCallsInFlight);
+        counters_.call_finished();
         counters_.add_latency(seconds);
         switch (outcome) {
             case spotauth::TokenOutcome::ok: counters_.add(spotauth::kRefreshOk); break;
@@ -486,7 +276,7 @@ public:
     void remote_wait() override { counters_.add(spotauth::kRefreshRemoteWaits); }
 
 private:
-    SharedCounters& counters_;
+    spotauth_ngx::ZoneCounters& counters_;
 };
 
 spotauth::MilliTime now_ms() {
@@ -499,10 +289,14 @@ constexpr ngx_msec_t kRefreshPollMs = 20;
 // Everything a worker process owns: the HTTP client on nginx's event loop
 // and the refresh coordinator with its poll timer.
 struct Worker {
-    Worker(ngx_log_t* log, ngx_shm_zone_t* zone, spotauth::RefreshTiming timing)
-        : loop(log), client(loop), store(zone), counters(zone), observer(counters),
-          refresh(client, store, observer, &now_ms, timing) {
+    Worker(ngx_log_t* log, ngx_shm_zone_t* zone, spotauth::RefreshTiming timing,
+           const ExchangeLimits& limits)
+        : loop(log), client(loop), store(zone), login_states(zone), counters(zone), observer(counters),
+          refresh(client, store, observer, &now_ms, timing),
+          exchanges_per_address(limits.per_address, kExchangeLimitAddresses),
+          exchanges_in_total(limits.in_total, 1) {
         loop.attach(&client);
+        counters.start_worker();
         ngx_memzero(&poll_timer, sizeof poll_timer);
         poll_timer.handler = &Worker::on_poll;
         poll_timer.data = this;
@@ -532,12 +326,23 @@ struct Worker {
         self->schedule_poll();
     }
 
+    // 0 when a code exchange for `address` may start now, otherwise the
+    // milliseconds until one may.
+    spotauth::MilliTime exchange_wait(std::string_view address) {
+        const spotauth::MilliTime now = now_ms();
+        const spotauth::MilliTime wait = exchanges_per_address.take(address, now);
+        return wait != 0 ? wait : exchanges_in_total.take("", now);
+    }
+
     NginxEventLoop loop;
     HttpClient client;
-    ShmRefreshStore store;
-    SharedCounters counters;
+    spotauth_ngx::ZoneRefreshStore store;
+    spotauth_ngx::ZoneLoginStates login_states;
+    spotauth_ngx::ZoneCounters counters;
     MetricsObserver observer;
     spotauth::RefreshCoordinator refresh;
+    spotauth::RateLimiter exchanges_per_address;
+    spotauth::RateLimiter exchanges_in_total;
     ngx_event_t poll_timer;
 };
 
@@ -717,7 +522,17 @@ ngx_int_t login(ngx_http_request_t* r) {
     const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
     const auto login_cookie =
         spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
-    if (!login_cookie || !set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
+    if (!login_cookie) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!worker->login_states.record(spotauth::login_state_key(*state), now() + kLoginTtlSeconds, now())) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
+        add_response_header(r, "Retry-After", "1");
+        return send_error(r, {NGX_HTTP_SERVICE_UNAVAILABLE, "login_unavailable",
+                              "Sign-in is busy right now; try again in a moment.", ""});
+    }
+    if (!set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier)));
@@ -882,6 +697,22 @@ ngx_int_t callback(ngx_http_request_t* r) {
                               "This sign-in link is stale or was opened in another browser; "
                               "please start again.",
                               s.login_uri});
+    }
+    if (const spotauth::MilliTime wait = worker->exchange_wait(to_view(r->connection->addr_text))) {
+        count(spotauth::kCodeExchangesLimited);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "spotauth: login refused before the code exchange: spotauth_exchange_limit reached");
+        add_response_header(r, "Retry-After", std::to_string((wait + 999) / 1000));
+        return callback_failure(r, {NGX_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+                                    "Too many sign-in attempts; wait a moment and sign in again.", s.login_uri});
+    }
+    // Single use on the server too: a kept login cookie replayed with
+    // made-up codes must not reach the token endpoint.
+    if (!worker->login_states.consume(spotauth::login_state_key(login->state), now())) {
+        count(spotauth::kLoginReplays);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: state already used");
+        return callback_failure(r, {NGX_HTTP_BAD_REQUEST, "invalid_state",
+                                    "This sign-in link was already used; please start again.", s.login_uri});
     }
     const std::string code = decoded_arg(r, "code");
     if (code.empty()) {
@@ -1584,6 +1415,9 @@ char* init_main_conf(ngx_conf_t*, void* data) {
     auto* conf = static_cast<MainConf*>(data);
     ngx_conf_init_value(conf->refresh_leeway, 60);
     ngx_conf_init_msec_value(conf->refresh_cache, 30000);
+    if (!conf->exchange_limits_set) {
+        conf->exchange_limits = kDefaultExchangeLimits;
+    }
     return NGX_CONF_OK;
 }
 
@@ -1826,7 +1660,7 @@ constexpr std::size_t kMinZoneSize = 64 * 1024;
 ngx_shm_zone_t* add_refresh_zone(ngx_conf_t* cf, ngx_str_t name, ssize_t size) {
     ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &name, static_cast<size_t>(size), &ngx_http_spotauth_module);
     if (zone != nullptr) {
-        zone->init = init_refresh_zone;
+        zone->init = spotauth_ngx::init_zone;
     }
     return zone;
 }
@@ -1850,6 +1684,24 @@ char* set_zone(ngx_conf_t* cf, ngx_command_t*, void* conf) {
     }
     mcf->zone = add_refresh_zone(cf, name, size);
     return mcf->zone != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+}
+
+// spotauth_exchange_limit per_address per_worker (code exchanges per minute)
+char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t*, void* conf) {
+    auto* mcf = static_cast<MainConf*>(conf);
+    if (mcf->exchange_limits_set) {
+        return (char*) "is duplicate";
+    }
+    const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
+    const ngx_int_t per_address = ngx_atoi(args[1].data, args[1].len);
+    const ngx_int_t in_total = ngx_atoi(args[2].data, args[2].len);
+    if (per_address <= 0 || in_total <= 0 || per_address > 1000000 || in_total > 1000000) {
+        return (char*) "takes two positive numbers of code exchanges per minute: per client "
+                       "address and per worker, for example \"spotauth_exchange_limit 20 600\"";
+    }
+    mcf->exchange_limits = {static_cast<std::uint32_t>(per_address), static_cast<std::uint32_t>(in_total)};
+    mcf->exchange_limits_set = 1;
+    return NGX_CONF_OK;
 }
 
 char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) {
@@ -1898,6 +1750,8 @@ ngx_command_t commands[] = {
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_leeway), nullptr},
     {ngx_string("spotauth_refresh_cache"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_cache), nullptr},
+    {ngx_string("spotauth_exchange_limit"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_exchange_limit,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
     {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
     {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
     {ngx_string("spotauth_session"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_session, 0, 0, nullptr},
@@ -1952,7 +1806,7 @@ ngx_int_t init_process(ngx_cycle_t* cycle) {
     timing.leeway = mcf->refresh_leeway;
     timing.cache_window = static_cast<spotauth::MilliTime>(mcf->refresh_cache);
     try {
-        worker = new Worker(cycle->log, mcf->zone, timing);
+        worker = new Worker(cycle->log, mcf->zone, timing, mcf->exchange_limits);
     } catch (const std::exception& e) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "spotauth: cannot start: %s", e.what());
         return NGX_ERROR;

@@ -28,7 +28,6 @@ import platform
 import re
 import secrets
 import base64
-import hashlib
 import shutil
 import signal
 import socket
@@ -46,6 +45,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "t"))
 from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
+from session_forge import seal_session, session_claims  # noqa: E402
 
 BENCH = ROOT / "bench"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -254,32 +254,14 @@ def login(server, user):
     return session.cookies[COOKIE]
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def mint_sessions(key, count, now):
-    """`count` distinct valid session cookies in the documented format
-    (README, "Session cookie"), sealed with `key`; None without the
-    python3-cryptography package."""
+    """`count` distinct valid session cookies sealed with `key`; None
+    without the python3-cryptography package."""
     try:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        import cryptography  # noqa: F401
     except ImportError:
         return None
-    kid = b64url(hashlib.sha256(key).digest()[:8])
-    header = b64url(json.dumps({"alg": "dir", "enc": "A256GCM", "kid": kid},
-                               separators=(",", ":")).encode())
-    aes = AESGCM(key)
-    cookies = []
-    for i in range(count):
-        claims = {"typ": "session", "sub": f"user{i}", "name": f"User {i}",
-                  "access_token": "BQ" + secrets.token_urlsafe(150)[:150],
-                  "refresh_token": "AQ" + secrets.token_urlsafe(130)[:130],
-                  "access_expires_at": now + 3600, "iat": now, "exp": now + 30 * 86400}
-        iv = secrets.token_bytes(12)
-        sealed = aes.encrypt(iv, json.dumps(claims, separators=(",", ":")).encode(), header.encode())
-        cookies.append(f"{header}..{b64url(iv)}.{b64url(sealed[:-16])}.{b64url(sealed[-16:])}")
-    return cookies
+    return [seal_session(key, session_claims(f"user{i}", now)) for i in range(count)]
 
 
 def get(url, cookie, timeout=15):

@@ -55,6 +55,16 @@ std::string prometheus_text(const CounterValues& v) {
            "Requests that waited on another worker's refresh.");
     sample(out, "spotauth_refresh_remote_waits_total", "", v[kRefreshRemoteWaits]);
 
+    family(out, "spotauth_refresh_claims_unrecorded_total", "counter",
+           "Refresh claims a full zone could not record (coordinated within their worker only).");
+    sample(out, "spotauth_refresh_claims_unrecorded_total", "", v[kRefreshClaimsUnrecorded]);
+    family(out, "spotauth_login_replays_total", "counter",
+           "Callbacks refused because their login state was already used or is unknown.");
+    sample(out, "spotauth_login_replays_total", "", v[kLoginReplays]);
+    family(out, "spotauth_code_exchanges_limited_total", "counter",
+           "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.");
+    sample(out, "spotauth_code_exchanges_limited_total", "", v[kCodeExchangesLimited]);
+
     family(out, "spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.");
     sample(out, "spotauth_token_calls_in_flight", "", v[kTokenCallsInFlight]);
 

@@ -127,6 +127,8 @@ std::string pkce_challenge(std::string_view code_verifier) {
     return base64url_encode(sha256(code_verifier));
 }
 
+std::string login_state_key(std::string_view state) { return base64url_encode(sha256(state)); }
+
 std::string authorize_url(const ClientConfig& client, std::string_view state,
                           std::string_view code_challenge) {
     return append_query(client.authorize_url,

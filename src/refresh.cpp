@@ -68,6 +68,12 @@ ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& reques
     return usable ? ClaimKind::cached : ClaimKind::acquired;
 }
 
+bool keeps_earlier_result(const StoredRefresh* existing, const RefreshResult& incoming, MilliTime now,
+                          MilliTime cache_window) {
+    return existing != nullptr && !existing->in_flight && incoming.outcome == TokenOutcome::permanent &&
+           existing->result.outcome == TokenOutcome::ok && now - existing->stored_at < cache_window;
+}
+
 RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
                                        RefreshObserver& observer, Clock clock, RefreshTiming timing)
     : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing) {}
@@ -143,7 +149,7 @@ void RefreshCoordinator::on_response(const std::string& key, const HttpResponse&
     }
     observer_.call_finished(result.outcome, response.total_seconds);
     if (result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent) {
-        store_.publish(key, result, clock_());
+        result = store_.publish(key, result, clock_(), timing_.cache_window);
     } else {
         store_.release(key);
     }

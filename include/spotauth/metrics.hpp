@@ -27,6 +27,9 @@ enum Counter : std::size_t {
     kRefreshJoined,
     kRefreshCacheHits,
     kRefreshRemoteWaits,
+    kRefreshClaimsUnrecorded,
+    kLoginReplays,
+    kCodeExchangesLimited,
     kTokenCallsInFlight,  // a gauge
     kLatencyBucketFirst,
     kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf

@@ -27,6 +27,10 @@ std::optional<std::string> random_token();
 // BASE64URL(SHA256(verifier)): the S256 code challenge.
 std::string pkce_challenge(std::string_view code_verifier);
 
+// The key under which a pending login's state is remembered server-side
+// (so each state is used at one callback only): a hash, never the state.
+std::string login_state_key(std::string_view state);
+
 std::string authorize_url(const ClientConfig& client, std::string_view state,
                           std::string_view code_challenge);
 

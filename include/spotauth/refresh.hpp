@@ -69,6 +69,14 @@ enum class ClaimKind { acquired, busy, cached };
 // wait for another worker's call, or make the call (acquire).
 ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& request);
 
+// Whether a store keeps `existing` rather than storing `incoming` for the
+// same refresh token: an invalid_grant never replaces a successful refresh
+// still in the cache window, because it is what a second call with the
+// same token gets once the first one rotated it (two calls happen when a
+// claim lapsed, or could not be recorded in a full store).
+bool keeps_earlier_result(const StoredRefresh* existing, const RefreshResult& incoming, MilliTime now,
+                          MilliTime cache_window);
+
 // Shared memory of refreshes (nginx shm zone; later Redis).
 class RefreshStore {
 public:
@@ -82,8 +90,10 @@ public:
     // Atomically applies decide_claim() and, when acquired, records the claim.
     virtual Claim claim(std::string_view key, const ClaimRequest& request) = 0;
 
-    // Stores a final result (ok or permanent) and ends the claim.
-    virtual void publish(std::string_view key, const RefreshResult& result, MilliTime now) = 0;
+    // Stores a final result (ok or permanent) and ends the claim, unless
+    // keeps_earlier_result(); returns the result that stands.
+    virtual RefreshResult publish(std::string_view key, const RefreshResult& result, MilliTime now,
+                                  MilliTime cache_window) = 0;
 
     // Ends the claim without a result (transient failure: let the next try).
     virtual void release(std::string_view key) = 0;

@@ -120,7 +120,7 @@ def scratch_dir(prefix):
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
                  client_id=CLIENT_ID, key_files=("spotauth.key",), secret_file="client-secret",
                  redirect_uri=None, token_url=None, timeout="3s", tls_port=None, http3=False,
-                 load_modules=None):
+                 load_modules=None, exchange_limit="10000 10000"):
     """An nginx.conf like conf/demo.conf, pointed at the mock. With
     `tls_port` the server also listens there with TLS and HTTP/2 (and QUIC
     with `http3`), using conf/tls.pem, and the redirect URI is https.
@@ -159,6 +159,9 @@ http {{
     spotauth_api_url http://{mock.hostport};
     spotauth_cookie_secure {"on" if secure else "off"};
     spotauth_timeout {timeout};
+    # The suite signs in far more often than a person; test_hardening.py
+    # tests the limit itself.
+    spotauth_exchange_limit {exchange_limit};
 {http_extra}
     server {{
         listen 127.0.0.1:{port};

@@ -117,11 +117,13 @@ def test_replayed_code_is_refused(server, mock):
     assert session.get(callback, allow_redirects=False).status_code == 302
     # Replaying the same callback: the login cookie is gone...
     assert session.get(callback, allow_redirects=False).status_code == 400
-    # ...and an attacker who kept it gets the provider's invalid_grant.
+    # ...and one who kept it is refused before any token call: the state
+    # was used up on the server.
     r = requests.get(callback, cookies={"spotauth_login": login_cookie}, allow_redirects=False)
-    assert r.status_code == 502
-    assert r.json()["error"] == "token_exchange_failed"
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_state"
     assert "spotauth=" not in r.headers.get("Set-Cookie", "").replace("spotauth_login=", "")
+    assert mock.stats()["token_calls"]["authorization_code"] == 1
 
 
 def test_provider_access_denied_is_clear_not_a_loop(server, mock):

@@ -51,8 +51,14 @@ public:
         }
         return c;
     }
-    void publish(std::string_view key, const RefreshResult& result, MilliTime now) override {
+    RefreshResult publish(std::string_view key, const RefreshResult& result, MilliTime now,
+                          MilliTime cache_window) override {
+        auto it = entries.find(std::string(key));
+        if (keeps_earlier_result(it == entries.end() ? nullptr : &it->second, result, now, cache_window)) {
+            return it->second.result;
+        }
         entries[std::string(key)] = {false, 0, now, result};
+        return result;
     }
     void release(std::string_view key) override { entries.erase(std::string(key)); }
 
@@ -278,7 +284,7 @@ TEST_F(RefreshCoordinatorTest, WaitsForAnotherWorkerThenUsesItsResult) {
     theirs.outcome = TokenOutcome::ok;
     theirs.access_token = "BQ-theirs";
     theirs.access_expires_at = now / 1000 + 3600;
-    store.publish(refresh_key("AQ-old"), theirs, now);
+    store.publish(refresh_key("AQ-old"), theirs, now, 30000);
     coordinator.poll();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->access_token, "BQ-theirs");
@@ -317,4 +323,43 @@ TEST_F(RefreshCoordinatorTest, RefusedAccessTokenForcesANewCall) {
     std::optional<RefreshResult> retry;
     ask(retry, job("AQ-old", "BQ-new"));  // the upstream said BQ-new is invalid
     EXPECT_EQ(transport.requests.size(), 2u);
+}
+
+TEST(KeepsEarlierResult, InvalidGrantNeverReplacesAFreshSuccess) {
+    RefreshResult ok;
+    ok.outcome = TokenOutcome::ok;
+    RefreshResult refused;
+    refused.outcome = TokenOutcome::permanent;
+    const StoredRefresh done{false, 0, 1000, ok};
+    EXPECT_TRUE(keeps_earlier_result(&done, refused, 1000 + 29'999, 30'000));
+    EXPECT_FALSE(keeps_earlier_result(&done, refused, 1000 + 30'000, 30'000));  // window over
+    EXPECT_FALSE(keeps_earlier_result(&done, ok, 1001, 30'000));                // a newer success
+    EXPECT_FALSE(keeps_earlier_result(nullptr, refused, 1001, 30'000));
+    const StoredRefresh claim{true, 5000, 0, {}};
+    EXPECT_FALSE(keeps_earlier_result(&claim, refused, 1001, 30'000));  // our own claim
+    const StoredRefresh dead{false, 0, 1000, refused};
+    EXPECT_FALSE(keeps_earlier_result(&dead, refused, 1001, 30'000));
+}
+
+// Two calls with the same refresh token (another worker's lapsed claim): the
+// provider rotates on the first, refuses the second; the second's waiters
+// get the first's tokens, and the store keeps them.
+TEST_F(RefreshCoordinatorTest, LateInvalidGrantYieldsToTheRotatedResult) {
+    store.entries[refresh_key("AQ-old")] = {true, now + 1000, 0, {}};
+    std::optional<RefreshResult> mine;
+    ask(mine, job());
+    now += 2000;
+    coordinator.poll();  // the claim lapsed: this worker calls too
+    ASSERT_EQ(transport.requests.size(), 1u);
+    RefreshResult theirs;
+    theirs.outcome = TokenOutcome::ok;
+    theirs.access_token = "BQ-theirs";
+    theirs.refresh_token = "AQ-theirs";
+    theirs.access_expires_at = now / 1000 + 3600;
+    store.publish(refresh_key("AQ-old"), theirs, now, 30'000);  // the slow worker answered first
+    transport.complete(400, R"({"error":"invalid_grant","error_description":"Refresh token revoked"})");
+    ASSERT_TRUE(mine);
+    EXPECT_EQ(mine->outcome, TokenOutcome::ok);
+    EXPECT_EQ(mine->refresh_token, "AQ-theirs");
+    EXPECT_EQ(store.entries[refresh_key("AQ-old")].result.access_token, "BQ-theirs");
 }

@@ -1,0 +1,72 @@
+// The shared memory zone (spotauth_zone): what every worker of a machine
+// shares (refresh claims and results, pending login states, metrics) and
+// the stores the rest of the glue uses over it.
+#pragma once
+
+#include "ngx_spotauth_compat.hpp"
+
+#include "spotauth/metrics.hpp"
+#include "spotauth/refresh.hpp"
+#include "spotauth/session.hpp"
+
+#include <string_view>
+
+namespace spotauth_ngx {
+
+// The zone's init handler (ngx_shm_zone_t.init).
+ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data);
+
+// Refresh claims and results, keyed by refresh_key(). A full zone evicts
+// the oldest settled results, never a claim in flight; a claim it cannot
+// record is coordinated within its worker only, and counted.
+class ZoneRefreshStore : public spotauth::RefreshStore {
+public:
+    explicit ZoneRefreshStore(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    Claim claim(std::string_view key, const spotauth::ClaimRequest& request) override;
+    spotauth::RefreshResult publish(std::string_view key, const spotauth::RefreshResult& result,
+                                    spotauth::MilliTime now, spotauth::MilliTime cache_window) override;
+    void release(std::string_view key) override;
+
+private:
+    ngx_shm_zone_t* zone_;
+};
+
+// The states of logins in progress, so that each is used at one callback
+// only, whichever worker serves it.
+class ZoneLoginStates {
+public:
+    explicit ZoneLoginStates(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    // False when the zone has no room even after forgetting the oldest
+    // pending logins.
+    bool record(std::string_view key, spotauth::UnixTime expires_at, spotauth::UnixTime now);
+
+    // True exactly once for a recorded, unexpired key.
+    bool consume(std::string_view key, spotauth::UnixTime now);
+
+private:
+    ngx_shm_zone_t* zone_;
+};
+
+// Metrics of all workers. The in-flight token calls are kept per worker
+// slot, so that a worker killed mid-call does not leave the gauge up.
+class ZoneCounters {
+public:
+    explicit ZoneCounters(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    void add(spotauth::Counter c, std::uint64_t n = 1);
+    void add_latency(double seconds);
+
+    // This worker's slot of the in-flight gauge: reset when a worker starts.
+    void start_worker();
+    void call_started();
+    void call_finished();
+
+    spotauth::CounterValues snapshot() const;
+
+private:
+    ngx_shm_zone_t* zone_;
+};
+
+}  // namespace spotauth_ngx
