@@ -75,29 +75,63 @@ const refreshCalls = async () => (await mock('/_mock/stats')).token_calls.refres
 // --- what the browser received ----------------------------------------------
 
 const requests = [];   // URLs the browser asked for
-const responses = [];  // {url, path, status, headers, body: Promise<string|null>}
+const responses = [];  // {url, path, origin, status, headers: Promise<object>, body: Promise<Body>}
 const offHost = [];    // anything not on 127.0.0.1
 const pageErrors = []; // uncaught exceptions and CSP violations
+// How each request ended: a promise of {failure: null} once it finished
+// (its response fully received) or {failure: 'net::ERR_...'} once the
+// browser gave up on it, e.g. a subresource cancelled by a navigation.
+const outcomes = new Map();
+const settle = new Map();
+const inFlight = new Set();
+
+// The body of a response, read as soon as it exists: {text} when read;
+// otherwise {error, failure}. Chromium's DevTools keep a body only while
+// its document lives, so a body still unread when the page navigates is
+// gone ("No resource with given identifier found"); settled() makes every
+// navigation of the test wait for the reads. A request the browser aborted
+// after its headers (failure set) never delivered its body to the page, so
+// nothing can leak through it; a request that finished must be readable.
+async function readBody(response) {
+  const status = response.status();
+  if (status >= 300 && status < 400) return { text: '' };   // redirects have no body
+  const read = response.body().then((b) => ({ text: b.toString('utf8') }),
+    (e) => ({ error: String(e.message).split('\n')[0] }));
+  const [result, { failure }] = await Promise.all([read, outcomes.get(response.request())]);
+  // 204 and 304 answers have no body, and Chromium keeps none.
+  if (result.error && !failure && (status === 204 || status === 304)) return { text: '' };
+  return { ...result, failure };
+}
 
 function watch(context) {
+  const mine = new Set();
   context.on('request', (request) => {
     const url = request.url();
     requests.push(url);
+    inFlight.add(request);
+    mine.add(request);
+    outcomes.set(request, new Promise((resolve) => settle.set(request, (outcome) => {
+      inFlight.delete(request);
+      mine.delete(request);
+      resolve(outcome);
+    })));
     if (!/^(data|about|blob):/.test(url) && new URL(url).hostname !== '127.0.0.1') offHost.push(url);
   });
+  context.on('requestfinished', (request) => settle.get(request)?.({ failure: null }));
+  context.on('requestfailed', (request) => settle.get(request)?.({ failure: request.failure()?.errorText || 'failed' }));
+  // Nothing more arrives for a closed context's requests.
+  context.on('close', () => mine.forEach((request) => settle.get(request)({ failure: 'context closed' })));
   context.on('response', (response) => {
     const url = new URL(response.url());
-    const status = response.status();
     responses.push({
       url: response.url(),
       path: url.pathname,
       origin: url.origin,
-      status,
-      headers: response.allHeaders().catch(() => ({})),
-      // Redirects have no body; everything else must be readable.
-      body: status >= 300 && status < 400
-        ? Promise.resolve('')
-        : response.body().then((b) => b.toString('utf8'), () => null),
+      status: response.status(),
+      // All headers as received; the ones Chromium passed with the response
+      // when it has no raw ones.
+      headers: response.allHeaders().catch(() => response.headers()),
+      body: readBody(response),
     });
   });
   context.on('page', (page) => {
@@ -108,6 +142,25 @@ function watch(context) {
       }
     });
   });
+}
+
+// Before anything that navigates away or closes a context: every request
+// seen so far has finished or failed and every body received is read.
+async function settled() {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const waiting = [...outcomes.values(), ...responses.map((r) => r.body), ...responses.map((r) => r.headers)];
+    const count = outcomes.size + responses.length;
+    let timer;
+    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())); });
+    const done = await Promise.race([Promise.all(waiting), timeout]);
+    clearTimeout(timer);
+    if (done === 'timeout') {
+      const open = [...inFlight].map((r) => r.url());
+      throw new Failure(`requests or body reads still pending after ${WAIT_MS / 1000} s: ${open.slice(0, 5).join(', ')}`);
+    }
+    if (outcomes.size + responses.length === count) return;
+  }
 }
 
 async function newPage(browser) {
@@ -130,6 +183,7 @@ async function consent(page, user) {
   await page.locator('#agree').waitFor();
   check(await page.inputValue('input[name="user"]') === 'alice', 'consent page: user field is not prefilled with alice');
   if (user !== 'alice') await page.fill('input[name="user"]', user);
+  await settled();
   await page.click('#agree');
 }
 
@@ -170,7 +224,8 @@ async function sessionCookie(context) {
 }
 
 // No token anywhere the page's code or its user could see it, except the
-// access token in /auth/token's answer.
+// access token in /auth/token's answer. Returns the responses whose bodies
+// the browser never got (requests it aborted after their headers).
 async function checkNoTokenLeaks(page, where) {
   const all = [...accessTokens, ...refreshTokens];
   check(all.length >= 2, 'no tokens collected from the mock');
@@ -181,21 +236,32 @@ async function checkNoTokenLeaks(page, where) {
   const storage = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]));
   check(!found(storage).length, `${where}: a token appears in localStorage, sessionStorage or document.cookie`);
 
+  await settled();
   for (const url of requests) check(!found(url).length, `a token appears in a requested URL: ${url}`);
-  let tokenAnswers = 0;
+  const aborted = [];
   for (const r of responses) {
     const [body, headers] = await Promise.all([r.body, r.headers]);
-    check(body !== null, `the body of ${r.status} ${r.url} could not be read`);
     check(!found(JSON.stringify(headers)).length, `a token appears in the headers of ${r.status} ${r.url}`);
-    const leaked = found(body);
+    if (body.text === undefined) {
+      // Unreadable: only acceptable when the browser aborted the request.
+      check(body.failure, `the body of ${r.status} ${r.url} could not be read although the browser received it: ${body.error}`);
+      aborted.push(`${r.status} ${r.url} (${body.failure})`);
+      continue;
+    }
+    const leaked = found(body.text);
     if (r.origin === BASE && r.path === '/auth/token') {
-      tokenAnswers += 1;
       check(leaked.every((t) => accessTokens.has(t)), '/auth/token answered with a refresh token');
     } else {
       check(!leaked.length, `a token appears in the body of ${r.status} ${r.url}`);
     }
   }
-  return tokenAnswers;
+  return aborted;
+}
+
+// The ok line of checkNoTokenLeaks.
+function okNoLeaks(where, aborted) {
+  const note = aborted.length ? `; headers only of ${aborted.length} response(s) the browser aborted: ${aborted.join(', ')}` : '';
+  ok(`${where}: no token in the HTML, storage, any URL, header or body but /auth/token's access token${note}`);
 }
 
 // --- the test ------------------------------------------------------------------
@@ -211,6 +277,7 @@ async function run(browser) {
   ok('landing page offers "Connect with Spotify"');
 
   // 2. Connect -> mock consent -> Agree -> dashboard.
+  await settled();
   await page.click('#connect');
   await consent(page, 'alice');
   await page.waitForURL(sameUrl(`${BASE}/dashboard.html`));
@@ -242,7 +309,9 @@ async function run(browser) {
   const tokenCalls = responses.filter((r) => r.origin === BASE && r.path === '/auth/token');
   check(tokenCalls.length === 1, `the dashboard called /auth/token ${tokenCalls.length} times`);
   check(tokenCalls[0].status === 200, `/auth/token answered ${tokenCalls[0].status}`);
-  const tokenBody = JSON.parse(await tokenCalls[0].body);
+  const { text: tokenText } = await tokenCalls[0].body;
+  check(tokenText !== undefined, 'the body of /auth/token could not be read');
+  const tokenBody = JSON.parse(tokenText);
   check(accessTokens.has(tokenBody.access_token), "/auth/token's access token is not alice's current one");
   const firstToken = tokenBody.access_token;
   check(await sdkToken(page) === firstToken, 'getOAuthToken(cb) did not pass the access token to cb');
@@ -250,8 +319,7 @@ async function run(browser) {
 
   // 5. No token leaked so far.
   await collectTokens('alice');
-  await checkNoTokenLeaks(page, 'dashboard');
-  ok('no token in the HTML, storage, or any response but /auth/token\'s access token');
+  okNoLeaks('dashboard', await checkNoTokenLeaks(page, 'dashboard'));
 
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   ok(`dashboard screenshot saved to ${SCREENSHOT}`);
@@ -284,6 +352,7 @@ async function run(browser) {
   ok('getOAuthToken(cb) now gets the refreshed access token');
 
   // 7. Log out with the form: back on the landing page, API says 401.
+  await settled();
   await page.click('#logout');
   await page.waitForURL(sameUrl(`${BASE}/`));
   await page.locator('#connect').waitFor();
@@ -300,7 +369,8 @@ async function run(browser) {
   ok('after logout the API answers 401 not_authenticated to the page');
 
   await collectTokens('alice');
-  await checkNoTokenLeaks(page, 'landing page after logout');
+  okNoLeaks('landing page after logout', await checkNoTokenLeaks(page, 'landing page after logout'));
+  await settled();
   await context.close();
 
   // 8. A deep link in a fresh browser goes through login and comes back.
@@ -315,7 +385,7 @@ async function run(browser) {
   check(JSON.stringify(await artistNames(fresh.page)) === JSON.stringify(bobExpected), "bob's artists are not shown");
   await playerSeconds(fresh.page);
   ok('a deep link to /dashboard.html in a fresh browser logs in (as bob) and comes back to it');
-  await checkNoTokenLeaks(fresh.page, 'deep-linked dashboard');
+  okNoLeaks('deep-linked dashboard', await checkNoTokenLeaks(fresh.page, 'deep-linked dashboard'));
 
   // 9. The fetch() variant of logout: 204, and the session is gone.
   const viaFetch = await fresh.page.evaluate(async () => {
@@ -329,6 +399,7 @@ async function run(browser) {
     `/auth/token after logout: ${viaFetch.token} ${JSON.stringify(viaFetch.tokenBody)}`);
   check(viaFetch.session.authenticated === false, '/auth/session still authenticated after fetch() logout');
   ok('fetch() logout answers 204; then /auth/token is 401 not_authenticated');
+  okNoLeaks('after fetch() logout', await checkNoTokenLeaks(fresh.page, 'after fetch() logout'));
   await fresh.context.close();
 
   check(!offHost.length, `the browser contacted other hosts: ${offHost.slice(0, 5).join(', ')}`);
