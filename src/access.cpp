@@ -1,0 +1,44 @@
+#include "spotauth/access.hpp"
+
+namespace spotauth {
+namespace {
+
+Failure cookie_failure(CookieStatus cookie) {
+    switch (cookie) {
+        case CookieStatus::expired: return Failure::session_expired;
+        case CookieStatus::invalid: return Failure::session_invalid;
+        case CookieStatus::absent:
+        case CookieStatus::valid: break;
+    }
+    return Failure::not_signed_in;
+}
+
+}  // namespace
+
+AccessDecision decide_access(const AccessFacts& f) {
+    const bool signed_in = f.cookie == CookieStatus::valid;
+    switch (f.mode) {
+        case ProtectMode::redirect:
+            // A page needs no token, so no refresh either.
+            return signed_in ? AccessDecision{AccessAction::serve_page}
+                             : AccessDecision{AccessAction::login_redirect, Failure::not_signed_in,
+                                              f.cookie != CookieStatus::absent};
+        case ProtectMode::retry:
+            if (!signed_in) {
+                return {AccessAction::deny, Failure::not_signed_in};
+            }
+            // One replay only; an unbuffered body cannot be sent twice.
+            if (f.replayed || !f.body_replayable) {
+                return {AccessAction::deny, Failure::token_rejected};
+            }
+            return {AccessAction::force_refresh};
+        case ProtectMode::on:
+            break;
+    }
+    if (!signed_in) {
+        return {AccessAction::deny, cookie_failure(f.cookie)};
+    }
+    return {f.needs_refresh ? AccessAction::refresh : AccessAction::proxy};
+}
+
+}  // namespace spotauth
