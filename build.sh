@@ -22,7 +22,7 @@ APT_PACKAGES=(
     nginx nginx-dev
     libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev curl
     libgtest-dev libgmock-dev libbenchmark-dev
-    python3 python3-pytest python3-requests
+    python3 python3-pytest python3-requests python3-cryptography
     wrk
 )
 

@@ -1,6 +1,7 @@
 #include "spotauth/session.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace spotauth;
 
@@ -57,6 +58,30 @@ TEST(Session, AbsentInvalidAndWrongKind) {
 TEST(Session, MissingClaimIsInvalid) {
     const auto sealed = ring().seal(R"({"typ":"session","sub":"alice"})");
     EXPECT_EQ(open_session(ring(), *sealed, 0).status, CookieStatus::invalid);
+}
+
+// Cookies sealed before provider text was checked at the edge.
+static std::string legacy_cookie(const std::string& sub, const std::string& name, const std::string& access) {
+    return *ring().seal(nlohmann::json({{"typ", "session"}, {"sub", sub}, {"name", name},
+                                        {"access_token", access}, {"refresh_token", "AQ"},
+                                        {"access_expires_at", 1'700'003'600}, {"iat", 1'700'000'000},
+                                        {"exp", 1'702'592'000}})
+                            .dump());
+}
+
+TEST(Session, LegacyCookieNamesAreCleaned) {
+    const OpenedSession opened =
+        open_session(ring(), legacy_cookie("al\r\nice", "Alice\r\nX-Injected: yes", "BQ"), 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.user_id, "alice");
+    EXPECT_EQ(opened.session.display_name, "AliceX-Injected: yes");
+}
+
+TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
+    EXPECT_EQ(open_session(ring(), legacy_cookie("alice", "A", "BQ\r\nX-Injected: yes"), 1'700'000'100).status,
+              CookieStatus::invalid);
+    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), 1'700'000'100).status,
+              CookieStatus::invalid);
 }
 
 TEST(LoginTransaction, RoundTripsUntilItExpires) {
