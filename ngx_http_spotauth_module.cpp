@@ -245,6 +245,7 @@ struct ShmEntry {
     spotauth::MilliTime claim_deadline;
     spotauth::MilliTime stored_at;
     spotauth::UnixTime access_expires_at;
+    spotauth::UnixTime access_issued_at;
     std::uint16_t access_len;
     std::uint16_t refresh_len;
     std::uint8_t in_flight;
@@ -358,6 +359,7 @@ private:
         s.result.access_token.assign(tokens, e->access_len);
         s.result.refresh_token.assign(tokens + e->access_len, e->refresh_len);
         s.result.access_expires_at = e->access_expires_at;
+        s.result.access_issued_at = e->access_issued_at;
         if (s.result.outcome == spotauth::TokenOutcome::permanent) {
             s.result.error = "invalid_grant";
             s.result.description = "refresh token refused (remembered from an earlier attempt)";
@@ -420,6 +422,7 @@ private:
         e->claim_deadline = s.claim_deadline;
         e->stored_at = s.stored_at;
         e->access_expires_at = s.result.access_expires_at;
+        e->access_issued_at = s.result.access_issued_at;
         e->access_len = static_cast<std::uint16_t>(access.size());
         e->refresh_len = static_cast<std::uint16_t>(refresh.size());
         e->in_flight = s.in_flight ? 1 : 0;

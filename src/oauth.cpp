@@ -206,6 +206,7 @@ Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTim
     s.access_token = tokens.access_token;
     s.refresh_token = tokens.refresh_token.value_or("");
     s.access_expires_at = now + tokens.expires_in;
+    s.access_issued_at = now;
     s.issued_at = now;
     s.expires_at = now + lifetime;
     return s;

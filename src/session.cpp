@@ -73,6 +73,7 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
         {"access_token", s.access_token},
         {"refresh_token", s.refresh_token},
         {"access_expires_at", s.access_expires_at},
+        {"access_issued_at", s.access_issued_at},
         {"iat", s.issued_at},
         {"exp", s.expires_at},
     };
@@ -97,6 +98,8 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         !clean_provider_text(s)) {
         return {CookieStatus::invalid, {}, false};
     }
+    // Optional: older cookies do not have it (0, the lifetime is unknown).
+    read_time(claims, "access_issued_at", s.access_issued_at);
     if (s.expires_at <= now) {
         return {CookieStatus::expired, {}, false};
     }

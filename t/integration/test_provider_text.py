@@ -2,17 +2,13 @@
 control characters or absurd lengths never split a header, forge an
 error-log line or inject a header upstream (docs/security.md, "Provider
 text")."""
-import base64
-import hashlib
-import json
 import re
-import secrets
 import time
 
 import requests
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from conftest import login
+from session_cookie import seal
 from test_refresh import logged_in_with_expiring_token
 
 # Locations that put the user's id and name into a response header and into
@@ -95,25 +91,11 @@ def test_login_with_a_malformed_access_token_fails_cleanly(server, mock):
     assert "spotauth" not in r.headers.get("Set-Cookie", "").replace("spotauth_login=;", "")
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def seal_session(key_text, claims):
-    """A session cookie in the documented format (README, "Session cookie"),
-    as a module from before this check could have sealed it."""
-    key = base64.b64decode(key_text)
-    kid = b64url(hashlib.sha256(key).digest()[:8])
-    header = b64url(json.dumps({"alg": "dir", "enc": "A256GCM", "kid": kid}, separators=(",", ":")).encode())
-    iv = secrets.token_bytes(12)
-    sealed = AESGCM(key).encrypt(iv, json.dumps(claims).encode(), header.encode())
-    return f"{header}..{b64url(iv)}.{b64url(sealed[:-16])}.{b64url(sealed[-16:])}"
-
-
 def test_cookie_sealed_before_the_check_splits_no_header(make_nginx, mock):
     n = make_nginx(server_extra=NAME_LOCATIONS).start()
     now = int(time.time())
-    cookie = seal_session(n.key_text, {
+    # As a module from before this check could have sealed it.
+    cookie = seal(n.key_text, {
         "typ": "session", "sub": "old\r\nX-Injected: id", "name": "Old\r\nX-Injected: name",
         "access_token": "BQ-old", "refresh_token": "AQ-old",
         "access_expires_at": now + 3600, "iat": now, "exp": now + 86400})

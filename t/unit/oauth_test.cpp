@@ -179,6 +179,7 @@ TEST(NewSession, SetsExpiriesFromNow) {
     t.expires_in = 3600;
     const Session s = new_session({"alice", "Alice"}, t, 1000, 30 * 86400);
     EXPECT_EQ(s.access_expires_at, 4600);
+    EXPECT_EQ(s.access_issued_at, 1000);
     EXPECT_EQ(s.issued_at, 1000);
     EXPECT_EQ(s.expires_at, 1000 + 30 * 86400);
     EXPECT_EQ(s.refresh_token, "AQ");

@@ -19,6 +19,7 @@ Session sample() {
     s.access_token = "BQ-access";
     s.refresh_token = "AQ-refresh";
     s.access_expires_at = 1'700'003'600;
+    s.access_issued_at = 1'700'000'000;
     s.issued_at = 1'700'000'000;
     s.expires_at = 1'702'592'000;
     return s;
@@ -37,6 +38,7 @@ TEST(Session, RoundTripsEveryClaim) {
     EXPECT_EQ(s.access_token, "BQ-access");
     EXPECT_EQ(s.refresh_token, "AQ-refresh");
     EXPECT_EQ(s.access_expires_at, 1'700'003'600);
+    EXPECT_EQ(s.access_issued_at, 1'700'000'000);
     EXPECT_EQ(s.issued_at, 1'700'000'000);
     EXPECT_EQ(s.expires_at, 1'702'592'000);
 }
@@ -67,6 +69,12 @@ static std::string legacy_cookie(const std::string& sub, const std::string& name
                                         {"access_expires_at", 1'700'003'600}, {"iat", 1'700'000'000},
                                         {"exp", 1'702'592'000}})
                             .dump());
+}
+
+TEST(Session, CookieWithoutAccessIssueTimeOpensWithZero) {
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.access_issued_at, 0);
 }
 
 TEST(Session, LegacyCookieNamesAreCleaned) {
