@@ -1316,18 +1316,17 @@ std::string request_header(ngx_http_request_t* r, std::string_view name) {
 
 // Refuses what a browser marks as coming from another site. Sec-Fetch-Site
 // is authoritative where sent; Origin (sent on cross-origin fetches and on
-// every POST) must name this host otherwise.
+// every POST) must name this origin otherwise: scheme (the connection's;
+// X-Forwarded-Proto is not trusted), host and port.
 bool is_same_origin(ngx_http_request_t* r) {
-    const std::string fetch_site = request_header(r, "Sec-Fetch-Site");
-    if (!fetch_site.empty()) {
-        return fetch_site == "same-origin" || fetch_site == "none";
-    }
-    const std::string origin = request_header(r, "Origin");
-    if (origin.empty()) {
-        return true;  // not a browser's cross-site request
-    }
     const std::string host = r->headers_in.host != nullptr ? to_string(r->headers_in.host->value) : "";
-    return spotauth::origin_matches_host(origin, host);
+#if (NGX_HTTP_SSL)
+    const bool is_https = r->connection->ssl != nullptr;
+#else
+    const bool is_https = false;
+#endif
+    return spotauth::is_same_origin_request(request_header(r, "Sec-Fetch-Site"),
+                                            request_header(r, "Origin"), host, is_https);
 }
 
 ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {

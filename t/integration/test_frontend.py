@@ -107,6 +107,31 @@ def test_token_accepts_matching_origin(server):
     assert r.status_code == 200
 
 
+def test_origin_check_compares_the_scheme(server):
+    # Same host and port, other scheme: another origin. The scheme is the
+    # connection's; X-Forwarded-Proto does not change it.
+    session, _ = login(server)
+    https_origin = "https://127.0.0.1:%d" % server.port
+    r = server.get("/auth/token", session=session,
+                   headers={"Origin": https_origin, "X-Forwarded-Proto": "https"})
+    assert r.status_code == 403
+    assert r.json()["error"] == "cross_site_request"
+    r = session.post(server.base + "/auth/logout", headers={"Origin": https_origin}, allow_redirects=False)
+    assert r.status_code == 403
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+
+
+def test_origin_check_over_tls(make_nginx):
+    n = make_nginx(tls=True).start()
+
+    def token_status(origin):
+        return requests.get(n.tls_base + "/auth/token", headers={"Origin": origin}, verify=str(n.cert),
+                            timeout=10).status_code
+
+    assert token_status(n.tls_base) == 401  # same origin: on to the (absent) session
+    assert token_status("http://127.0.0.1:%d" % n.tls_port) == 403
+
+
 def test_logout_by_fetch_answers_204_and_clears(server):
     session, _ = login(server)
     r = requests.post(server.base + "/auth/logout", cookies=session.cookies, headers=SAME_ORIGIN,
