@@ -1240,11 +1240,12 @@ ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* 
 }
 
 // Pages (`spotauth redirect`): no session means a trip through the login,
-// back to this very URI. The page itself needs no token, so no refresh.
+// back to this very URI. The page itself needs no token, so no refresh;
+// a proxied page's upstream does not see the module's cookies either.
 ngx_int_t check_page(ngx_http_request_t* r, const Settings& s, RequestState* state) {
     const spotauth::CookieStatus status = load_session(r, s, state);
     if (admit(r, status)) {
-        return NGX_OK;
+        return strip_module_cookies(r, s) ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     if (status != spotauth::CookieStatus::absent && !set_cookie(r, s, s.cookies.session, "", 0)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -174,6 +174,24 @@ def test_protected_page_redirects_to_login_and_back(server, mock):
     assert server.get("/dashboard.html?tab=top", session=session).text == "dashboard\n"
 
 
+def test_protected_page_strips_module_cookies_upstream(make_nginx):
+    # A proxied page (`spotauth redirect`): nginx itself plays the upstream
+    # and reports the Cookie header it received.
+    n = make_nginx(server_extra="""
+        location = /page {
+            spotauth redirect;
+            proxy_pass http://127.0.0.1:$server_port/upstream-cookie;
+        }
+        location = /upstream-cookie { return 200 "cookie=[$http_cookie]\\n"; }""").start()
+    session, _ = login(n)
+    session.cookies.set("theme", "dark")
+    session.cookies.set("spotauth_login", "leftover")
+    r = n.get("/page", session=session)
+    assert r.status_code == 200
+    assert "theme=dark" in r.text
+    assert "spotauth" not in r.text, r.text
+
+
 def test_protected_page_with_bad_cookie_redirects_and_clears(server):
     r = server.get("/dashboard.html", cookies={"spotauth": "tampered"})
     assert r.status_code == 302
