@@ -2,6 +2,7 @@
 
 #include "spotauth/base64.hpp"
 #include "spotauth/crypto.hpp"
+#include "spotauth/session_cookie.hpp"
 
 #include <algorithm>
 #include <set>
@@ -51,6 +52,15 @@ Session refreshed_session(Session session, const RefreshResult& result) {
     session.access_expires_at = result.access_expires_at;
     session.access_issued_at = result.access_issued_at;
     return session;
+}
+
+RefreshResult unsendable_refresh() {
+    RefreshResult failed;
+    failed.outcome = TokenOutcome::transient;
+    failed.error = "session_too_large";
+    failed.description = "the refreshed session cookie would exceed " +
+                         std::to_string(kMaxSetCookieBytes) + " bytes";
+    return failed;
 }
 
 std::string refresh_key(std::string_view refresh_token) {

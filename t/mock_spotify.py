@@ -54,7 +54,8 @@ recorded in the request log):
         grant_access_token null or the access token every grant issues (valid
                            at the API like any other) instead of a random one
         grant_refresh_token
-                           null or the refresh token code grants issue
+                           null or the refresh token code grants (and refresh
+                           grants, with rotate_refresh) issue
     POST /_mock/reset        config back to the command-line defaults, counters
                              and request log cleared; {"tokens": true} also
                              forgets all codes, access and refresh tokens
@@ -666,7 +667,7 @@ class MockState:
                 return oauth_error("invalid_grant", "Refresh token revoked")
             new_refresh_token = None
             if self._config["rotate_refresh"]:
-                new_refresh_token = random_token("AQ", 130)
+                new_refresh_token = self._config["grant_refresh_token"] or random_token("AQ", 130)
                 self._refresh_tokens[new_refresh_token] = RefreshToken(
                     record.user, client_id, record.scope)
                 self._revoke(record)

@@ -50,6 +50,10 @@ RefreshResult refresh_result(const TokenResponse& response, std::string_view sen
 // `session` with the refreshed tokens.
 Session refreshed_session(Session session, const RefreshResult& result);
 
+// A refresh whose new session cannot be sent (its cookie would be too
+// large): for the request, a transient failure, so the old session is kept.
+RefreshResult unsendable_refresh();
+
 // The key under which a refresh is coordinated: a hash of the refresh
 // token, never the token itself.
 std::string refresh_key(std::string_view refresh_token);

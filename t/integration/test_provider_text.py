@@ -103,3 +103,48 @@ def test_cookie_sealed_before_the_check_splits_no_header(make_nginx, mock):
     jar.cookies.set("spotauth", cookie)
     r = assert_not_split(n, jar)
     assert r.headers["X-User-Name"] == "OldX-Injected: name"
+
+
+# --- session cookie size (browsers drop cookies over 4096 bytes) -----------
+
+def session_set_cookies(response):
+    return [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("spotauth=")]
+
+
+def test_huge_display_name_is_trimmed_to_fit_the_cookie(server, mock):
+    mock.configure(profile_display_name="N" * 5000)
+    session, r = login(server)
+    assert r.status_code == 302
+    (cookie,) = session_set_cookies(r)
+    assert len(cookie) <= 4096
+    name = server.get("/auth/session", session=session).json()["user"]["display_name"]
+    assert name == "N" * len(name) and 0 < len(name) < 5000
+
+
+def test_4k_access_token_fails_login_cleanly(server, mock):
+    mock.configure(grant_access_token="A" * 4096)
+    _, r = login(server)
+    assert r.status_code == 502
+    assert r.json()["error"] == "token_exchange_failed"
+    assert not session_set_cookies(r) or all("Max-Age=0" in c for c in session_set_cookies(r))
+
+
+def test_tokens_too_large_for_a_cookie_fail_login_with_session_too_large(server, mock):
+    mock.configure(grant_access_token="A" * 2048, grant_refresh_token="R" * 2048)
+    _, r = login(server)
+    assert r.status_code == 502
+    assert r.json()["error"] == "session_too_large"
+    assert not session_set_cookies(r)
+    lines = [line for line in server.error_log().splitlines() if "session cookie of" in line]
+    assert len(lines) == 1 and "login failed" in lines[0]
+
+
+def test_refresh_too_large_for_a_cookie_keeps_the_session(server, mock):
+    session = logged_in_with_expiring_token(server, mock)
+    cookie = session.cookies["spotauth"]
+    mock.configure(grant_access_token="A" * 2048, grant_refresh_token="R" * 2048, rotate_refresh=True)
+    r = server.get("/api/spotify/v1/me", session=session)
+    assert r.status_code == 503
+    assert r.json()["error"] == "token_endpoint_unavailable"
+    assert not session_set_cookies(r)
+    assert "session_too_large" in server.error_log()

@@ -157,6 +157,13 @@ TEST(RefreshedSession, ReplacesTokensKeepsIdentity) {
     EXPECT_EQ(out.access_expires_at, 42);
 }
 
+TEST(UnsendableRefresh, IsATransientFailure) {
+    const RefreshResult r = unsendable_refresh();
+    EXPECT_EQ(r.outcome, TokenOutcome::transient);
+    EXPECT_EQ(r.error, "session_too_large");
+    EXPECT_TRUE(r.access_token.empty() && r.refresh_token.empty());
+}
+
 TEST(RefreshKey, IsAHashNotTheToken) {
     EXPECT_EQ(refresh_key("AQ-secret").find("AQ"), std::string::npos);
     EXPECT_EQ(refresh_key("a"), refresh_key("a"));
