@@ -16,6 +16,7 @@
 #include "spotauth/refresh.hpp"
 #include "spotauth/responses.hpp"
 #include "spotauth/session.hpp"
+#include "spotauth/session_cookie.hpp"
 #include "spotauth/url.hpp"
 
 #include <cctype>
@@ -624,9 +625,20 @@ void on_profile(CallbackContext* ctx, const HttpResponse& res) {
                                               "Could not read your Spotify profile; try again."));
         return;
     }
-    const auto session = spotauth::seal_session(
-        s.keys, spotauth::new_session(*profile, ctx->tokens, now(), s.session_lifetime));
-    if (!session || !set_cookie(r, s, s.cookies.session, *session, s.session_lifetime)) {
+    const spotauth::SessionCookie cookie = spotauth::session_set_cookie(
+        s.keys, spotauth::new_session(*profile, ctx->tokens, now(), s.session_lifetime),
+        s.cookies.session, {s.secure_cookies, s.session_lifetime});
+    if (cookie.problem == spotauth::SessionCookieProblem::too_large) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "spotauth: login failed for user \"%s\": session cookie of %uz bytes "
+                      "exceeds %uz even without the display name",
+                      profile->id.c_str(), cookie.untrimmed_bytes, spotauth::kMaxSetCookieBytes);
+        finish_callback(ctx, upstream_failure(s, "session_too_large",
+                                              "Spotify's tokens are too large to keep in a cookie."));
+        return;
+    }
+    if (cookie.problem != spotauth::SessionCookieProblem::none ||
+        !add_response_header(r, "Set-Cookie", cookie.set_cookie)) {
         finish_async(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -894,15 +906,17 @@ void log_misconfiguration(ngx_log_t* log, const spotauth::RefreshResult& result)
     }
 }
 
-// Queues a Set-Cookie with the state's session, sealed with the current key.
-bool reseal(const Settings& s, RequestState* state) {
-    const auto cookie = spotauth::seal_session(s.keys, state->session);
-    if (!cookie) {
-        return false;
+// Queues a Set-Cookie with `session`, sealed with the current key, and
+// makes it the state's session (its display name may have been trimmed).
+spotauth::SessionCookieProblem reseal(const Settings& s, RequestState* state,
+                                      const spotauth::Session& session) {
+    spotauth::SessionCookie cookie = spotauth::session_set_cookie(
+        s.keys, session, s.cookies.session, {s.secure_cookies, session.expires_at - now()});
+    if (cookie.problem == spotauth::SessionCookieProblem::none) {
+        state->session = std::move(cookie.session);
+        state->set_cookie = std::move(cookie.set_cookie);
     }
-    state->set_cookie = spotauth::set_cookie_value(s.cookies.session, *cookie,
-                                                   {s.secure_cookies, state->session.expires_at - now()});
-    return true;
+    return cookie.problem;
 }
 
 // Reads the session cookie into `state`. A session sealed with a key being
@@ -919,7 +933,7 @@ spotauth::CookieStatus load_session(ngx_http_request_t* r, const Settings& s, Re
             state->session = opened.session;
             state->have_session = true;
             if (opened.old_key) {
-                reseal(s, state);
+                reseal(s, state, opened.session);
             }
             break;
     }
@@ -935,9 +949,18 @@ bool absorb_refresh(ngx_http_request_t* r, const Settings& s, RequestState* stat
     ngx_log_t* log = r->connection->log;
     switch (result.outcome) {
         case spotauth::TokenOutcome::ok:
-            state->session = spotauth::refreshed_session(state->session, result);
-            state->status = SessionStatus::refreshed;
-            return reseal(s, state);
+            switch (reseal(s, state, spotauth::refreshed_session(state->session, result))) {
+                case spotauth::SessionCookieProblem::none:
+                    state->status = SessionStatus::refreshed;
+                    return true;
+                case spotauth::SessionCookieProblem::too_large:
+                    // Sent, the cookie would be dropped: keep the old session.
+                    state->result = spotauth::unsendable_refresh();
+                    return absorb_refresh(r, s, state);
+                case spotauth::SessionCookieProblem::seal_failed:
+                    return false;
+            }
+            return false;
         case spotauth::TokenOutcome::permanent:
             state->status = SessionStatus::refresh_failed;
             ngx_log_error(NGX_LOG_INFO, log, 0, "spotauth: session of user \"%s\" ended: refresh %s: %s",
@@ -1075,11 +1098,12 @@ ngx_int_t check_session(ngx_http_request_t* r, const Settings& s, RequestState* 
 }
 
 // Pages (`spotauth redirect`): no session means a trip through the login,
-// back to this very URI. The page itself needs no token, so no refresh.
+// back to this very URI. The page itself needs no token, so no refresh;
+// a proxied page's upstream does not see the module's cookies either.
 ngx_int_t check_page(ngx_http_request_t* r, const Settings& s, RequestState* state) {
     const spotauth::CookieStatus status = load_session(r, s, state);
     if (admit(r, status)) {
-        return NGX_OK;
+        return strip_module_cookies(r, s) ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     if (status != spotauth::CookieStatus::absent && !set_cookie(r, s, s.cookies.session, "", 0)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1151,18 +1175,17 @@ std::string request_header(ngx_http_request_t* r, std::string_view name) {
 
 // Refuses what a browser marks as coming from another site. Sec-Fetch-Site
 // is authoritative where sent; Origin (sent on cross-origin fetches and on
-// every POST) must name this host otherwise.
+// every POST) must name this origin otherwise: scheme (the connection's;
+// X-Forwarded-Proto is not trusted), host and port.
 bool is_same_origin(ngx_http_request_t* r) {
-    const std::string fetch_site = request_header(r, "Sec-Fetch-Site");
-    if (!fetch_site.empty()) {
-        return fetch_site == "same-origin" || fetch_site == "none";
-    }
-    const std::string origin = request_header(r, "Origin");
-    if (origin.empty()) {
-        return true;  // not a browser's cross-site request
-    }
     const std::string host = r->headers_in.host != nullptr ? to_string(r->headers_in.host->value) : "";
-    return spotauth::origin_matches_host(origin, host);
+#if (NGX_HTTP_SSL)
+    const bool is_https = r->connection->ssl != nullptr;
+#else
+    const bool is_https = false;
+#endif
+    return spotauth::is_same_origin_request(request_header(r, "Sec-Fetch-Site"),
+                                            request_header(r, "Origin"), host, is_https);
 }
 
 ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, const std::string& body) {

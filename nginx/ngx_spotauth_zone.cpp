@@ -18,7 +18,7 @@ using spotauth::UnixTime;
 // byte by hand; the counters count themselves): a zone made by another
 // layout is not reused.
 constexpr std::uint32_t kLayout =
-    0x03000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
+    0x04000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
 constexpr std::size_t kMaxStoredToken = 4096;
 constexpr int kExpiredTrimmedPerCall = 4;
 constexpr int kEvictionsPerAlloc = 16;
@@ -37,6 +37,7 @@ struct RefreshEntry {
     MilliTime claim_deadline;
     MilliTime stored_at;
     UnixTime access_expires_at;
+    UnixTime access_issued_at;
     std::uint16_t access_len;
     std::uint16_t refresh_len;
     std::uint16_t capacity;  // bytes for tokens after the key
@@ -123,6 +124,7 @@ public:
         s.result.access_token.assign(tokens, e->access_len);
         s.result.refresh_token.assign(tokens + e->access_len, e->refresh_len);
         s.result.access_expires_at = e->access_expires_at;
+        s.result.access_issued_at = e->access_issued_at;
         if (s.result.outcome == spotauth::TokenOutcome::permanent) {
             s.result.error = "invalid_grant";
             s.result.description = "refresh token refused (remembered from an earlier attempt)";
@@ -224,6 +226,7 @@ private:
         e->claim_deadline = s.claim_deadline;
         e->stored_at = s.stored_at;
         e->access_expires_at = s.result.access_expires_at;
+        e->access_issued_at = s.result.access_issued_at;
         e->access_len = static_cast<std::uint16_t>(access.size());
         e->refresh_len = static_cast<std::uint16_t>(refresh.size());
         e->in_flight = s.in_flight ? 1 : 0;

@@ -2,6 +2,7 @@
 
 #include "spotauth/base64.hpp"
 #include "spotauth/crypto.hpp"
+#include "spotauth/provider_text.hpp"
 #include "spotauth/url.hpp"
 
 #include <nlohmann/json.hpp>
@@ -92,6 +93,10 @@ TokenResponse parse_token_success(std::string_view body) {
         return failure(TokenOutcome::transient, "bad_response",
                        "token response has no access_token");
     }
+    if (!is_token_text(r.access_token)) {
+        return failure(TokenOutcome::transient, "bad_response",
+                       "access_token is not 1-2048 visible ASCII characters");
+    }
     const std::string token_type = string_field(doc, "token_type");
     if (!token_type.empty() && !iequals(token_type, "Bearer")) {
         return failure(TokenOutcome::misconfigured, "bad_response",
@@ -106,6 +111,10 @@ TokenResponse parse_token_success(std::string_view body) {
         r.expires_in = std::min(expires_in->get<std::int64_t>(), kMaxExpiresIn);
     }
     const std::string refresh_token = string_field(doc, "refresh_token");
+    if (!refresh_token.empty() && !is_token_text(refresh_token)) {
+        return failure(TokenOutcome::transient, "bad_response",
+                       "refresh_token is not 1-2048 visible ASCII characters");
+    }
     if (!refresh_token.empty()) {
         r.refresh_token = refresh_token;
     }
@@ -178,13 +187,15 @@ std::optional<Profile> parse_profile(long status, std::string_view body) {
     if (!doc.is_object()) {
         return std::nullopt;
     }
-    Profile p{string_field(doc, "id"), string_field(doc, "display_name")};
-    if (p.id.empty()) {
+    // Both end up in headers, variables and the error log: cleaned here.
+    const auto id = clean_user_id(string_field(doc, "id"));
+    if (!id) {
         return std::nullopt;
     }
+    Profile p{*id, clean_display_name(string_field(doc, "display_name"))};
     // Spotify's display_name may be null; the id is always there.
     if (p.display_name.empty()) {
-        p.display_name = p.id;
+        p.display_name = clean_display_name(p.id);
     }
     return p;
 }
@@ -197,6 +208,7 @@ Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTim
     s.access_token = tokens.access_token;
     s.refresh_token = tokens.refresh_token.value_or("");
     s.access_expires_at = now + tokens.expires_in;
+    s.access_issued_at = now;
     s.issued_at = now;
     s.expires_at = now + lifetime;
     return s;

@@ -2,6 +2,7 @@
 
 #include "spotauth/base64.hpp"
 #include "spotauth/crypto.hpp"
+#include "spotauth/session_cookie.hpp"
 
 #include <algorithm>
 #include <set>
@@ -18,8 +19,15 @@ RefreshResult start_failure() {
 
 }  // namespace
 
+bool access_token_due(UnixTime issued_at, UnixTime expires_at, UnixTime now, UnixTime leeway) {
+    if (issued_at > 0 && expires_at > issued_at) {
+        leeway = std::min(leeway, (expires_at - issued_at) / 2);
+    }
+    return expires_at - leeway <= now;
+}
+
 bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway) {
-    return session.access_expires_at - leeway <= now;
+    return access_token_due(session.access_issued_at, session.access_expires_at, now, leeway);
 }
 
 RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token,
@@ -33,6 +41,7 @@ RefreshResult refresh_result(const TokenResponse& response, std::string_view sen
         // Providers that do not rotate leave refresh_token out: keep ours.
         r.refresh_token = response.refresh_token.value_or(std::string(sent_refresh_token));
         r.access_expires_at = now + response.expires_in;
+        r.access_issued_at = now;
     }
     return r;
 }
@@ -41,7 +50,17 @@ Session refreshed_session(Session session, const RefreshResult& result) {
     session.access_token = result.access_token;
     session.refresh_token = result.refresh_token;
     session.access_expires_at = result.access_expires_at;
+    session.access_issued_at = result.access_issued_at;
     return session;
+}
+
+RefreshResult unsendable_refresh() {
+    RefreshResult failed;
+    failed.outcome = TokenOutcome::transient;
+    failed.error = "session_too_large";
+    failed.description = "the refreshed session cookie would exceed " +
+                         std::to_string(kMaxSetCookieBytes) + " bytes";
+    return failed;
 }
 
 std::string refresh_key(std::string_view refresh_token) {

@@ -1,5 +1,7 @@
 #include "spotauth/session.hpp"
 
+#include "spotauth/provider_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace spotauth {
@@ -26,6 +28,20 @@ bool read_time(const json& claims, const char* name, UnixTime& out) {
         return false;
     }
     out = it->get<UnixTime>();
+    return true;
+}
+
+// A cookie sealed before provider text was checked at the edge may hold a
+// control character in the name or a token that is not header-safe: names
+// are cleaned as at login, and unsafe tokens make the cookie invalid.
+bool clean_provider_text(Session& s) {
+    const auto id = clean_user_id(s.user_id);
+    if (!id || !is_token_text(s.access_token) ||
+        (!s.refresh_token.empty() && !is_token_text(s.refresh_token))) {
+        return false;
+    }
+    s.user_id = *id;
+    s.display_name = clean_display_name(s.display_name);
     return true;
 }
 
@@ -57,6 +73,7 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
         {"access_token", s.access_token},
         {"refresh_token", s.refresh_token},
         {"access_expires_at", s.access_expires_at},
+        {"access_issued_at", s.access_issued_at},
         {"iat", s.issued_at},
         {"exp", s.expires_at},
     };
@@ -77,9 +94,12 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         !read_string(claims, "access_token", s.access_token) ||
         !read_string(claims, "refresh_token", s.refresh_token) ||
         !read_time(claims, "access_expires_at", s.access_expires_at) ||
-        !read_time(claims, "iat", s.issued_at) || !read_time(claims, "exp", s.expires_at)) {
+        !read_time(claims, "iat", s.issued_at) || !read_time(claims, "exp", s.expires_at) ||
+        !clean_provider_text(s)) {
         return {CookieStatus::invalid, {}, false};
     }
+    // Optional: older cookies do not have it (0, the lifetime is unknown).
+    read_time(claims, "access_issued_at", s.access_issued_at);
     if (s.expires_at <= now) {
         return {CookieStatus::expired, {}, false};
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <tuple>
 
 namespace spotauth {
 namespace {
@@ -51,6 +52,44 @@ bool looks_like_same_site_path(std::string_view path) {
         }
     }
     return true;
+}
+
+using CurlUrl = std::unique_ptr<CURLU, decltype(&curl_url_cleanup)>;
+
+std::optional<std::string> url_part(const CurlUrl& url, CURLUPart part, unsigned int flags) {
+    char* value = nullptr;
+    if (curl_url_get(url.get(), part, &value, flags) != CURLUE_OK) {
+        return std::nullopt;
+    }
+    std::string out(value);
+    curl_free(value);
+    return out;
+}
+
+std::string lowercase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return text;
+}
+
+// (scheme, host, port) of an http(s) origin, default port filled in;
+// nullopt for anything else (a path, credentials, a query, "null").
+std::optional<std::tuple<std::string, std::string, std::string>> parse_origin(std::string_view text) {
+    CurlUrl url(curl_url(), &curl_url_cleanup);
+    const std::string copy(text);
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, copy.c_str(), 0) != CURLUE_OK) {
+        return std::nullopt;
+    }
+    const auto scheme = url_part(url, CURLUPART_SCHEME, 0);
+    const auto host = url_part(url, CURLUPART_HOST, 0);
+    const auto port = url_part(url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    const auto path = url_part(url, CURLUPART_PATH, 0);
+    if (!scheme || (*scheme != "http" && *scheme != "https") || !host || !port ||
+        (path && *path != "/") || url_part(url, CURLUPART_USER, 0) ||
+        url_part(url, CURLUPART_QUERY, 0) || url_part(url, CURLUPART_FRAGMENT, 0)) {
+        return std::nullopt;
+    }
+    return std::make_tuple(*scheme, lowercase(*host), *port);
 }
 
 }  // namespace
@@ -134,16 +173,21 @@ std::string append_query(std::string_view base, std::string_view query) {
     return out;
 }
 
-bool origin_matches_host(std::string_view origin, std::string_view host) {
-    const auto scheme_end = origin.find("://");
-    if (scheme_end == std::string_view::npos || host.empty()) {
+bool origin_matches_request(std::string_view origin, std::string_view host, bool is_https) {
+    if (host.empty() || host.find_first_of("/@?#") != std::string_view::npos) {
         return false;
     }
-    const std::string_view origin_host = origin.substr(scheme_end + 3);
-    return origin_host.size() == host.size() &&
-           std::equal(host.begin(), host.end(), origin_host.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           });
+    const auto theirs = parse_origin(origin);
+    const auto ours = parse_origin(std::string(is_https ? "https://" : "http://") + std::string(host));
+    return theirs && ours && *theirs == *ours;
+}
+
+bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin,
+                            std::string_view host, bool is_https) {
+    if (!sec_fetch_site.empty()) {
+        return sec_fetch_site == "same-origin" || sec_fetch_site == "none";
+    }
+    return origin.empty() || origin_matches_request(origin, host, is_https);
 }
 
 std::string safe_return_to(std::string_view raw_value) {

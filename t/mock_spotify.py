@@ -47,6 +47,15 @@ recorded in the request log):
                            401 "The access token expired" anyway (as when
                            Spotify ends a token early)
         api_delay          seconds (float) to sleep before answering /v1 calls
+        profile_id         null or a string /v1/me reports as "id" instead of
+                           the user's (hostile-provider tests: CR/LF, length)
+        profile_display_name
+                           null or a string /v1/me reports as "display_name"
+        grant_access_token null or the access token every grant issues (valid
+                           at the API like any other) instead of a random one
+        grant_refresh_token
+                           null or the refresh token code grants (and refresh
+                           grants, with rotate_refresh) issue
     POST /_mock/reset        config back to the command-line defaults, counters
                              and request log cleared; {"tokens": true} also
                              forgets all codes, access and refresh tokens
@@ -421,6 +430,12 @@ def _boolean(key, value):
     return value
 
 
+def _optional_string(key, value):
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key} must be null or a string")
+    return value
+
+
 def _token_fault(key, value):
     if value is None:
         return None
@@ -440,6 +455,10 @@ CONFIG_VALIDATORS = {
     "api_rate_limit": lambda key, value: _non_negative_int(key, value or 0),
     "api_unauthorized": lambda key, value: _non_negative_int(key, value or 0),
     "api_delay": _non_negative_number,
+    "profile_id": _optional_string,
+    "profile_display_name": _optional_string,
+    "grant_access_token": _optional_string,
+    "grant_refresh_token": _optional_string,
 }
 
 
@@ -494,7 +513,9 @@ class MockState:
                          "token_delay": 0, "token_fault": None,
                          "token_fault_count": None, "api_rate_limit": 0,
                          "api_unauthorized": 0,
-                         "api_delay": 0}
+                         "api_delay": 0, "profile_id": None,
+                         "profile_display_name": None, "grant_access_token": None,
+                         "grant_refresh_token": None}
         self._lock = threading.Lock()
         self._users = dict(PREDEFINED_USERS)
         self._forget_tokens()
@@ -631,7 +652,7 @@ class MockState:
                     return oauth_error("invalid_request", "code_verifier must be supplied")
                 if not secrets.compare_digest(pkce_challenge(verifier), code.code_challenge):
                     return oauth_error("invalid_grant", "code_verifier was incorrect")
-            refresh_token = random_token("AQ", 130)
+            refresh_token = self._config["grant_refresh_token"] or random_token("AQ", 130)
             self._refresh_tokens[refresh_token] = RefreshToken(code.user, client_id, code.scope)
             return 200, self._grant(code.user, client_id, code.scope, refresh_token)
 
@@ -646,7 +667,7 @@ class MockState:
                 return oauth_error("invalid_grant", "Refresh token revoked")
             new_refresh_token = None
             if self._config["rotate_refresh"]:
-                new_refresh_token = random_token("AQ", 130)
+                new_refresh_token = self._config["grant_refresh_token"] or random_token("AQ", 130)
                 self._refresh_tokens[new_refresh_token] = RefreshToken(
                     record.user, client_id, record.scope)
                 self._revoke(record)
@@ -659,7 +680,7 @@ class MockState:
     def _grant(self, user, client_id, scope, refresh_token):
         """Issue an access token (lock held) and build the token response."""
         ttl = self._config["access_ttl"]
-        access_token = random_token("BQ", 150)
+        access_token = self._config["grant_access_token"] or random_token("BQ", 150)
         self._access_tokens[access_token] = AccessToken(user, client_id, scope, time.time() + ttl)
         payload = {"access_token": access_token, "token_type": "Bearer",
                    "expires_in": ttl, "scope": scope}
@@ -1155,7 +1176,12 @@ class MockHandler(BaseHTTPRequestHandler):
         if self.command != "GET":
             raise ApiError(405, "Method not allowed")
         if path == "/v1/me":
-            return json_reply(200, user_profile(user, display_name, scopes))
+            profile = user_profile(user, display_name, scopes)
+            config = self.state.config()
+            for key, override in (("id", "profile_id"), ("display_name", "profile_display_name")):
+                if config[override] is not None:
+                    profile[key] = config[override]
+            return json_reply(200, profile)
         if "user-top-read" not in scopes:
             raise ApiError(403, "Insufficient client scope")
         taste = TASTES.get(user, DEFAULT_TASTE)

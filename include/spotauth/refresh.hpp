@@ -23,7 +23,13 @@ namespace spotauth {
 
 using MilliTime = std::int64_t;
 
-// True when the access token expires within `leeway` seconds of `now`.
+// True when an access token issued at `issued_at` (0: unknown) and
+// expiring at `expires_at` is due for a refresh at `now`: when it expires
+// within `leeway` seconds, the leeway capped at half the token's lifetime
+// so that a short-lived token is not refreshed on every request.
+bool access_token_due(UnixTime issued_at, UnixTime expires_at, UnixTime now, UnixTime leeway);
+
+// access_token_due() for the session's access token.
 bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway);
 
 // The outcome of one refresh, as every waiter sees it.
@@ -32,6 +38,7 @@ struct RefreshResult {
     std::string access_token;
     std::string refresh_token;  // the new one when rotated, else the old one
     UnixTime access_expires_at = 0;
+    UnixTime access_issued_at = 0;
     std::string error;        // short code, safe to log
     std::string description;  // safe to log
 };
@@ -42,6 +49,10 @@ RefreshResult refresh_result(const TokenResponse& response, std::string_view sen
 
 // `session` with the refreshed tokens.
 Session refreshed_session(Session session, const RefreshResult& result);
+
+// A refresh whose new session cannot be sent (its cookie would be too
+// large): for the request, a transient failure, so the old session is kept.
+RefreshResult unsendable_refresh();
 
 // The key under which a refresh is coordinated: a hash of the refresh
 // token, never the token itself.

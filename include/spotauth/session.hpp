@@ -22,6 +22,7 @@ struct Session {
     std::string access_token;
     std::string refresh_token;
     UnixTime access_expires_at = 0;
+    UnixTime access_issued_at = 0;  // 0: unknown (cookies sealed before it was kept)
     UnixTime issued_at = 0;
     UnixTime expires_at = 0;  // end of the session itself
 };

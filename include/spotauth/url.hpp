@@ -29,9 +29,17 @@ std::optional<std::string> check_http_url(std::string_view url);
 // Appends `query` to `base`, with '?' or '&' as `base` needs.
 std::string append_query(std::string_view base, std::string_view query);
 
-// True when an Origin header value ("https://host[:port]") names `host`
-// (a Host header value), ignoring case.
-bool origin_matches_host(std::string_view origin, std::string_view host);
+// True when an Origin header value ("https://host[:port]") names the
+// request's own origin: the scheme of its connection (`is_https`), the
+// host of its Host header (ignoring case) and its port (default ports
+// spelled out or not).
+bool origin_matches_request(std::string_view origin, std::string_view host, bool is_https);
+
+// Whether a browser request may be treated as same-origin: Sec-Fetch-Site
+// is authoritative where sent (same-origin or none); otherwise an Origin
+// header, if any, must match the request (origin_matches_request).
+bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin,
+                            std::string_view host, bool is_https);
 
 // The raw (still escaped) value of `return_to` decoded and checked: only a
 // same-site path survives ("/", "/a?b"); anything that a browser could read

@@ -6,6 +6,7 @@
 #include "fuzz_common.hpp"
 
 #include "spotauth/oauth.hpp"
+#include "spotauth/provider_text.hpp"
 #include "spotauth/refresh.hpp"
 
 #include <cstddef>
@@ -48,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(!tokens.access_token.empty());
         FUZZ_CHECK(tokens.expires_in > 0);
         FUZZ_CHECK(tokens.error.empty() && tokens.description.empty());
-        FUZZ_CHECK(!tokens.refresh_token || !tokens.refresh_token->empty());
+        FUZZ_CHECK(spotauth::is_token_text(tokens.access_token));
+        FUZZ_CHECK(!tokens.refresh_token || spotauth::is_token_text(*tokens.refresh_token));
     } else {
         FUZZ_CHECK(!tokens.error.empty());
         FUZZ_CHECK(tokens.access_token.empty() && !tokens.refresh_token);
@@ -67,6 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (profile) {
         FUZZ_CHECK(success);
         FUZZ_CHECK(!profile->id.empty() && !profile->display_name.empty());
+        FUZZ_CHECK(profile->id.size() <= spotauth::kMaxUserIdBytes);
+        FUZZ_CHECK(profile->display_name.size() <= spotauth::kMaxDisplayNameBytes);
+        for (const std::string* text : {&profile->id, &profile->display_name}) {
+            FUZZ_CHECK(text->find_first_of(std::string("\r\n\0\x7f", 4)) == std::string::npos);
+            FUZZ_CHECK(spotauth::clean_text(*text, text->size()) == *text);  // clean is a fixed point
+        }
     }
 
     if (tokens.outcome == TokenOutcome::ok) {

@@ -107,6 +107,31 @@ def test_token_accepts_matching_origin(server):
     assert r.status_code == 200
 
 
+def test_origin_check_compares_the_scheme(server):
+    # Same host and port, other scheme: another origin. The scheme is the
+    # connection's; X-Forwarded-Proto does not change it.
+    session, _ = login(server)
+    https_origin = "https://127.0.0.1:%d" % server.port
+    r = server.get("/auth/token", session=session,
+                   headers={"Origin": https_origin, "X-Forwarded-Proto": "https"})
+    assert r.status_code == 403
+    assert r.json()["error"] == "cross_site_request"
+    r = session.post(server.base + "/auth/logout", headers={"Origin": https_origin}, allow_redirects=False)
+    assert r.status_code == 403
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+
+
+def test_origin_check_over_tls(make_nginx):
+    n = make_nginx(tls=True).start()
+
+    def token_status(origin):
+        return requests.get(n.tls_base + "/auth/token", headers={"Origin": origin}, verify=str(n.cert),
+                            timeout=10).status_code
+
+    assert token_status(n.tls_base) == 401  # same origin: on to the (absent) session
+    assert token_status("http://127.0.0.1:%d" % n.tls_port) == 403
+
+
 def test_logout_by_fetch_answers_204_and_clears(server):
     session, _ = login(server)
     r = requests.post(server.base + "/auth/logout", cookies=session.cookies, headers=SAME_ORIGIN,
@@ -147,6 +172,24 @@ def test_protected_page_redirects_to_login_and_back(server, mock):
     r = session.get(consent(mock, query_params(r.headers["Location"])), allow_redirects=False)
     assert r.headers["Location"] == f"{server.base}/dashboard.html?tab=top"
     assert server.get("/dashboard.html?tab=top", session=session).text == "dashboard\n"
+
+
+def test_protected_page_strips_module_cookies_upstream(make_nginx):
+    # A proxied page (`spotauth redirect`): nginx itself plays the upstream
+    # and reports the Cookie header it received.
+    n = make_nginx(server_extra="""
+        location = /page {
+            spotauth redirect;
+            proxy_pass http://127.0.0.1:$server_port/upstream-cookie;
+        }
+        location = /upstream-cookie { return 200 "cookie=[$http_cookie]\\n"; }""").start()
+    session, _ = login(n)
+    session.cookies.set("theme", "dark")
+    session.cookies.set("spotauth_login", "leftover")
+    r = n.get("/page", session=session)
+    assert r.status_code == 200
+    assert "theme=dark" in r.text
+    assert "spotauth" not in r.text, r.text
 
 
 def test_protected_page_with_bad_cookie_redirects_and_clears(server):

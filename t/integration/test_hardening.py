@@ -1,7 +1,6 @@
 """Production hardening: what a replaying attacker, a full zone, a killed
 worker and cookie tossing can do, and that none of it costs a session or
 reaches the provider more than once per real login."""
-import base64
 import os
 import re
 import signal
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from conftest import consent, login, query_params, start_login
-from session_forge import seal_session, session_claims
+from session_cookie import seal, session_claims
 from test_refresh import logged_in_with_expiring_token
 
 
@@ -96,9 +95,8 @@ def forged_expiring_sessions(n, count):
     """Distinct sessions whose access tokens expired and whose (made-up)
     refresh tokens the provider refuses: each request with one makes a
     refresh call and leaves a remembered result in the zone."""
-    key = base64.b64decode(n.key_text)
     now = int(time.time())
-    return [seal_session(key, session_claims(f"filler{i}", now, access_expires_in=-10)) for i in range(count)]
+    return [seal(n.key_text, session_claims(f"filler{i}", now, access_expires_in=-10)) for i in range(count)]
 
 
 def test_full_zone_keeps_a_rotating_refresh_in_flight(make_nginx, mock):

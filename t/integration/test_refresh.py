@@ -10,17 +10,17 @@ import requests
 
 from test_interop import jose_decrypt
 from conftest import login
-
-SHORT_TTL = 30  # below the default 60 s leeway: the next request refreshes
+from session_cookie import expiring
 
 
 def logged_in_with_expiring_token(server, mock, user="alice"):
-    """A session whose access token is inside the leeway; the mock then
-    hands out long-lived tokens so one refresh is enough."""
-    mock.configure(access_ttl=SHORT_TTL)
+    """A session whose access token (an hour-long one) expires in 30 s,
+    inside the 60 s leeway, so the next request refreshes; the mock hands
+    out long-lived tokens so one refresh is enough."""
     session, r = login(server, user=user)
     assert r.status_code == 302
-    mock.configure(access_ttl=3600)
+    (cookie,) = [c for c in session.cookies if c.name == "spotauth"]
+    cookie.value = expiring(server.key_text, cookie.value)
     return session
 
 
@@ -207,3 +207,18 @@ def test_client_leaving_mid_refresh_does_not_hurt_others(server, mock):
     assert refresh_calls(mock) == 1
     time.sleep(0.2)
     assert "exited on signal" not in server.error_log()
+
+
+def test_short_lived_token_is_not_refreshed_on_every_request(server, mock):
+    # expires_in 1 s, far below the 60 s leeway: the leeway is capped at
+    # half the token's lifetime, so a burst right after login refreshes at
+    # most once (when the second ticks over), not on every request.
+    mock.configure(access_ttl=1)
+    session, r = login(server)
+    assert r.status_code == 302
+    deadline = time.monotonic() + 0.4
+    statuses = []
+    while len(statuses) < 20 and time.monotonic() < deadline:
+        statuses.append(server.get("/api/spotify/v1/me", session=session).status_code)
+    assert len(statuses) >= 5 and set(statuses) == {200}, statuses
+    assert refresh_calls(mock) <= 1

@@ -139,6 +139,39 @@ TEST(Profile, RejectsErrorsAndGarbage) {
     EXPECT_FALSE(parse_profile(200, R"({"display_name":"no id"})"));
 }
 
+TEST(TokenResponse, MalformedTokensAreTransientFailures) {
+    const std::string long_token(2049, 'A');
+    for (const std::string& body : std::vector<std::string>{
+             R"({"access_token":"BQ\r\nX-Injected: yes","expires_in":60})",
+             R"({"access_token":"BQ 1","expires_in":60})",
+             R"({"access_token":")" + long_token + R"(","expires_in":60})",
+             R"({"access_token":"BQ","refresh_token":"AQ\nx","expires_in":60})",
+             R"({"access_token":"BQ","refresh_token":")" + long_token + R"(","expires_in":60})"}) {
+        const auto r = parse_token_response(200, body);
+        EXPECT_EQ(r.outcome, TokenOutcome::transient) << body;
+        EXPECT_EQ(r.error, "bad_response");
+        EXPECT_TRUE(r.access_token.empty());
+    }
+    EXPECT_EQ(parse_token_response(200, R"({"access_token":")" + std::string(2048, 'A') + R"("})").outcome,
+              TokenOutcome::ok);
+}
+
+TEST(Profile, ControlCharactersAreRemoved) {
+    const auto p = parse_profile(
+        200, R"({"id":"mallory\n2026/01/01 00:00:00 [crit] forged","display_name":"Mal\r\nX-Injected: yes\u2028"})");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->id, "mallory2026/01/01 00:00:00 [crit] forged");
+    EXPECT_EQ(p->display_name, "MalX-Injected: yes");
+}
+
+TEST(Profile, LongNameIsCutAndBadIdRefused) {
+    const auto p = parse_profile(200, R"({"id":"u","display_name":")" + std::string(5000, 'N') + R"("})");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->display_name.size(), 256u);
+    EXPECT_FALSE(parse_profile(200, R"({"id":")" + std::string(256, 'u') + R"("})"));
+    EXPECT_FALSE(parse_profile(200, R"({"id":"\r\n"})"));
+}
+
 TEST(NewSession, SetsExpiriesFromNow) {
     TokenResponse t;
     t.access_token = "BQ";
@@ -146,6 +179,7 @@ TEST(NewSession, SetsExpiriesFromNow) {
     t.expires_in = 3600;
     const Session s = new_session({"alice", "Alice"}, t, 1000, 30 * 86400);
     EXPECT_EQ(s.access_expires_at, 4600);
+    EXPECT_EQ(s.access_issued_at, 1000);
     EXPECT_EQ(s.issued_at, 1000);
     EXPECT_EQ(s.expires_at, 1000 + 30 * 86400);
     EXPECT_EQ(s.refresh_token, "AQ");

@@ -111,12 +111,33 @@ TEST(NeedsRefresh, HonoursLeeway) {
     EXPECT_FALSE(needs_refresh(s, 999, 0));
 }
 
+TEST(NeedsRefresh, CapsLeewayAtHalfTheTokenLifetime) {
+    Session s;
+    s.access_issued_at = 1000;
+    s.access_expires_at = 1001;  // expires_in 1 s, leeway 60 s
+    EXPECT_FALSE(needs_refresh(s, 1000, 60));
+    EXPECT_TRUE(needs_refresh(s, 1001, 60));
+    s.access_expires_at = 1040;  // 40 s: refreshed in its second half
+    EXPECT_FALSE(needs_refresh(s, 1019, 60));
+    EXPECT_TRUE(needs_refresh(s, 1020, 60));
+    s.access_expires_at = 4600;  // an hour: the leeway applies as configured
+    EXPECT_FALSE(needs_refresh(s, 4539, 60));
+    EXPECT_TRUE(needs_refresh(s, 4540, 60));
+}
+
+TEST(NeedsRefresh, CookieWithoutIssueTimeUsesTheFullLeeway) {
+    Session s;
+    s.access_expires_at = 1001;
+    EXPECT_TRUE(needs_refresh(s, 1000, 60));
+}
+
 TEST(RefreshResultOf, KeepsOldRefreshTokenWhenNotRotated) {
     const auto r = refresh_result(parse_token_response(200, R"({"access_token":"BQ","expires_in":60})"),
                                   "AQ-old", 100);
     EXPECT_EQ(r.outcome, TokenOutcome::ok);
     EXPECT_EQ(r.refresh_token, "AQ-old");
     EXPECT_EQ(r.access_expires_at, 160);
+    EXPECT_EQ(r.access_issued_at, 100);
 }
 
 TEST(RefreshResultOf, TakesRotatedRefreshToken) {
@@ -133,11 +154,20 @@ TEST(RefreshedSession, ReplacesTokensKeepsIdentity) {
     r.access_token = "BQ";
     r.refresh_token = "AQ";
     r.access_expires_at = 42;
+    r.access_issued_at = 40;
     const Session out = refreshed_session(s, r);
+    EXPECT_EQ(out.access_issued_at, 40);
     EXPECT_EQ(out.user_id, "alice");
     EXPECT_EQ(out.expires_at, 99);
     EXPECT_EQ(out.access_token, "BQ");
     EXPECT_EQ(out.access_expires_at, 42);
+}
+
+TEST(UnsendableRefresh, IsATransientFailure) {
+    const RefreshResult r = unsendable_refresh();
+    EXPECT_EQ(r.outcome, TokenOutcome::transient);
+    EXPECT_EQ(r.error, "session_too_large");
+    EXPECT_TRUE(r.access_token.empty() && r.refresh_token.empty());
 }
 
 TEST(RefreshKey, IsAHashNotTheToken) {

@@ -1,6 +1,7 @@
 #include "spotauth/session.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace spotauth;
 
@@ -18,6 +19,7 @@ Session sample() {
     s.access_token = "BQ-access";
     s.refresh_token = "AQ-refresh";
     s.access_expires_at = 1'700'003'600;
+    s.access_issued_at = 1'700'000'000;
     s.issued_at = 1'700'000'000;
     s.expires_at = 1'702'592'000;
     return s;
@@ -36,6 +38,7 @@ TEST(Session, RoundTripsEveryClaim) {
     EXPECT_EQ(s.access_token, "BQ-access");
     EXPECT_EQ(s.refresh_token, "AQ-refresh");
     EXPECT_EQ(s.access_expires_at, 1'700'003'600);
+    EXPECT_EQ(s.access_issued_at, 1'700'000'000);
     EXPECT_EQ(s.issued_at, 1'700'000'000);
     EXPECT_EQ(s.expires_at, 1'702'592'000);
 }
@@ -57,6 +60,36 @@ TEST(Session, AbsentInvalidAndWrongKind) {
 TEST(Session, MissingClaimIsInvalid) {
     const auto sealed = ring().seal(R"({"typ":"session","sub":"alice"})");
     EXPECT_EQ(open_session(ring(), *sealed, 0).status, CookieStatus::invalid);
+}
+
+// Cookies sealed before provider text was checked at the edge.
+static std::string legacy_cookie(const std::string& sub, const std::string& name, const std::string& access) {
+    return *ring().seal(nlohmann::json({{"typ", "session"}, {"sub", sub}, {"name", name},
+                                        {"access_token", access}, {"refresh_token", "AQ"},
+                                        {"access_expires_at", 1'700'003'600}, {"iat", 1'700'000'000},
+                                        {"exp", 1'702'592'000}})
+                            .dump());
+}
+
+TEST(Session, CookieWithoutAccessIssueTimeOpensWithZero) {
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.access_issued_at, 0);
+}
+
+TEST(Session, LegacyCookieNamesAreCleaned) {
+    const OpenedSession opened =
+        open_session(ring(), legacy_cookie("al\r\nice", "Alice\r\nX-Injected: yes", "BQ"), 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.user_id, "alice");
+    EXPECT_EQ(opened.session.display_name, "AliceX-Injected: yes");
+}
+
+TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
+    EXPECT_EQ(open_session(ring(), legacy_cookie("alice", "A", "BQ\r\nX-Injected: yes"), 1'700'000'100).status,
+              CookieStatus::invalid);
+    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), 1'700'000'100).status,
+              CookieStatus::invalid);
 }
 
 TEST(LoginTransaction, RoundTripsUntilItExpires) {

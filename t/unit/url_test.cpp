@@ -60,13 +60,48 @@ TEST(SafeReturnTo, BoundsLength) {
     EXPECT_EQ(safe_return_to("/" + std::string(5000, 'a')), "/");
 }
 
-TEST(OriginMatchesHost, ComparesHostAndPort) {
-    EXPECT_TRUE(origin_matches_host("https://example.org", "example.org"));
-    EXPECT_TRUE(origin_matches_host("http://127.0.0.1:8080", "127.0.0.1:8080"));
-    EXPECT_TRUE(origin_matches_host("https://Example.ORG", "example.org"));
-    EXPECT_FALSE(origin_matches_host("https://evil.example", "example.org"));
-    EXPECT_FALSE(origin_matches_host("https://example.org.evil.example", "example.org"));
-    EXPECT_FALSE(origin_matches_host("http://127.0.0.1:9999", "127.0.0.1:8080"));
-    EXPECT_FALSE(origin_matches_host("null", "example.org"));
-    EXPECT_FALSE(origin_matches_host("https://example.org", ""));
+TEST(OriginMatchesRequest, ComparesHostAndPort) {
+    EXPECT_TRUE(origin_matches_request("https://example.org", "example.org", true));
+    EXPECT_TRUE(origin_matches_request("http://127.0.0.1:8080", "127.0.0.1:8080", false));
+    EXPECT_TRUE(origin_matches_request("https://Example.ORG", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://evil.example", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://example.org.evil.example", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("http://127.0.0.1:9999", "127.0.0.1:8080", false));
+    EXPECT_FALSE(origin_matches_request("null", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://example.org", "", true));
+}
+
+TEST(OriginMatchesRequest, ComparesTheScheme) {
+    EXPECT_FALSE(origin_matches_request("https://127.0.0.1:8080", "127.0.0.1:8080", false));
+    EXPECT_FALSE(origin_matches_request("http://example.org:443", "example.org:443", true));
+    EXPECT_FALSE(origin_matches_request("ftp://example.org", "example.org", false));
+}
+
+TEST(OriginMatchesRequest, DefaultPortsMayBeSpelledOut) {
+    EXPECT_TRUE(origin_matches_request("https://example.org", "example.org:443", true));
+    EXPECT_TRUE(origin_matches_request("https://example.org:443", "example.org", true));
+    EXPECT_TRUE(origin_matches_request("http://example.org", "example.org:80", false));
+    EXPECT_FALSE(origin_matches_request("https://example.org", "example.org:80", true));
+}
+
+TEST(OriginMatchesRequest, RefusesWhatIsNotAnOrigin) {
+    EXPECT_FALSE(origin_matches_request("https://example.org/path", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://user@example.org", "example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://example.org", "user@example.org", true));
+    EXPECT_FALSE(origin_matches_request("https://example.org", "example.org/x", true));
+    EXPECT_FALSE(origin_matches_request("example.org", "example.org", true));
+}
+
+TEST(SameOriginRequest, SecFetchSiteIsAuthoritative) {
+    EXPECT_TRUE(is_same_origin_request("same-origin", "https://evil.example", "example.org", true));
+    EXPECT_TRUE(is_same_origin_request("none", "", "example.org", true));
+    EXPECT_FALSE(is_same_origin_request("same-site", "https://example.org", "example.org", true));
+    EXPECT_FALSE(is_same_origin_request("cross-site", "", "example.org", true));
+}
+
+TEST(SameOriginRequest, OriginDecidesWithoutSecFetchSite) {
+    EXPECT_TRUE(is_same_origin_request("", "", "example.org", true));  // not a cross-site browser request
+    EXPECT_TRUE(is_same_origin_request("", "https://example.org", "example.org", true));
+    EXPECT_FALSE(is_same_origin_request("", "http://example.org", "example.org", true));
+    EXPECT_FALSE(is_same_origin_request("", "https://example.org", "example.org", false));
 }

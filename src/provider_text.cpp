@@ -1,0 +1,109 @@
+#include "spotauth/provider_text.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace spotauth {
+namespace {
+
+bool is_plain_ascii(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7F;
+    });
+}
+
+// nlohmann's UTF-8 check (overlongs, surrogates and stray bytes included)
+// does the validation: dumping with `replace` writes U+FFFD for every
+// invalid sequence, and parsing the dumped string back gives the text.
+std::string valid_utf8(std::string_view text) {
+    using json = nlohmann::json;
+    const std::string dumped =
+        json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+    const json parsed = json::parse(dumped, nullptr, false);
+    return parsed.is_string() ? parsed.get<std::string>() : std::string();
+}
+
+// Bytes in the UTF-8 sequence that `lead` starts (valid UTF-8 only).
+std::size_t sequence_length(unsigned char lead) {
+    if (lead < 0x80) return 1;
+    if (lead < 0xE0) return 2;
+    if (lead < 0xF0) return 3;
+    return 4;
+}
+
+// C0, DEL, C1 (U+0080-U+009F), LINE and PARAGRAPH SEPARATOR.
+bool is_control(std::string_view character) {
+    const auto b0 = static_cast<unsigned char>(character[0]);
+    if (character.size() == 1) {
+        return b0 < 0x20 || b0 == 0x7F;
+    }
+    const auto b1 = static_cast<unsigned char>(character[1]);
+    if (character.size() == 2) {
+        return b0 == 0xC2 && b1 < 0xA0;
+    }
+    return character.size() == 3 && b0 == 0xE2 && b1 == 0x80 &&
+           (static_cast<unsigned char>(character[2]) == 0xA8 ||
+            static_cast<unsigned char>(character[2]) == 0xA9);
+}
+
+bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+}  // namespace
+
+bool is_token_text(std::string_view token) {
+    return !token.empty() && token.size() <= kMaxTokenBytes &&
+           std::all_of(token.begin(), token.end(), [](char ch) {
+               const auto c = static_cast<unsigned char>(ch);
+               return c > 0x20 && c < 0x7F;
+           });
+}
+
+std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) {
+        return text;
+    }
+    std::size_t end = max_bytes;
+    while (end > 0 && is_continuation(text[end])) {
+        --end;
+    }
+    return text.substr(0, end);
+}
+
+std::string clean_text(std::string_view text, std::size_t max_bytes) {
+    if (is_plain_ascii(text)) {  // the common case, without a round trip
+        return std::string(text.substr(0, max_bytes));
+    }
+    const std::string valid = valid_utf8(text);
+    std::string out;
+    out.reserve(std::min(valid.size(), max_bytes));
+    for (std::size_t i = 0; i < valid.size();) {
+        const std::size_t n = std::min(sequence_length(static_cast<unsigned char>(valid[i])), valid.size() - i);
+        const std::string_view character(valid.data() + i, n);
+        i += n;
+        if (is_control(character)) {
+            continue;
+        }
+        if (out.size() + n > max_bytes) {
+            break;
+        }
+        out.append(character);
+    }
+    return out;
+}
+
+std::optional<std::string> clean_user_id(std::string_view id) {
+    // Never cut: a shortened id could name another user.
+    std::string cleaned = clean_text(id, std::string_view::npos);
+    if (cleaned.empty() || cleaned.size() > kMaxUserIdBytes) {
+        return std::nullopt;
+    }
+    return cleaned;
+}
+
+std::string clean_display_name(std::string_view name) {
+    return clean_text(name, kMaxDisplayNameBytes);
+}
+
+}  // namespace spotauth
