@@ -16,6 +16,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::size_t kRandomTokenBytes = 32;
+constexpr std::size_t kMaxTokenResponseBytes = 64 * 1024;
+constexpr std::size_t kMaxProfileResponseBytes = 256 * 1024;
 constexpr std::int64_t kDefaultExpiresIn = 3600;  // RFC 6749 leaves it optional
 // Longer lifetimes are clamped: they mean nothing useful, and "now +
 // expires_in" must not overflow.
@@ -173,6 +175,30 @@ std::string profile_url(const ClientConfig& client) {
         url.pop_back();
     }
     return url + "/v1/me";
+}
+
+HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body) {
+    HttpRequest req;
+    req.url = client.token_url;
+    req.headers = {basic_auth_header(client), "Content-Type: application/x-www-form-urlencoded",
+                   "Accept: application/json"};
+    req.post_body = std::move(form_body);
+    req.connect_timeout_ms = limits.connect_timeout_ms;
+    req.total_timeout_ms = limits.timeout_ms;
+    req.max_response_bytes = kMaxTokenResponseBytes;
+    req.ca_file = limits.ca_file;
+    return req;
+}
+
+HttpRequest profile_request(const ClientConfig& client, const CallLimits& limits, std::string_view access_token) {
+    HttpRequest req;
+    req.url = profile_url(client);
+    req.headers = {"Authorization: Bearer " + std::string(access_token), "Accept: application/json"};
+    req.connect_timeout_ms = limits.connect_timeout_ms;
+    req.total_timeout_ms = limits.timeout_ms;
+    req.max_response_bytes = kMaxProfileResponseBytes;
+    req.ca_file = limits.ca_file;
+    return req;
 }
 
 TokenResponse parse_token_response(long status, std::string_view body) {

@@ -117,15 +117,14 @@ ClaimRequest RefreshCoordinator::claim_request(const RefreshJob& job) const {
     return c;
 }
 
-RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, Done done) {
+RefreshCoordinator::Started RefreshCoordinator::refresh(const RefreshJob& job, Done done) {
     const std::string key = refresh_key(job.refresh_token);
     auto it = flights_.find(key);
     if (it == flights_.end()) {
         const RefreshStore::Claim claim = store_.claim(key, claim_request(job));
         if (claim.kind == ClaimKind::cached) {
             observer_.cache_hit();
-            done(claim.cached);
-            return 0;
+            return {0, claim.cached};
         }
         it = flights_.emplace(key, Flight{job, false, 0, {}}).first;
         if (claim.kind == ClaimKind::busy) {
@@ -135,8 +134,7 @@ RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, 
             if (it->second.transfer == 0) {
                 flights_.erase(it);
                 store_.release(key);
-                done(start_failure());
-                return 0;
+                return {0, start_failure()};
             }
         }
     } else {
@@ -144,7 +142,7 @@ RefreshCoordinator::WaiterId RefreshCoordinator::refresh(const RefreshJob& job, 
     }
     const WaiterId id = ++last_waiter_;
     it->second.waiters.push_back({id, clock_() + timing_.wait_limit, std::move(done)});
-    return id;
+    return {id, std::nullopt};
 }
 
 void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {

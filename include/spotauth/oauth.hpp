@@ -2,6 +2,7 @@
 // pure functions: what to send to the provider and what its answers mean.
 #pragma once
 
+#include "spotauth/http_client.hpp"
 #include "spotauth/session.hpp"
 
 #include <optional>
@@ -44,6 +45,20 @@ std::string code_exchange_body(const ClientConfig& client, std::string_view code
 std::string refresh_body(std::string_view refresh_token);
 
 std::string profile_url(const ClientConfig& client);
+
+// Bounds of every call to the provider.
+struct CallLimits {
+    long connect_timeout_ms = 5000;
+    long timeout_ms = 10000;
+    std::string ca_file;  // empty: the system's trust store
+};
+
+// A POST to the token endpoint (code exchange or refresh) with HTTP Basic
+// client authentication; answers are read up to 64 KB.
+HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body);
+
+// The profile (/v1/me) with the user's access token; read up to 256 KB.
+HttpRequest profile_request(const ClientConfig& client, const CallLimits& limits, std::string_view access_token);
 
 // What a token-endpoint answer means for the session.
 enum class TokenOutcome {

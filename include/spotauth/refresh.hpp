@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -146,9 +147,13 @@ public:
     RefreshCoordinator(const RefreshCoordinator&) = delete;
     RefreshCoordinator& operator=(const RefreshCoordinator&) = delete;
 
-    // Runs `done` before returning (a remembered result, or a failure to
-    // start) and returns 0, or returns a waiter id and runs `done` later.
-    WaiterId refresh(const RefreshJob& job, Done done);
+    // Either the result at once (a remembered one, or a failure to start;
+    // `done` is then never called) or a waiter whose `done` runs later.
+    struct Started {
+        WaiterId waiter = 0;
+        std::optional<RefreshResult> result;
+    };
+    Started refresh(const RefreshJob& job, Done done);
 
     // `done` of that waiter will not run; the call itself goes on, because
     // its result (a rotated refresh token) must still be stored.

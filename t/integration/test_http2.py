@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import consent, query_params
+from session_cookie import expiring
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl missing (build.sh installs it)")
 
@@ -19,9 +20,10 @@ SESSION_COOKIE = "__Host-spotauth"
 class Http2Client:
     """curl --http2 with a cookie jar, one process per request."""
 
-    def __init__(self, nginx, tmp_path):
+    def __init__(self, nginx, directory):
         self.nginx = nginx
-        self.jar = tmp_path / "cookies.txt"
+        directory.mkdir(exist_ok=True)
+        self.jar = directory / "cookies.txt"
 
     def get(self, path, headers=()):
         url = path if path.startswith("https://") else self.nginx.tls_base + path
@@ -63,6 +65,11 @@ def sign_in(h2, mock, return_to="/dashboard.html"):
     return h2.get(callback)
 
 
+def session_cookie_of(answer):
+    (cookie,) = [c for c in answer.headers("set-cookie") if c.startswith(SESSION_COOKIE + "=")]
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
 def test_login_flow_over_http2(h2, mock):
     r = sign_in(h2, mock)
     assert (r.version, r.status) == ("2", 302)
@@ -83,11 +90,12 @@ def test_protected_api_over_http2(h2, mock):
     assert "theme=dark" in seen["cookie"] and "spotauth" not in seen["cookie"]
 
 
-def test_inline_refresh_over_http2(h2, mock):
-    mock.configure(access_ttl=30)  # inside the 60 s leeway
-    sign_in(h2, mock)
-    mock.configure(access_ttl=3600)
-    r = h2.get("/api/spotify/v1/me")
+def test_inline_refresh_over_http2(h2, mock, tmp_path):
+    cookie = session_cookie_of(sign_in(h2, mock))
+    # The same session, its hour-long access token 30 s from expiry.
+    fresh = Http2Client(h2.nginx, tmp_path / "expiring")
+    r = fresh.get("/api/spotify/v1/me",
+                  headers=[f"Cookie: {SESSION_COOKIE}={expiring(h2.nginx.key_text, cookie)}"])
     assert (r.version, r.status) == ("2", 200)
     assert any(c.startswith(SESSION_COOKIE + "=") for c in r.headers("set-cookie"))
     assert mock.stats()["token_calls"]["refresh_token"] == 1

@@ -184,3 +184,23 @@ TEST(NewSession, SetsExpiriesFromNow) {
     EXPECT_EQ(s.expires_at, 1000 + 30 * 86400);
     EXPECT_EQ(s.refresh_token, "AQ");
 }
+
+TEST(ProviderRequests, TokenRequestIsABasicAuthFormPost) {
+    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api"};
+    const HttpRequest req = token_request(client, {1000, 2000, "/ca.pem"}, "grant_type=refresh_token&refresh_token=R");
+    EXPECT_EQ(req.url, "https://a/api/token");
+    EXPECT_EQ(req.post_body, "grant_type=refresh_token&refresh_token=R");
+    EXPECT_EQ(req.headers.front(), basic_auth_header(client));
+    EXPECT_EQ(req.connect_timeout_ms, 1000);
+    EXPECT_EQ(req.total_timeout_ms, 2000);
+    EXPECT_EQ(req.ca_file, "/ca.pem");
+    EXPECT_EQ(req.max_response_bytes, 64u * 1024);
+}
+
+TEST(ProviderRequests, ProfileRequestCarriesTheAccessToken) {
+    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api/"};
+    const HttpRequest req = profile_request(client, {}, "BQ-token");
+    EXPECT_EQ(req.url, "https://api/v1/me");
+    EXPECT_TRUE(req.post_body.empty());
+    EXPECT_EQ(req.headers.front(), "Authorization: Bearer BQ-token");
+}

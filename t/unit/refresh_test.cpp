@@ -94,7 +94,11 @@ struct RefreshCoordinatorTest : ::testing::Test {
     }
 
     RefreshCoordinator::WaiterId ask(std::optional<RefreshResult>& out, const RefreshJob& j) {
-        return coordinator.refresh(j, [&out](const RefreshResult& r) { out = r; });
+        auto started = coordinator.refresh(j, [&out](const RefreshResult& r) { out = r; });
+        if (started.result) {
+            out = started.result;
+        }
+        return started.waiter;
     }
 };
 

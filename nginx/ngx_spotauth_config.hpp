@@ -1,0 +1,35 @@
+// Configuration: the conf structures' create/merge, the directive setters,
+// and loading a server's settings (files read here, checked by the core).
+#pragma once
+
+#include "ngx_spotauth_module.hpp"
+
+namespace spotauth_ngx {
+
+void* create_main_conf(ngx_conf_t* cf) noexcept;
+char* init_main_conf(ngx_conf_t* cf, void* conf) noexcept;
+void* create_srv_conf(ngx_conf_t* cf) noexcept;
+char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+void* create_loc_conf(ngx_conf_t* cf) noexcept;
+char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
+
+// Directive setters.
+char* set_login(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_callback(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_session(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_token(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_logout(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* add_key_file(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+
+// The values of `spotauth on | off | redirect | retry`.
+extern ngx_conf_enum_t protect_modes[];
+
+// Postconfiguration: the default zone when the module is used without
+// spotauth_zone.
+ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept;
+
+}  // namespace spotauth_ngx

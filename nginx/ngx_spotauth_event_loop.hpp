@@ -1,0 +1,37 @@
+// libcurl on nginx's event loop: curl's sockets become nginx connections
+// watched level-triggered, curl's timer an nginx timer.
+#pragma once
+
+#include "ngx_spotauth_module.hpp"
+
+#include "spotauth/http_client.hpp"
+
+#include <unordered_map>
+
+namespace spotauth_ngx {
+
+class NginxEventLoop : public spotauth::EventLoop {
+public:
+    explicit NginxEventLoop(ngx_log_t* log);
+    ~NginxEventLoop() override;
+    NginxEventLoop(const NginxEventLoop&) = delete;
+    NginxEventLoop& operator=(const NginxEventLoop&) = delete;
+
+    void attach(spotauth::HttpClient* client) { client_ = client; }
+
+    void watch(int fd, int interest) override;
+    void arm_timer(long ms) override;
+
+private:
+    ngx_connection_t* adopt(int fd);
+    static void release(ngx_connection_t* c);
+    static void on_socket_event(ngx_event_t* ev) noexcept;
+    static void on_timer(ngx_event_t* ev) noexcept;
+
+    ngx_log_t* log_;
+    ngx_event_t timer_;
+    spotauth::HttpClient* client_ = nullptr;
+    std::unordered_map<int, ngx_connection_t*> connections_;
+};
+
+}  // namespace spotauth_ngx

@@ -1,0 +1,220 @@
+// Signing in: /auth/login sends the browser to the provider with a fresh
+// state and PKCE challenge; /auth/callback checks the state, exchanges the
+// code, reads the profile and sets the session cookie.
+#include "ngx_spotauth_endpoints.hpp"
+
+#include "ngx_spotauth_reply.hpp"
+#include "ngx_spotauth_request.hpp"
+#include "ngx_spotauth_worker.hpp"
+
+#include "spotauth/crypto.hpp"
+#include "spotauth/errors.hpp"
+#include "spotauth/http_client.hpp"
+#include "spotauth/oauth.hpp"
+#include "spotauth/session_cookie.hpp"
+#include "spotauth/url.hpp"
+
+namespace spotauth_ngx {
+namespace {
+
+using spotauth::Failure;
+using spotauth::HttpResponse;
+
+constexpr time_t kLoginTtlSeconds = 600;
+
+// One callback between its code exchange and its answer, owned by the
+// request's pool: a client that goes away cancels the transfer in flight.
+struct Callback {
+    Callback(ngx_http_request_t* request, const Settings& s, spotauth::LoginTransaction transaction)
+        : r(request), settings(s), login(std::move(transaction)) {}
+    ~Callback() {
+        if (transfer != 0 && worker() != nullptr) {
+            worker()->client().cancel(transfer);
+        }
+    }
+    Callback(const Callback&) = delete;
+    Callback& operator=(const Callback&) = delete;
+
+    ngx_http_request_t* r;
+    const Settings& settings;
+    spotauth::LoginTransaction login;
+    spotauth::TokenResponse tokens;
+    spotauth::HttpClient::TransferId transfer = 0;
+};
+
+const char* outcome_name(spotauth::TokenOutcome outcome) {
+    switch (outcome) {
+        case spotauth::TokenOutcome::ok: return "ok";
+        case spotauth::TokenOutcome::permanent: return "permanent";
+        case spotauth::TokenOutcome::transient: return "transient";
+        case spotauth::TokenOutcome::misconfigured: return "misconfigured";
+    }
+    return "unknown";
+}
+
+// A sign-in that fails before the code exchange.
+ngx_int_t refuse(ngx_http_request_t* r, const Settings& s, Failure failure) {
+    count(spotauth::kLoginsFailed);
+    return send_error(r, s, failure);
+}
+
+// A sign-in that fails after it: the request was parked.
+void finish_failed(Callback& cb, Failure failure) {
+    count(spotauth::kLoginsFailed);
+    cb.transfer = 0;
+    finish_parked(cb.r, send_error(cb.r, cb.settings, failure));
+}
+
+// Runs a transfer's completion for a parked callback; an exception ends
+// that request alone.
+template <typename Step>
+void completing(Callback* cb, Step&& step) noexcept {
+    ngx_http_request_t* r = cb->r;
+    try {
+        step();
+    } catch (...) {
+        log_escaped_exception(r->connection->log, "a sign-in callback");
+        finish_parked(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+void on_profile(Callback& cb, const HttpResponse& res) {
+    ngx_http_request_t* r = cb.r;
+    const Settings& s = cb.settings;
+    const auto profile = spotauth::parse_profile(res.status, res.body);
+    if (!profile) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: login failed: profile request answered HTTP %l %s",
+                      res.status, res.error.c_str());
+        finish_failed(cb, Failure::profile_unavailable);
+        return;
+    }
+    const spotauth::SessionCookie cookie = spotauth::session_set_cookie(
+        s.keys, spotauth::new_session(*profile, cb.tokens, now(), s.session_lifetime), s.cookies.session,
+        {s.secure_cookies, s.session_lifetime});
+    if (cookie.problem == spotauth::SessionCookieProblem::too_large) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "spotauth: login failed for user \"%s\": session cookie of %uz bytes exceeds %uz even "
+                      "without the display name",
+                      profile->id.c_str(), cookie.untrimmed_bytes, spotauth::kMaxSetCookieBytes);
+        finish_failed(cb, Failure::session_too_large);
+        return;
+    }
+    if (cookie.problem != spotauth::SessionCookieProblem::none ||
+        !add_response_header(r, "Set-Cookie", cookie.set_cookie)) {
+        cb.transfer = 0;
+        finish_parked(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    count(spotauth::kLoginsOk);
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login ok for user \"%s\"", profile->id.c_str());
+    cb.transfer = 0;
+    finish_parked(r, send_redirect(r, cb.login.return_to));
+}
+
+void on_code_exchanged(Callback& cb, const HttpResponse& res) {
+    worker()->counters().add_latency(res.total_seconds);
+    cb.tokens = spotauth::parse_token_response(res.status, res.body);
+    if (cb.tokens.outcome != spotauth::TokenOutcome::ok) {
+        const std::string why = res.status == 0 ? res.error : cb.tokens.description;
+        ngx_log_error(NGX_LOG_ERR, cb.r->connection->log, 0, "spotauth: login failed: code exchange %s (%s): %s",
+                      outcome_name(cb.tokens.outcome), cb.tokens.error.c_str(), why.c_str());
+        finish_failed(cb, Failure::code_exchange_failed);
+        return;
+    }
+    Callback* p = &cb;
+    cb.transfer = worker()->client().start(
+        spotauth::profile_request(cb.settings.client, cb.settings.limits, cb.tokens.access_token),
+        [p](const HttpResponse& profile) { completing(p, [&] { on_profile(*p, profile); }); });
+    if (cb.transfer == 0) {
+        finish_parked(cb.r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+// Whether this callback may spend a code exchange: its state matches the
+// login cookie and has not been used, within spotauth_exchange_limit.
+// Answers the request when not (returns the answer's status).
+std::optional<ngx_int_t> check_callback(ngx_http_request_t* r, const Settings& s,
+                                        const std::optional<spotauth::LoginTransaction>& login) {
+    const std::string state = decoded_arg(r, "state");
+    if (!login || !spotauth::constant_time_equal(state, login->state)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: %s",
+                      login ? "state mismatch" : "no valid login cookie");
+        return refuse(r, s, Failure::state_mismatch);
+    }
+    if (const spotauth::MilliTime wait = worker()->exchange_wait(to_view(r->connection->addr_text))) {
+        count(spotauth::kCodeExchangesLimited);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "spotauth: login refused before the code exchange: spotauth_exchange_limit reached");
+        if (!add_response_header(r, "Retry-After", std::to_string((wait + 999) / 1000))) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+        return refuse(r, s, Failure::exchanges_limited);
+    }
+    // Single use on the server too: a kept login cookie replayed with
+    // made-up codes must not reach the token endpoint.
+    if (!worker()->login_states().consume(spotauth::login_state_key(login->state), now())) {
+        count(spotauth::kLoginReplays);
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: state already used");
+        return refuse(r, s, Failure::state_used);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
+    const auto state = spotauth::random_token();
+    const auto verifier = spotauth::random_token();
+    if (!state || !verifier) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
+    const auto login_cookie = spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
+    if (!login_cookie) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!worker()->login_states().record(spotauth::login_state_key(*state), now() + kLoginTtlSeconds, now())) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
+        return send_error(r, s, Failure::login_unavailable);
+    }
+    if (!set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier)));
+}
+
+ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
+    // The login transaction is single-use, whatever happens next.
+    if (!clear_cookie(r, s, s.cookies.login)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    const std::string provider_error = decoded_arg(r, "error");
+    if (!provider_error.empty()) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login refused by provider: %s",
+                      spotauth::percent_encode(provider_error).c_str());
+        return refuse(r, s, spotauth::provider_refusal(provider_error));
+    }
+    const auto login = spotauth::open_login(s.keys, cookie_value(r, s.cookies.login), now());
+    if (const auto answered = check_callback(r, s, login)) {
+        return *answered;
+    }
+    const std::string code = decoded_arg(r, "code");
+    if (code.empty()) {
+        return refuse(r, s, Failure::code_missing);
+    }
+    Callback* cb = pool_new<Callback>(r->pool, r, s, *login);
+    if (cb == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    cb->transfer = worker()->client().start(
+        spotauth::token_request(s.client, s.limits, spotauth::code_exchange_body(s.client, code, login->code_verifier)),
+        [cb](const HttpResponse& res) { completing(cb, [&] { on_code_exchanged(*cb, res); }); });
+    if (cb->transfer == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->main->count++;
+    return NGX_DONE;
+}
+
+}  // namespace spotauth_ngx

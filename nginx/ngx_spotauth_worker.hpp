@@ -1,0 +1,91 @@
+// What a worker process owns: the HTTP client on nginx's event loop, the
+// refresh coordinator and its poll timer, the stores over the shared zone,
+// the code-exchange limits and the session caches. One per process,
+// started by init_process and stopped by exit_process.
+#pragma once
+
+#include "ngx_spotauth_event_loop.hpp"
+#include "ngx_spotauth_module.hpp"
+#include "ngx_spotauth_zone.hpp"
+
+#include "spotauth/http_client.hpp"
+#include "spotauth/rate_limit.hpp"
+#include "spotauth/refresh.hpp"
+#include "spotauth/session.hpp"
+
+#include <string_view>
+#include <unordered_map>
+
+namespace spotauth_ngx {
+
+// The coordinator's events, counted in the shared zone.
+class MetricsObserver : public spotauth::RefreshObserver {
+public:
+    explicit MetricsObserver(ZoneCounters& counters) : counters_(counters) {}
+
+    void call_started() override;
+    void call_finished(spotauth::TokenOutcome outcome, double seconds) override;
+    void joined() override { counters_.add(spotauth::kRefreshJoined); }
+    void cache_hit() override { counters_.add(spotauth::kRefreshCacheHits); }
+    void remote_wait() override { counters_.add(spotauth::kRefreshRemoteWaits); }
+
+private:
+    ZoneCounters& counters_;
+};
+
+class Worker {
+public:
+    Worker(ngx_log_t* log, const MainConf& conf);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Keeps checking on other workers' refreshes while anyone waits for one.
+    void schedule_poll();
+
+    // 0 when a code exchange for `address` may start now, otherwise the
+    // milliseconds until one may.
+    spotauth::MilliTime exchange_wait(std::string_view address);
+
+    // Opens a session cookie through this worker's cache for `settings`.
+    spotauth::OpenedSession open_session(const Settings& settings, std::string_view cookie);
+
+    // True at most once a minute: for the crit line of a misconfigured
+    // token endpoint.
+    bool misconfiguration_log_due();
+
+    spotauth::HttpClient& client() { return client_; }
+    spotauth::RefreshCoordinator& refresh() { return refresh_; }
+    ZoneLoginStates& login_states() { return login_states_; }
+    ZoneCounters& counters() { return counters_; }
+
+private:
+    static void on_poll(ngx_event_t* ev) noexcept;
+
+    ngx_log_t* log_;
+    NginxEventLoop loop_;
+    spotauth::HttpClient client_;
+    ZoneRefreshStore store_;
+    ZoneLoginStates login_states_;
+    ZoneCounters counters_;
+    MetricsObserver observer_;
+    spotauth::RefreshCoordinator refresh_;
+    spotauth::RateLimiter exchanges_per_address_;
+    spotauth::RateLimiter exchanges_in_total_;
+    std::unordered_map<const Settings*, spotauth::SessionCache> sessions_;
+    time_t misconfiguration_logged_at_ = 0;
+    ngx_event_t poll_timer_;
+};
+
+// This process's worker; null before init_process and after exit_process,
+// and in processes that do not serve requests.
+Worker* worker();
+
+// init_process / exit_process.
+ngx_int_t start_worker(ngx_cycle_t* cycle) noexcept;
+void stop_worker() noexcept;
+
+// Counts `c` in the shared zone (nothing without a worker).
+void count(spotauth::Counter c);
+
+}  // namespace spotauth_ngx
