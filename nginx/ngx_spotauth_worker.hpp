@@ -28,6 +28,7 @@ public:
     void joined() override { counters_.add(spotauth::kRefreshJoined); }
     void cache_hit() override { counters_.add(spotauth::kRefreshCacheHits); }
     void remote_wait() override { counters_.add(spotauth::kRefreshRemoteWaits); }
+    void claim_unrecorded() override { counters_.add(spotauth::kRefreshClaimsUnrecorded); }
 
 private:
     ZoneCounters& counters_;

@@ -213,8 +213,6 @@ public:
         return true;
     }
 
-    void count(spotauth::Counter c) { ngx_atomic_fetch_add(&z_->counters[c], 1); }
-
 private:
     LoginEntry* oldest_login() { return ngx_queue_data(ngx_queue_last(&z_->login_order), LoginEntry, order); }
 
@@ -316,48 +314,39 @@ ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data) {
     return NGX_OK;
 }
 
-ZoneRefreshStore::Claim ZoneRefreshStore::claim(std::string_view key, const spotauth::ClaimRequest& request) {
-    Locked zone(zone_);
-    zone.trim_stale_refreshes(request.now, request.cache_window);
-    RefreshEntry* e = zone.find_refresh(key);
-    const spotauth::StoredRefresh existing = e != nullptr ? Locked::stored(e) : spotauth::StoredRefresh{};
-    Claim c;
-    c.kind = spotauth::decide_claim(e != nullptr ? &existing : nullptr, request);
-    if (c.kind == spotauth::ClaimKind::cached) {
-        c.cached = existing.result;
-    } else if (c.kind == spotauth::ClaimKind::acquired) {
-        spotauth::StoredRefresh claim;
-        claim.in_flight = true;
-        claim.claim_deadline = request.claim_deadline;
-        if (!zone.store(key, e, claim)) {
-            zone.count(spotauth::kRefreshClaimsUnrecorded);
+namespace {
+
+// The zone's refresh entries as the core's RefreshStore sees them.
+class ZoneRecords : public spotauth::RefreshRecords {
+public:
+    explicit ZoneRecords(Locked& zone) : zone_(zone) {}
+
+    std::optional<spotauth::StoredRefresh> find(std::string_view key) override {
+        const RefreshEntry* e = zone_.find_refresh(key);
+        return e != nullptr ? std::optional<spotauth::StoredRefresh>(Locked::stored(e)) : std::nullopt;
+    }
+    bool put(std::string_view key, const spotauth::StoredRefresh& entry) override {
+        return zone_.store(key, zone_.find_refresh(key), entry);
+    }
+    void erase(std::string_view key) override {
+        if (RefreshEntry* e = zone_.find_refresh(key)) {
+            zone_.remove(e);
         }
     }
-    return c;
-}
-
-spotauth::RefreshResult ZoneRefreshStore::publish(std::string_view key, const spotauth::RefreshResult& result,
-                                                  spotauth::MilliTime now, spotauth::MilliTime cache_window) {
-    Locked zone(zone_);
-    RefreshEntry* e = zone.find_refresh(key);
-    if (e != nullptr && !e->in_flight) {
-        const spotauth::StoredRefresh existing = Locked::stored(e);
-        if (spotauth::keeps_earlier_result(&existing, result, now, cache_window)) {
-            return existing.result;
-        }
+    void forget_stale(MilliTime now, MilliTime cache_window) override {
+        zone_.trim_stale_refreshes(now, cache_window);
     }
-    spotauth::StoredRefresh done;
-    done.stored_at = now;
-    done.result = result;
-    zone.store(key, e, done);
-    return result;
-}
 
-void ZoneRefreshStore::release(std::string_view key) {
+private:
+    Locked& zone_;
+};
+
+}  // namespace
+
+void ZoneRefreshStore::with_records(const std::function<void(spotauth::RefreshRecords&)>& body) {
     Locked zone(zone_);
-    if (RefreshEntry* e = zone.find_refresh(key)) {
-        zone.remove(e);
-    }
+    ZoneRecords records(zone);
+    body(records);
 }
 
 bool ZoneLoginStates::record(std::string_view key, UnixTime expires_at, UnixTime now) {

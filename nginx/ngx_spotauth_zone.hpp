@@ -9,6 +9,7 @@
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
 
+#include <functional>
 #include <string_view>
 
 namespace spotauth_ngx {
@@ -17,18 +18,15 @@ namespace spotauth_ngx {
 ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data);
 
 // Refresh claims and results, keyed by refresh_key(). A full zone evicts
-// the oldest settled results, never a claim in flight; a claim it cannot
-// record is coordinated within its worker only, and counted.
+// the oldest settled results, never a claim in flight. (The protocol is the
+// core's RefreshStore; this gives it the zone's records, locked.)
 class ZoneRefreshStore : public spotauth::RefreshStore {
 public:
     explicit ZoneRefreshStore(ngx_shm_zone_t* zone) : zone_(zone) {}
 
-    Claim claim(std::string_view key, const spotauth::ClaimRequest& request) override;
-    spotauth::RefreshResult publish(std::string_view key, const spotauth::RefreshResult& result,
-                                    spotauth::MilliTime now, spotauth::MilliTime cache_window) override;
-    void release(std::string_view key) override;
-
 private:
+    void with_records(const std::function<void(spotauth::RefreshRecords&)>& body) override;
+
     ngx_shm_zone_t* zone_;
 };
 

@@ -93,6 +93,45 @@ bool keeps_earlier_result(const StoredRefresh* existing, const RefreshResult& in
            existing->result.outcome == TokenOutcome::ok && now - existing->stored_at < cache_window;
 }
 
+RefreshStore::Claim RefreshStore::claim(std::string_view key, const ClaimRequest& request) {
+    Claim c;
+    with_records([&](RefreshRecords& records) {
+        records.forget_stale(request.now, request.cache_window);
+        const std::optional<StoredRefresh> existing = records.find(key);
+        c.kind = decide_claim(existing ? &*existing : nullptr, request);
+        if (c.kind == ClaimKind::cached) {
+            c.cached = existing->result;
+        } else if (c.kind == ClaimKind::acquired) {
+            StoredRefresh claim;
+            claim.in_flight = true;
+            claim.claim_deadline = request.claim_deadline;
+            c.recorded = records.put(key, claim);
+        }
+    });
+    return c;
+}
+
+RefreshResult RefreshStore::publish(std::string_view key, const RefreshResult& result, MilliTime now,
+                                    MilliTime cache_window) {
+    RefreshResult standing = result;
+    with_records([&](RefreshRecords& records) {
+        const std::optional<StoredRefresh> existing = records.find(key);
+        if (keeps_earlier_result(existing ? &*existing : nullptr, result, now, cache_window)) {
+            standing = existing->result;
+            return;
+        }
+        StoredRefresh done;
+        done.stored_at = now;
+        done.result = result;
+        records.put(key, done);
+    });
+    return standing;
+}
+
+void RefreshStore::release(std::string_view key) {
+    with_records([&](RefreshRecords& records) { records.erase(key); });
+}
+
 RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
                                        RefreshObserver& observer, Clock clock, RefreshTiming timing)
     : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing) {}
@@ -130,6 +169,9 @@ RefreshCoordinator::Started RefreshCoordinator::refresh(const RefreshJob& job, D
         if (claim.kind == ClaimKind::busy) {
             observer_.remote_wait();
         } else {
+            if (!claim.recorded) {
+                observer_.claim_unrecorded();
+            }
             start_call(key, it->second);
             if (it->second.transfer == 0) {
                 flights_.erase(it);
@@ -230,6 +272,9 @@ void RefreshCoordinator::poll() {
             }
             finish(key, claim.cached);
         } else if (claim.kind == ClaimKind::acquired) {
+            if (!claim.recorded) {
+                observer_.claim_unrecorded();
+            }
             start_call(key, it->second);  // the other worker gave up or died
             if (it->second.transfer == 0) {
                 store_.release(key);

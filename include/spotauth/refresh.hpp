@@ -89,26 +89,44 @@ ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& reques
 bool keeps_earlier_result(const StoredRefresh* existing, const RefreshResult& incoming, MilliTime now,
                           MilliTime cache_window);
 
-// Shared memory of refreshes (nginx shm zone; later Redis).
+// What a store of refreshes keeps, seen while it is locked.
+class RefreshRecords {
+public:
+    virtual ~RefreshRecords() = default;
+    virtual std::optional<StoredRefresh> find(std::string_view key) = 0;
+    // False when the store has no room: the entry is then not kept.
+    virtual bool put(std::string_view key, const StoredRefresh& entry) = 0;
+    virtual void erase(std::string_view key) = 0;
+    // Forgets what no claim can use any more (a store's housekeeping).
+    virtual void forget_stale(MilliTime /*now*/, MilliTime /*cache_window*/) {}
+};
+
+// Shared memory of refreshes (the nginx zone; later Redis). The protocol
+// (claim, publish, release) is written once, here; a store provides
+// locked access to its records.
 class RefreshStore {
 public:
     struct Claim {
         ClaimKind kind = ClaimKind::acquired;
         RefreshResult cached;  // when kind == cached
+        bool recorded = true;  // acquired, but the store had no room for the claim
     };
 
     virtual ~RefreshStore() = default;
 
     // Atomically applies decide_claim() and, when acquired, records the claim.
-    virtual Claim claim(std::string_view key, const ClaimRequest& request) = 0;
+    Claim claim(std::string_view key, const ClaimRequest& request);
 
     // Stores a final result (ok or permanent) and ends the claim, unless
     // keeps_earlier_result(); returns the result that stands.
-    virtual RefreshResult publish(std::string_view key, const RefreshResult& result, MilliTime now,
-                                  MilliTime cache_window) = 0;
+    RefreshResult publish(std::string_view key, const RefreshResult& result, MilliTime now, MilliTime cache_window);
 
     // Ends the claim without a result (transient failure: let the next try).
-    virtual void release(std::string_view key) = 0;
+    void release(std::string_view key);
+
+protected:
+    // Runs `body` with the records locked.
+    virtual void with_records(const std::function<void(RefreshRecords&)>& body) = 0;
 };
 
 struct RefreshJob {
@@ -132,6 +150,7 @@ public:
     virtual void joined() {}       // waited on this worker's call in flight
     virtual void cache_hit() {}    // answered from the store's memory
     virtual void remote_wait() {}  // waited on another worker's call
+    virtual void claim_unrecorded() {}  // the store had no room for a claim
 };
 
 // Per-worker single flight over a RefreshStore and an HttpTransport.

@@ -34,44 +34,36 @@ public:
     TransferId last = 0;
 };
 
-// The same decisions a shared-memory store makes, in a std::map.
-class MapStore : public RefreshStore {
+// The records of a shared-memory store, in a std::map; `room` bounds them.
+class MapStore : public RefreshStore, private RefreshRecords {
 public:
-    Claim claim(std::string_view key, const ClaimRequest& request) override {
-        auto it = entries.find(std::string(key));
-        const StoredRefresh* existing = it == entries.end() ? nullptr : &it->second;
-        Claim c;
-        c.kind = decide_claim(existing, request);
-        if (c.kind == ClaimKind::cached) {
-            c.cached = existing->result;
-        } else if (c.kind == ClaimKind::acquired) {
-            StoredRefresh& e = entries[std::string(key)];
-            e.in_flight = true;
-            e.claim_deadline = request.claim_deadline;
-        }
-        return c;
-    }
-    RefreshResult publish(std::string_view key, const RefreshResult& result, MilliTime now,
-                          MilliTime cache_window) override {
-        auto it = entries.find(std::string(key));
-        if (keeps_earlier_result(it == entries.end() ? nullptr : &it->second, result, now, cache_window)) {
-            return it->second.result;
-        }
-        entries[std::string(key)] = {false, 0, now, result};
-        return result;
-    }
-    void release(std::string_view key) override { entries.erase(std::string(key)); }
-
     std::map<std::string, StoredRefresh> entries;
+    std::size_t room = 1000;
+
+private:
+    void with_records(const std::function<void(RefreshRecords&)>& body) override { body(*this); }
+    std::optional<StoredRefresh> find(std::string_view key) override {
+        const auto it = entries.find(std::string(key));
+        return it == entries.end() ? std::nullopt : std::optional<StoredRefresh>(it->second);
+    }
+    bool put(std::string_view key, const StoredRefresh& entry) override {
+        if (entries.size() >= room && entries.count(std::string(key)) == 0) {
+            return false;
+        }
+        entries[std::string(key)] = entry;
+        return true;
+    }
+    void erase(std::string_view key) override { entries.erase(std::string(key)); }
 };
 
 struct CountingObserver : RefreshObserver {
     void call_started() override { ++calls; }
+    void claim_unrecorded() override { ++unrecorded; }
     void call_finished(TokenOutcome outcome, double) override { last_outcome = outcome; ++finished; }
     void joined() override { ++joins; }
     void cache_hit() override { ++cache_hits; }
     void remote_wait() override { ++remote_waits; }
-    int calls = 0, finished = 0, joins = 0, cache_hits = 0, remote_waits = 0;
+    int calls = 0, finished = 0, joins = 0, cache_hits = 0, remote_waits = 0, unrecorded = 0;
     TokenOutcome last_outcome = TokenOutcome::transient;
 };
 
@@ -396,4 +388,40 @@ TEST_F(RefreshCoordinatorTest, LateInvalidGrantYieldsToTheRotatedResult) {
     EXPECT_EQ(mine->outcome, TokenOutcome::ok);
     EXPECT_EQ(mine->refresh_token, "AQ-theirs");
     EXPECT_EQ(store.entries[refresh_key("AQ-old")].result.access_token, "BQ-theirs");
+}
+
+// The protocol, written once in RefreshStore, over records of any store.
+TEST(RefreshStoreProtocol, ClaimThenBusyThenCachedThenAcquiredAfterTheWindow) {
+    MapStore store;
+    ClaimRequest request;
+    request.now = 1000;
+    request.claim_deadline = 5000;
+    request.cache_window = 30'000;
+    EXPECT_EQ(store.claim("k", request).kind, ClaimKind::acquired);
+    EXPECT_TRUE(store.entries["k"].in_flight);
+    EXPECT_EQ(store.claim("k", request).kind, ClaimKind::busy);
+    RefreshResult ok;
+    ok.outcome = TokenOutcome::ok;
+    ok.access_token = "BQ";
+    ok.access_expires_at = 10'000;
+    EXPECT_EQ(store.publish("k", ok, 2000, 30'000).access_token, "BQ");
+    const auto cached = store.claim("k", request);
+    EXPECT_EQ(cached.kind, ClaimKind::cached);
+    EXPECT_EQ(cached.cached.access_token, "BQ");
+    request.now = 2000 + 30'000;
+    EXPECT_EQ(store.claim("k", request).kind, ClaimKind::acquired);
+    store.release("k");
+    EXPECT_TRUE(store.entries.empty());
+}
+
+TEST_F(RefreshCoordinatorTest, AClaimAFullStoreCannotRecordIsCoordinatedLocallyAndCounted) {
+    store.room = 0;
+    std::optional<RefreshResult> first, second;
+    ask(first, job());
+    ask(second, job());
+    EXPECT_EQ(observed.unrecorded, 1);
+    EXPECT_EQ(transport.requests.size(), 1u);  // the second joined the worker's flight
+    transport.complete(200, kRotated);
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(second->access_token, "BQ-new");
 }
