@@ -40,6 +40,9 @@ APT_PACKAGES=(
     wrk
 )
 
+# The core's C++ dialect and warnings (CMakeLists.txt), for the glue too.
+GLUE_CXXFLAGS="-std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Werror"
+
 log() { printf '==> %s\n' "$*" >&2; }
 
 version_at_least() {
@@ -97,6 +100,13 @@ make_module() {
         || [ "$headers" != "$(cat "$tree/.spotauth-headers" 2>/dev/null)" ]; then
         (cd "$tree" && "$@" --add-dynamic-module="$ROOT" >/dev/null)
         echo "$headers" >"$tree/.spotauth-headers"
+    fi
+    # The glue is compiled like the core (CMakeLists.txt): C++17, the same
+    # warnings, -Werror. nginx compiles every source with its C flags; a
+    # pattern rule adds these to the module's own objects (objs/addon/).
+    if ! grep -q '^# spotauth glue flags' "$tree/objs/Makefile"; then
+        printf '\n# spotauth glue flags\nobjs/addon/%%.o: CFLAGS += %s\n' "$GLUE_CXXFLAGS" >>"$tree/objs/Makefile"
+        find "$tree/objs/addon" -name "*.o" -delete  # compiled without them
     fi
     # nginx's Makefile does not know the core library: always relink.
     rm -f "$tree/objs/ngx_http_spotauth_module.so"

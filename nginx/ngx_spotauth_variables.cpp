@@ -55,7 +55,7 @@ ngx_int_t get_variable(ngx_http_request_t* r, ngx_http_variable_value_t* v, uint
             return NGX_ERROR;
         }
         v->data = copy.data;
-        v->len = static_cast<unsigned>(copy.len);
+        v->len = static_cast<unsigned>(copy.len) & 0x0FFFFFFFu;  // the 28-bit field; values are far shorter
         v->valid = 1;
         v->not_found = 0;
         return NGX_OK;
