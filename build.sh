@@ -143,13 +143,15 @@ nginx_configure_script() {
 # Any nginx source tree: configured --with-compat, so the module loads into
 # any nginx binary of the same version built --with-compat (nginx.org's
 # packages and Docker images are). Writes build/nginx-<version>/.
+# With "--with-debug" as $2, for an nginx built --with-debug, so the
+# module's ngx_log_debug lines exist (build/nginx-<version>-debug/).
 build_module_for_source() {
-    local src="$1"
+    local src="$1" debug="${2:-}"
     [ -f "$src/src/core/nginx.h" ] || { echo "build: $src is not an nginx source tree (no src/core/nginx.h)" >&2; exit 2; }
     src="$(cd "$src" && pwd)"
     local version
     version="$(nginx_source_version "$src")"
-    local work="$BUILD/nginx-$version"
+    local work="$BUILD/nginx-$version${debug:+-debug}"
     local tree="$work/src"
     if [ ! -f "$tree/.spotauth-source" ] || [ "$(cat "$tree/.spotauth-source")" != "$src" ]; then
         log "copying the nginx $version source tree from $src"
@@ -158,9 +160,9 @@ build_module_for_source() {
         cp -a "$src" "$tree"
         echo "$src" >"$tree/.spotauth-source"
     fi
-    log "building the nginx module for nginx $version (--with-compat)"
+    log "building the nginx module for nginx $version (--with-compat $debug)"
     make_module "$tree" "$work/ngx_http_spotauth_module.so" \
-        "$(nginx_configure_script "$tree")" --with-compat --with-http_ssl_module
+        "$(nginx_configure_script "$tree")" --with-compat --with-http_ssl_module $debug
     example_conf "$version" >"$work/spotauth.conf.example"
     log "built the module for nginx $version (and $work/spotauth.conf.example in its syntax)"
     echo "$work/ngx_http_spotauth_module.so"
@@ -177,22 +179,24 @@ example_conf() {
     fi
 }
 
-#   ./build.sh build                      for Debian's nginx (nginx-dev)
-#   ./build.sh build --nginx-src DIR      for the nginx source tree DIR
+#   ./build.sh build                                   for Debian's nginx (nginx-dev)
+#   ./build.sh build --nginx-src DIR [--with-debug]    for the nginx source tree DIR
 build() {
-    local nginx_src=""
+    local nginx_src="" debug=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --nginx-src) nginx_src="${2:?--nginx-src needs a directory}"; shift 2 ;;
+            --with-debug) debug="--with-debug"; shift ;;
             *) echo "build: unknown option $1" >&2; exit 2 ;;
         esac
     done
     if [ -n "$nginx_src" ]; then
         apt_install "${BUILD_PACKAGES[@]}"
         build_core
-        build_module_for_source "$nginx_src"
+        build_module_for_source "$nginx_src" $debug
         return
     fi
+    [ -z "$debug" ] || { echo "build: --with-debug needs --nginx-src (Debian's nginx is not a debug build)" >&2; exit 2; }
     deps
     build_core
     build_module
@@ -234,12 +238,13 @@ SHARED_NGINX="$ROOT/../shared/nginx"
 # SPOTAUTH_NGINX_MATRIX="1.31.4" narrows it while developing ("" skips it).
 read -r -a MATRIX_VERSIONS <<<"${SPOTAUTH_NGINX_MATRIX-1.24.0 1.26.3 1.30.4 1.31.4}"
 
-# Builds the nginx binary of one snapshot (cached); prints its source tree.
+# Builds the nginx binary of one snapshot (cached); prints its work folder.
+#   matrix_nginx VERSION [--with-debug]
 matrix_nginx() {
-    local version="$1"
+    local version="$1" debug="${2:-}"
     local tarball="$SHARED_NGINX/nginx-$version.tar.gz"
-    local work="$BUILD/matrix/nginx-$version"
-    local flags=(--with-compat --with-threads --with-http_ssl_module --with-http_v2_module)
+    local work="$BUILD/matrix/nginx-$version${debug:+-debug}"
+    local flags=(--with-compat --with-threads --with-http_ssl_module --with-http_v2_module $debug)
     version_at_least "$version" 1.25.0 && flags+=(--with-http_v3_module)
     local stamp
     stamp="$(sha256sum "$tarball" | cut -c1-64) ${flags[*]}"
@@ -270,7 +275,25 @@ matrix_tests() {
         SPOTAUTH_NGINX="$work/binary/objs/nginx" SPOTAUTH_MODULE="$module" \
             "$PYTHON" -m pytest "$ROOT/t/integration" -q -p no:cacheprovider "$@" || status=1
     done
+    debug_log_tests "$@" || status=1
     return "$status"
+}
+
+# The module's ngx_log_debug lines, on the newest nginx of the matrix built
+# --with-debug (t/integration/test_debug_log.py).
+debug_log_tests() {
+    local version work module
+    [ "${#MATRIX_VERSIONS[@]}" -gt 0 ] || return 0
+    version="${MATRIX_VERSIONS[${#MATRIX_VERSIONS[@]}-1]}"
+    if [ ! -f "$SHARED_NGINX/nginx-$version.tar.gz" ]; then
+        log "skipping the debug-log test: $SHARED_NGINX/nginx-$version.tar.gz is absent"
+        return 0
+    fi
+    work="$(matrix_nginx "$version" --with-debug)"
+    module="$(build_module_for_source "$work/source" --with-debug | tail -n 1)"
+    log "debug-log test on nginx $version --with-debug"
+    SPOTAUTH_NGINX="$work/binary/objs/nginx" SPOTAUTH_MODULE="$module" \
+        "$PYTHON" -m pytest "$ROOT/t/integration/test_debug_log.py" -q -p no:cacheprovider
 }
 
 # Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load

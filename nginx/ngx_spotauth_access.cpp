@@ -137,8 +137,12 @@ ngx_int_t protect(ngx_http_request_t* r, const Settings& s, spotauth::ProtectMod
     facts.replayed = state->replayed();
     facts.body_replayable = !r->request_body_no_buffering;
     const spotauth::AccessDecision decision = spotauth::decide_access(facts);
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: access decision %d (failure %d)",
-                   static_cast<int>(decision.action), static_cast<int>(decision.failure));
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: access decision: %s%s%s",
+                   spotauth::action_name(decision.action),
+                   decision.action == spotauth::AccessAction::deny ? " " : "",
+                   decision.action == spotauth::AccessAction::deny
+                       ? spotauth::error_reply(decision.failure).code.data()
+                       : "");
     switch (decision.action) {
         case spotauth::AccessAction::proxy: return proxy_with_token(r, s, *state);
         case spotauth::AccessAction::refresh: return refresh_then_proxy(r, s, *state, "");

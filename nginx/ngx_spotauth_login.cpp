@@ -203,6 +203,7 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (code.empty()) {
         return refuse(r, s, Failure::code_missing);
     }
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: callback state used up, exchanging the code");
     Callback* cb = pool_new<Callback>(r->pool, r, s, *login);
     if (cb == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -102,8 +102,8 @@ spotauth::CookieStatus RequestState::load(const Settings& s) {
             }
             break;
     }
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: session cookie %s (%s)",
-                   status_name(status_), opened.old_key ? "sealed with an older key" : "current key");
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: session cookie: %s%s",
+                   status_name(status_), opened.old_key ? ", sealed with an older key" : "");
     return opened.status;
 }
 

@@ -41,4 +41,16 @@ AccessDecision decide_access(const AccessFacts& f) {
     return {f.needs_refresh ? AccessAction::refresh : AccessAction::proxy};
 }
 
+const char* action_name(AccessAction action) {
+    switch (action) {
+        case AccessAction::proxy: return "proxy";
+        case AccessAction::refresh: return "refresh";
+        case AccessAction::force_refresh: return "force_refresh";
+        case AccessAction::serve_page: return "serve_page";
+        case AccessAction::login_redirect: return "login_redirect";
+        case AccessAction::deny: return "deny";
+    }
+    return "unknown";
+}
+
 }  // namespace spotauth

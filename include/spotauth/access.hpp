@@ -36,4 +36,7 @@ struct AccessFacts {
 
 AccessDecision decide_access(const AccessFacts& facts);
 
+// For logs: "proxy", "refresh", "force_refresh", "serve_page", "login_redirect", "deny".
+const char* action_name(AccessAction action);
+
 }  // namespace spotauth
