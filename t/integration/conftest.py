@@ -120,7 +120,7 @@ def scratch_dir(prefix):
 def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_extra="",
                  client_id=CLIENT_ID, key_files=("spotauth.key",), secret_file="client-secret",
                  redirect_uri=None, token_url=None, timeout="3s", tls_port=None, http3=False,
-                 load_modules=None, exchange_limit="10000 10000"):
+                 load_modules=None, exchange_limit="10000 10000", events_extra=""):
     """An nginx.conf like conf/demo.conf, pointed at the mock. With
     `tls_port` the server also listens there with TLS and HTTP/2 (and QUIC
     with `http3`), using conf/tls.pem, and the redirect URI is https.
@@ -141,7 +141,7 @@ def nginx_config(port, mock, *, secure=False, workers=1, server_extra="", http_e
 worker_processes {workers};
 pid logs/nginx.pid;
 error_log logs/error.log info;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 1024; {events_extra} }}
 http {{
     access_log logs/access.log;
     client_body_temp_path tmp/body;

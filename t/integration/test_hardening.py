@@ -209,3 +209,25 @@ def test_a_tossed_lowercase_host_cookie_does_not_log_out(make_nginx, mock):
     assert "Set-Cookie" not in r.headers
     assert "__host-spotauth=junk" in r.json()["headers"]["cookie"]  # not ours: passed on
     assert n.get("/api/spotify/v1/echo", headers={"Cookie": f"__HOST-SPOTAUTH={value}"}).status_code == 401
+
+
+# --- posted events ---------------------------------------------------------------
+
+def test_refresh_storm_with_posted_events(make_nginx, mock):
+    """accept_mutex and multi_accept make nginx post events and run them
+    later; the token-endpoint sockets the module hands back to curl must
+    not leave a posted event behind. (./build.sh sanitize runs this under
+    ASan.)"""
+    n = make_nginx(workers=4, events_extra="accept_mutex on; accept_mutex_delay 5ms; multi_accept on;").start()
+    mock.configure(rotate_refresh=True)
+    cookie = logged_in_with_expiring_token(n, mock).cookies["spotauth"]
+    mock.configure(token_delay=0.3)
+
+    def get(_):
+        return requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie},
+                            headers={"Connection": "close"}, timeout=20).status_code
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(get, range(200)))
+    assert statuses == [200] * 200
+    assert mock.stats()["token_calls"]["refresh_token"] == 1
