@@ -1,6 +1,8 @@
 #include "spotauth/metrics.hpp"
 
+#include <initializer_list>
 #include <sstream>
+#include <utility>
 
 namespace spotauth {
 namespace {
@@ -17,6 +19,44 @@ void sample(std::ostringstream& out, const char* name, const char* labels, std::
     out << ' ' << value << '\n';
 }
 
+// One metric family: its samples are counters of one labelled dimension
+// (or a single unlabelled value).
+struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::initializer_list<std::pair<const char*, Counter>> samples;  // labels, counter
+};
+
+const Family kFamilies[] = {
+    {"spotauth_logins_total", "counter", "Completed sign-in callbacks by result.",
+     {{"result=\"ok\"", kLoginsOk}, {"result=\"failed\"", kLoginsFailed}}},
+    {"spotauth_sessions_rejected_total", "counter",
+     "Requests to protected locations without a usable session, by reason.",
+     {{"reason=\"absent\"", kRejectedAbsent},
+      {"reason=\"invalid\"", kRejectedInvalid},
+      {"reason=\"expired\"", kRejectedExpired}}},
+    {"spotauth_refreshes_total", "counter", "Token-endpoint refresh calls by result.",
+     {{"result=\"ok\"", kRefreshOk},
+      {"result=\"permanent_failure\"", kRefreshPermanent},
+      {"result=\"transient_failure\"", kRefreshTransient},
+      {"result=\"misconfigured\"", kRefreshMisconfigured}}},
+    {"spotauth_refresh_singleflight_joins_total", "counter",
+     "Requests that waited on a refresh already in flight in their worker.", {{"", kRefreshJoined}}},
+    {"spotauth_refresh_cache_hits_total", "counter", "Requests answered from the shared memory of recent refreshes.",
+     {{"", kRefreshCacheHits}}},
+    {"spotauth_refresh_remote_waits_total", "counter", "Requests that waited on another worker's refresh.",
+     {{"", kRefreshRemoteWaits}}},
+    {"spotauth_refresh_claims_unrecorded_total", "counter",
+     "Refresh claims a full zone could not record (coordinated within their worker only).",
+     {{"", kRefreshClaimsUnrecorded}}},
+    {"spotauth_login_replays_total", "counter",
+     "Callbacks refused because their login state was already used or is unknown.", {{"", kLoginReplays}}},
+    {"spotauth_code_exchanges_limited_total", "counter",
+     "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.", {{"", kCodeExchangesLimited}}},
+    {"spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.", {{"", kTokenCallsInFlight}}},
+};
+
 }  // namespace
 
 Counter latency_bucket(double seconds) {
@@ -29,44 +69,12 @@ Counter latency_bucket(double seconds) {
 
 std::string prometheus_text(const CounterValues& v) {
     std::ostringstream out;
-    family(out, "spotauth_logins_total", "counter", "Completed sign-in callbacks by result.");
-    sample(out, "spotauth_logins_total", "result=\"ok\"", v[kLoginsOk]);
-    sample(out, "spotauth_logins_total", "result=\"failed\"", v[kLoginsFailed]);
-
-    family(out, "spotauth_sessions_rejected_total", "counter",
-           "Requests to protected locations without a usable session, by reason.");
-    sample(out, "spotauth_sessions_rejected_total", "reason=\"absent\"", v[kRejectedAbsent]);
-    sample(out, "spotauth_sessions_rejected_total", "reason=\"invalid\"", v[kRejectedInvalid]);
-    sample(out, "spotauth_sessions_rejected_total", "reason=\"expired\"", v[kRejectedExpired]);
-
-    family(out, "spotauth_refreshes_total", "counter", "Token-endpoint refresh calls by result.");
-    sample(out, "spotauth_refreshes_total", "result=\"ok\"", v[kRefreshOk]);
-    sample(out, "spotauth_refreshes_total", "result=\"permanent_failure\"", v[kRefreshPermanent]);
-    sample(out, "spotauth_refreshes_total", "result=\"transient_failure\"", v[kRefreshTransient]);
-    sample(out, "spotauth_refreshes_total", "result=\"misconfigured\"", v[kRefreshMisconfigured]);
-
-    family(out, "spotauth_refresh_singleflight_joins_total", "counter",
-           "Requests that waited on a refresh already in flight in their worker.");
-    sample(out, "spotauth_refresh_singleflight_joins_total", "", v[kRefreshJoined]);
-    family(out, "spotauth_refresh_cache_hits_total", "counter",
-           "Requests answered from the shared memory of recent refreshes.");
-    sample(out, "spotauth_refresh_cache_hits_total", "", v[kRefreshCacheHits]);
-    family(out, "spotauth_refresh_remote_waits_total", "counter",
-           "Requests that waited on another worker's refresh.");
-    sample(out, "spotauth_refresh_remote_waits_total", "", v[kRefreshRemoteWaits]);
-
-    family(out, "spotauth_refresh_claims_unrecorded_total", "counter",
-           "Refresh claims a full zone could not record (coordinated within their worker only).");
-    sample(out, "spotauth_refresh_claims_unrecorded_total", "", v[kRefreshClaimsUnrecorded]);
-    family(out, "spotauth_login_replays_total", "counter",
-           "Callbacks refused because their login state was already used or is unknown.");
-    sample(out, "spotauth_login_replays_total", "", v[kLoginReplays]);
-    family(out, "spotauth_code_exchanges_limited_total", "counter",
-           "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.");
-    sample(out, "spotauth_code_exchanges_limited_total", "", v[kCodeExchangesLimited]);
-
-    family(out, "spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.");
-    sample(out, "spotauth_token_calls_in_flight", "", v[kTokenCallsInFlight]);
+    for (const Family& f : kFamilies) {
+        family(out, f.name, f.type, f.help);
+        for (const auto& [labels, counter] : f.samples) {
+            sample(out, f.name, labels, v[counter]);
+        }
+    }
 
     family(out, "spotauth_token_endpoint_seconds", "histogram",
            "Latency of token-endpoint calls (code exchange and refresh).");

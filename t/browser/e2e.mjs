@@ -11,6 +11,7 @@
 // (a screenshot of the page then goes next to SCREENSHOT_PATH as
 // *-failure.png).
 import { chromium } from 'playwright-core';
+import { Failure, check, checksPassed, ok, startWatchdog } from './checks.mjs';
 
 const [BASE, MOCK, SCREENSHOT] = process.argv.slice(2);
 if (!BASE || !MOCK || !SCREENSHOT) {
@@ -24,27 +25,11 @@ const TOTAL_MS = 45000;         // the whole run
 const COOKIE_NAMES = ['spotauth', '__Host-spotauth'];
 const started = Date.now();
 
-class Failure extends Error {}
-
 // --- bookkeeping ------------------------------------------------------------
 
-let checks = 0;
 let currentPage = null;
 
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
-function ok(message) {
-  checks += 1;
-  console.log(`ok ${checks} - ${message}`);
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the browser test did not finish within ${TOTAL_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_MS);
-watchdog.unref();
+startWatchdog(TOTAL_MS, 'the browser test');
 
 // --- the mock's control API ---------------------------------------------------
 
@@ -433,7 +418,7 @@ try {
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failed) {
-  console.error(`e2e: failed after ${checks} checks (${seconds} s)`);
+  console.error(`e2e: failed after ${checksPassed()} checks (${seconds} s)`);
   process.exit(1);
 }
-console.log(`e2e: all ${checks} checks passed in ${seconds} s`);
+console.log(`e2e: all ${checksPassed()} checks passed in ${seconds} s`);

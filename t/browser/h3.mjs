@@ -13,6 +13,7 @@
 // Prints one line per check and exits 0 when all pass; on the first failure
 // prints "FAIL: ..." and exits 1.
 import { chromium } from 'playwright-core';
+import { Failure, check, checksPassed, ok, startWatchdog } from './checks.mjs';
 
 const [BASE, MOCK, SPKI] = process.argv.slice(2);
 if (!BASE || !MOCK || !SPKI) {
@@ -39,24 +40,8 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run',
   // No name resolves, so nothing but 127.0.0.1 is reachable.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
-class Failure extends Error {}
 
-let checks = 0;
-
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
-function ok(message) {
-  checks += 1;
-  console.log(`ok ${checks} - ${message}`);
-}
-
-const watchdog = setTimeout(() => {
-  console.error(`FAIL: the HTTP/3 browser test did not finish within ${TOTAL_MS / 1000} s`);
-  process.exit(1);
-}, TOTAL_MS);
-watchdog.unref();
+startWatchdog(TOTAL_MS, 'the HTTP/3 browser test');
 
 // Every response the browser got from nginx (redirects included), in order.
 const fromNginx = [];   // {path, status, protocol (X-Protocol header)}
@@ -155,7 +140,7 @@ try {
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failed) {
-  console.error(`h3: failed after ${checks} checks (${seconds} s)`);
+  console.error(`h3: failed after ${checksPassed()} checks (${seconds} s)`);
   process.exit(1);
 }
-console.log(`h3: all ${checks} checks passed in ${seconds} s`);
+console.log(`h3: all ${checksPassed()} checks passed in ${seconds} s`);
