@@ -28,14 +28,19 @@ struct Transfer {
     }
 };
 
-size_t append_body(char* data, size_t size, size_t count, void* userp) {
+// libcurl's callbacks are called from C: nothing may throw out of them.
+size_t append_body(char* data, size_t size, size_t count, void* userp) noexcept {
     auto* t = static_cast<Transfer*>(userp);
     const size_t len = size * count;
     if (t->body.size() + len > t->max_body) {
         t->body_too_large = true;
         return 0;  // makes curl abort the transfer with CURLE_WRITE_ERROR
     }
-    t->body.append(data, len);
+    try {
+        t->body.append(data, len);
+    } catch (...) {
+        return 0;  // out of memory: abort the transfer
+    }
     return len;
 }
 
@@ -86,14 +91,24 @@ struct HttpClient::Impl {
         clear_openssl_errors();
     }
 
-    static int on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
-        static_cast<Impl*>(userp)->loop.watch(fd, interest_of(what));
-        return 0;
+    // -1 makes curl fail the transfers concerned instead of an exception
+    // unwinding through it.
+    static int on_curl_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) noexcept {
+        try {
+            static_cast<Impl*>(userp)->loop.watch(fd, interest_of(what));
+            return 0;
+        } catch (...) {
+            return -1;
+        }
     }
 
-    static int on_curl_timer(CURLM*, long timeout_ms, void* userp) {
-        static_cast<Impl*>(userp)->loop.arm_timer(timeout_ms);
-        return 0;
+    static int on_curl_timer(CURLM*, long timeout_ms, void* userp) noexcept {
+        try {
+            static_cast<Impl*>(userp)->loop.arm_timer(timeout_ms);
+            return 0;
+        } catch (...) {
+            return -1;
+        }
     }
 
     bool configure(Transfer& t, const HttpRequest& request) {
