@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/err.h>
 
+#include <exception>
 #include <unordered_map>
 
 namespace spotauth {
@@ -170,6 +171,9 @@ struct HttpClient::Impl {
             curl_multi_remove_handle(multi, t->easy);
             finished.push_back(t->id);
         }
+        // One completion that throws must not cost the others theirs: the
+        // first exception is rethrown once every completion has run.
+        std::exception_ptr first_failure;
         for (const TransferId id : finished) {
             const auto it = transfers.find(id);
             if (it == transfers.end()) {
@@ -179,7 +183,16 @@ struct HttpClient::Impl {
             const HttpResponse response = std::move(it->second->response);
             transfers.erase(it);
             clear_openssl_errors();
-            done(response);
+            try {
+                done(response);
+            } catch (...) {
+                if (!first_failure) {
+                    first_failure = std::current_exception();
+                }
+            }
+        }
+        if (first_failure) {
+            std::rethrow_exception(first_failure);
         }
     }
 
