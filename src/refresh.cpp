@@ -5,6 +5,7 @@
 #include "spotauth/session_cookie.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <set>
 
 namespace spotauth {
@@ -227,11 +228,7 @@ void RefreshCoordinator::finish(const std::string& key, const RefreshResult& res
     for (const Waiter& w : waiters) {
         delivering_.insert(w.id);
     }
-    for (Waiter& w : waiters) {
-        if (delivering_.erase(w.id) == 1) {
-            w.done(result);
-        }
-    }
+    deliver(waiters, result, [this](const Waiter& w) { return delivering_.erase(w.id) == 1; });
 }
 
 void RefreshCoordinator::cancel(WaiterId id) {
@@ -305,8 +302,28 @@ void RefreshCoordinator::expire_waiters(const std::string& key) {
     RefreshResult timed_out;
     timed_out.error = "wait_timeout";
     timed_out.description = "timed out waiting for another worker's refresh";
-    for (Waiter& w : expired) {
-        w.done(timed_out);
+    deliver(expired, timed_out, [](const Waiter&) { return true; });
+}
+
+// Calls each waiter still `wanted`; one that throws does not cost the
+// others their answer (the first exception is rethrown at the end).
+template <typename Wanted>
+void RefreshCoordinator::deliver(std::vector<Waiter>& waiters, const RefreshResult& result, Wanted&& wanted) {
+    std::exception_ptr first_failure;
+    for (Waiter& w : waiters) {
+        if (!wanted(w)) {
+            continue;
+        }
+        try {
+            w.done(result);
+        } catch (...) {
+            if (!first_failure) {
+                first_failure = std::current_exception();
+            }
+        }
+    }
+    if (first_failure) {
+        std::rethrow_exception(first_failure);
     }
 }
 

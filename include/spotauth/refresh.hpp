@@ -201,6 +201,8 @@ private:
     void on_response(const std::string& key, const HttpResponse& response);
     void finish(const std::string& key, const RefreshResult& result);
     void expire_waiters(const std::string& key);
+    template <typename Wanted>
+    void deliver(std::vector<Waiter>& waiters, const RefreshResult& result, Wanted&& wanted);
 
     HttpTransport& transport_;
     RefreshStore& store_;
