@@ -28,7 +28,7 @@ PYTHON=/usr/bin/python3
 # contrib/Dockerfile, on top of another vendor's nginx package).
 BUILD_PACKAGES=(
     build-essential cmake pkg-config openssl ca-certificates
-    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev libhiredis-dev
     libgtest-dev libgmock-dev
 )
 # Debian's nginx and what the tests and benchmarks run.
@@ -37,7 +37,7 @@ APT_PACKAGES=(
     nginx nginx-dev
     libbenchmark-dev curl
     python3 python3-pytest python3-requests python3-cryptography
-    wrk
+    wrk redis-server
 )
 
 # The core's C++ dialect and warnings (CMakeLists.txt), for the glue too.

@@ -4,7 +4,14 @@
 #include "ngx_spotauth_endpoints.hpp"
 #include "ngx_spotauth_zone.hpp"
 
+#include "spotauth/redis.hpp"
 #include "spotauth/settings.hpp"
+
+#include <optional>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -126,6 +133,54 @@ char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
     return rv;
 }
 
+// A host name becomes an address here, at configuration time: a worker
+// never waits on DNS when it reconnects.
+std::optional<std::string> resolve(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+        return std::nullopt;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* addr = found->ai_family == AF_INET6
+                           ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(found->ai_addr)->sin6_addr)
+                           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
+    const bool ok = inet_ntop(found->ai_family, addr, text, sizeof text) != nullptr;
+    freeaddrinfo(found);
+    return ok ? std::optional<std::string>(text) : std::nullopt;
+}
+
+// spotauth_redis and spotauth_redis_password_file, checked at init_main_conf.
+char* load_redis(ngx_conf_t* cf, MainConf* conf) {
+    auto endpoint = spotauth::parse_redis_url(to_view(conf->redis_url));
+    if (!endpoint) {
+        return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\" " + endpoint.error());
+    }
+    if (conf->redis_password_file.len != 0) {
+        const spotauth::ConfigFile file = read_config_file(cf, conf->redis_password_file);
+        if (!file.text) {
+            return conf_error(cf, "spotauth: spotauth_redis_password_file \"" + file.path + "\" " + file.text.error());
+        }
+        std::string password = *file.text;
+        while (!password.empty() && (password.back() == '\n' || password.back() == '\r' || password.back() == ' ')) {
+            password.pop_back();
+        }
+        (*endpoint).password = password;
+    }
+    if (endpoint->unix_path.empty()) {
+        const auto address = resolve(endpoint->host);
+        if (!address) {
+            return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\": host \"" +
+                                      endpoint->host + "\" not found");
+        }
+        (*endpoint).host = *address;
+    }
+    conf->redis = pool_new<spotauth::RedisEndpoint>(cf->pool, std::move(*endpoint));
+    return conf->redis != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+}
+
 ngx_shm_zone_t* add_zone(ngx_conf_t* cf, ngx_str_t name, std::size_t size) {
     ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_spotauth_module);
     if (zone != nullptr) {
@@ -151,14 +206,20 @@ void* create_main_conf(ngx_conf_t* cf) noexcept {
     return conf;
 }
 
-char* init_main_conf(ngx_conf_t*, void* data) noexcept {
+char* init_main_conf(ngx_conf_t* cf, void* data) noexcept {
     auto* conf = static_cast<MainConf*>(data);
     ngx_conf_init_value(conf->refresh_leeway, 60);
     ngx_conf_init_msec_value(conf->refresh_cache, 30000);
     if (!conf->exchange_limits_set) {
         conf->exchange_limits = kDefaultExchangeLimits;
     }
-    return NGX_CONF_OK;
+    if (conf->redis_password_file.len != 0 && conf->redis_url.len == 0) {
+        return conf_error(cf, "spotauth: \"spotauth_redis_password_file\" needs \"spotauth_redis\"");
+    }
+    if (conf->redis_url.len == 0) {
+        return NGX_CONF_OK;
+    }
+    return conf_boundary(cf, [&] { return load_redis(cf, conf); });
 }
 
 void* create_srv_conf(ngx_conf_t* cf) noexcept {

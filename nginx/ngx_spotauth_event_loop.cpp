@@ -16,16 +16,16 @@ void set_interest(ngx_event_t* ev, ngx_int_t event, bool wanted) {
 
 }  // namespace
 
-NginxEventLoop::NginxEventLoop(ngx_log_t* log) : log_(log) {
+NginxEventLoop::NginxEventLoop(ngx_log_t* log, bool holds_exit) : log_(log) {
     ngx_memzero(&timer_, sizeof timer_);
     timer_.handler = &NginxEventLoop::on_timer;
     timer_.data = this;
     timer_.log = log_;
-    // Not cancelable: curl arms it only while a transfer runs, and a worker
-    // leaving on reload must stay until its token calls are answered (a
-    // rotated refresh token would be lost otherwise), as it does for a
-    // proxied request.
-    timer_.cancelable = 0;
+    // For curl, not cancelable: curl arms it only while a transfer runs, and
+    // a worker leaving on reload must stay until its token calls are
+    // answered (a rotated refresh token would be lost otherwise), as it does
+    // for a proxied request.
+    timer_.cancelable = holds_exit ? 0 : 1;
 }
 
 NginxEventLoop::~NginxEventLoop() {
@@ -48,7 +48,7 @@ void NginxEventLoop::watch(int fd, int interest) {
     }
     ngx_connection_t* c = it != connections_.end() ? it->second : adopt(fd);
     if (c == nullptr) {
-        return;  // logged by adopt(); curl's own timeout ends the transfer
+        return;  // logged by adopt(); the client's own timeout ends its work
     }
     set_interest(c->read, NGX_READ_EVENT, (interest & kRead) != 0);
     set_interest(c->write, NGX_WRITE_EVENT, (interest & kWrite) != 0);
@@ -67,7 +67,7 @@ void NginxEventLoop::arm_timer(long ms) {
 ngx_connection_t* NginxEventLoop::adopt(int fd) {
     ngx_connection_t* c = ngx_get_connection(fd, log_);
     if (c == nullptr) {
-        ngx_log_error(NGX_LOG_ALERT, log_, 0, "spotauth: no free connection for a token endpoint socket");
+        ngx_log_error(NGX_LOG_ALERT, log_, 0, "spotauth: no free connection for a socket of the module");
         return nullptr;
     }
     c->data = this;
@@ -110,16 +110,16 @@ void NginxEventLoop::on_socket_event(ngx_event_t* ev) noexcept {
     // `c` may be released inside on_socket_ready: read what we need first.
     const int fd = c->fd;
     const int events = ev->write ? kWrite : kRead;
-    c_boundary(self->log_, "a token endpoint socket event", NGX_ERROR, [&] {
-        self->client_->on_socket_ready(fd, events);
+    c_boundary(self->log_, "a socket event", NGX_ERROR, [&] {
+        self->sink_->on_socket_ready(fd, events);
         return NGX_OK;
     });
 }
 
 void NginxEventLoop::on_timer(ngx_event_t* ev) noexcept {
     auto* self = static_cast<NginxEventLoop*>(ev->data);
-    c_boundary(self->log_, "the token endpoint timer", NGX_ERROR, [&] {
-        self->client_->on_timeout();
+    c_boundary(self->log_, "an event-loop timer", NGX_ERROR, [&] {
+        self->sink_->on_timeout();
         return NGX_OK;
     });
 }

@@ -1,5 +1,6 @@
-// libcurl on nginx's event loop: curl's sockets become nginx connections
-// watched level-triggered, curl's timer an nginx timer.
+// The core's clients (libcurl, hiredis) on nginx's event loop: their sockets
+// become nginx connections watched level-triggered, their timer an nginx
+// timer.
 #pragma once
 
 #include "ngx_spotauth_module.hpp"
@@ -12,12 +13,14 @@ namespace spotauth_ngx {
 
 class NginxEventLoop : public spotauth::EventLoop {
 public:
-    explicit NginxEventLoop(ngx_log_t* log);
+    // `holds_exit`: its timer keeps a worker leaving on reload alive (work
+    // that must finish, like a token call) or not (a reconnect schedule).
+    NginxEventLoop(ngx_log_t* log, bool holds_exit);
     ~NginxEventLoop() override;
     NginxEventLoop(const NginxEventLoop&) = delete;
     NginxEventLoop& operator=(const NginxEventLoop&) = delete;
 
-    void attach(spotauth::HttpClient* client) { client_ = client; }
+    void attach(spotauth::EventSink* sink) { sink_ = sink; }
 
     void watch(int fd, int interest) override;
     void arm_timer(long ms) override;
@@ -30,7 +33,7 @@ private:
 
     ngx_log_t* log_;
     ngx_event_t timer_;
-    spotauth::HttpClient* client_ = nullptr;
+    spotauth::EventSink* sink_ = nullptr;
     std::unordered_map<int, ngx_connection_t*> connections_;
 };
 

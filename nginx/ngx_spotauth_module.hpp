@@ -8,6 +8,7 @@
 #include "spotauth/cookie.hpp"
 #include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
+#include "spotauth/redis.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
 
@@ -65,6 +66,9 @@ struct ExchangeLimits {
 // worker, and its memory is one shared zone.
 struct MainConf {
     ngx_shm_zone_t* zone;
+    ngx_str_t redis_url;                  // spotauth_redis, as written
+    ngx_str_t redis_password_file;        // spotauth_redis_password_file
+    spotauth::RedisEndpoint* redis;       // checked and resolved; null without Redis
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;
     ExchangeLimits exchange_limits;

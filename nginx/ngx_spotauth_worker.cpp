@@ -38,13 +38,14 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
 
 Worker::Worker(ngx_log_t* log, const MainConf& conf)
     : log_(log),
-      loop_(log),
+      loop_(log, true),
       client_(loop_),
       store_(conf.zone),
       login_states_(conf.zone),
       counters_(conf.zone),
       observer_(counters_),
-      refresh_(client_, store_, observer_, &now_ms, timing_of(conf)),
+      fleet_(conf.redis != nullptr ? std::make_unique<Fleet>(*this, *conf.redis) : nullptr),
+      refresh_(client_, store_, observer_, &now_ms, timing_of(conf), fleet_ ? &fleet_->store : nullptr),
       exchanges_per_address_(conf.exchange_limits.per_address, kExchangeLimitAddresses),
       exchanges_in_total_(conf.exchange_limits.in_total, 1) {
     loop_.attach(&client_);
@@ -57,6 +58,43 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
     // RefreshTiming::wait_limit): a worker leaving on reload answers them
     // first.
     poll_timer_.cancelable = 0;
+    if (fleet_) {
+        fleet_->redis.start();
+    }
+}
+
+std::string describe(const spotauth::RedisEndpoint& endpoint) {
+    return endpoint.unix_path.empty() ? endpoint.host + ":" + std::to_string(endpoint.port) : endpoint.unix_path;
+}
+
+Worker::Fleet::Fleet(Worker& w, const spotauth::RedisEndpoint& endpoint)
+    : worker(w),
+      loop(w.log_, false),
+      redis(loop, endpoint, spotauth::RedisTiming{}, &now_ms,
+            [log = w.log_, where = describe(endpoint), &counters = w.counters_](bool up, const std::string& why) {
+                counters.redis_state(up);
+                if (up) {
+                    ngx_log_error(NGX_LOG_NOTICE, log, 0, "spotauth: redis at %s connected", where.c_str());
+                } else {
+                    ngx_log_error(NGX_LOG_WARN, log, 0,
+                                  "spotauth: redis at %s unavailable (%s); refreshes are coordinated on this "
+                                  "machine only until it is back",
+                                  where.c_str(), why.c_str());
+                }
+            }),
+      store(redis) {
+    loop.attach(this);
+    w.counters_.redis_state(false);
+}
+
+void Worker::Fleet::on_socket_ready(int fd, int events) {
+    redis.on_socket_ready(fd, events);
+    worker.schedule_poll();
+}
+
+void Worker::Fleet::on_timeout() {
+    redis.on_timeout();
+    worker.schedule_poll();
 }
 
 Worker::~Worker() {

@@ -8,11 +8,13 @@
 #include "ngx_spotauth_module.hpp"
 #include "ngx_spotauth_zone.hpp"
 
+#include "spotauth/fleet.hpp"
 #include "spotauth/http_client.hpp"
 #include "spotauth/rate_limit.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
 
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 
@@ -63,6 +65,21 @@ public:
 private:
     static void on_poll(ngx_event_t* ev) noexcept;
 
+    // Redis, when spotauth_redis is set: the fleet level of refresh
+    // coordination. Its timers never hold up a worker leaving on reload.
+    struct Fleet : spotauth::EventSink {
+        Fleet(Worker& worker, const spotauth::RedisEndpoint& endpoint);
+        // Redis's events, then the coordinator's polling: an answer of the
+        // fleet ("another machine is calling") starts it.
+        void on_socket_ready(int fd, int events) override;
+        void on_timeout() override;
+
+        Worker& worker;
+        NginxEventLoop loop;
+        spotauth::RedisClient redis;
+        spotauth::RedisFleetStore store;
+    };
+
     ngx_log_t* log_;
     NginxEventLoop loop_;
     spotauth::HttpClient client_;
@@ -70,6 +87,7 @@ private:
     ZoneLoginStates login_states_;
     ZoneCounters counters_;
     MetricsObserver observer_;
+    std::unique_ptr<Fleet> fleet_;
     spotauth::RefreshCoordinator refresh_;
     spotauth::RateLimiter exchanges_per_address_;
     spotauth::RateLimiter exchanges_in_total_;

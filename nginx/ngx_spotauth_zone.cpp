@@ -18,7 +18,7 @@ using spotauth::UnixTime;
 // byte by hand; the counters count themselves): a zone made by another
 // layout is not reused.
 constexpr std::uint32_t kLayout =
-    0x04000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
+    0x05000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
 constexpr std::size_t kMaxStoredToken = 4096;
 constexpr int kExpiredTrimmedPerCall = 4;
 constexpr int kEvictionsPerAlloc = 16;
@@ -57,6 +57,7 @@ struct LoginEntry {
 struct WorkerCalls {
     ngx_pid_t pid;
     ngx_atomic_t calls;
+    ngx_atomic_t redis;  // 0: no Redis configured, 1: down, 2: up
 };
 
 struct ZoneState {
@@ -380,8 +381,11 @@ void ZoneCounters::add_latency(double seconds) {
 void ZoneCounters::start_worker() {
     WorkerCalls& slot = state_of(zone_)->calls[ngx_process_slot];
     slot.calls = 0;
+    slot.redis = 0;
     slot.pid = ngx_pid;
 }
+
+void ZoneCounters::redis_state(bool up) { state_of(zone_)->calls[ngx_process_slot].redis = up ? 2 : 1; }
 
 void ZoneCounters::call_started() { ngx_atomic_fetch_add(&state_of(zone_)->calls[ngx_process_slot].calls, 1); }
 
@@ -394,12 +398,17 @@ spotauth::CounterValues ZoneCounters::snapshot() const {
         v[i] = z->counters[i];
     }
     std::uint64_t in_flight = 0;
+    std::uint64_t redis_workers = 0;
+    std::uint64_t redis_up = 0;
     for (const WorkerCalls& slot : z->calls) {
-        if (slot.calls > 0 && worker_alive(slot.pid)) {
+        if ((slot.calls > 0 || slot.redis != 0) && worker_alive(slot.pid)) {
             in_flight += slot.calls;
+            redis_workers += slot.redis != 0 ? 1 : 0;
+            redis_up += slot.redis == 2 ? 1 : 0;
         }
     }
     v[spotauth::kTokenCallsInFlight] = in_flight;
+    v[spotauth::kRedisUp] = redis_workers > 0 && redis_up == redis_workers ? 1 : 0;
     return v;
 }
 

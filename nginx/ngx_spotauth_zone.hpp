@@ -60,6 +60,8 @@ public:
     void start_worker();
     void call_started();
     void call_finished();
+    // This worker's connection to spotauth_redis (the spotauth_redis_up gauge).
+    void redis_state(bool up);
 
     spotauth::CounterValues snapshot() const;
 

@@ -55,6 +55,9 @@ const Family kFamilies[] = {
     {"spotauth_code_exchanges_limited_total", "counter",
      "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.", {{"", kCodeExchangesLimited}}},
     {"spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.", {{"", kTokenCallsInFlight}}},
+    {"spotauth_redis_up", "gauge",
+     "1 when every worker of this machine is connected to spotauth_redis; 0 otherwise or without it.",
+     {{"", kRedisUp}}},
 };
 
 }  // namespace

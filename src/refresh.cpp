@@ -134,14 +134,19 @@ void RefreshStore::release(std::string_view key) {
 }
 
 RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
-                                       RefreshObserver& observer, Clock clock, RefreshTiming timing)
-    : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing) {}
+                                       RefreshObserver& observer, Clock clock, RefreshTiming timing,
+                                       FleetStore* fleet)
+    : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing),
+      fleet_(fleet) {}
 
 RefreshCoordinator::~RefreshCoordinator() {
     for (auto& [key, flight] : flights_) {
         if (flight.local) {
             transport_.cancel(flight.transfer);
             store_.release(key);
+            if (flight.fleet_claimed) {
+                fleet_->release(key);
+            }
         }
     }
 }
@@ -173,11 +178,15 @@ RefreshCoordinator::Started RefreshCoordinator::refresh(const RefreshJob& job, D
             if (!claim.recorded) {
                 observer_.claim_unrecorded();
             }
-            start_call(key, it->second);
-            if (it->second.transfer == 0) {
-                flights_.erase(it);
-                store_.release(key);
-                return {0, start_failure()};
+            if (fleet_ != nullptr && job.keys != nullptr) {
+                ask_fleet(key, it->second);
+            } else {
+                start_call(key, it->second);
+                if (it->second.transfer == 0) {
+                    flights_.erase(it);
+                    store_.release(key);
+                    return {0, start_failure()};
+                }
             }
         }
     } else {
@@ -197,6 +206,58 @@ void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {
     }
 }
 
+// This machine holds the claim: ask the fleet whether another machine is
+// calling or has the result.
+void RefreshCoordinator::ask_fleet(const std::string& key, Flight& flight) {
+    flight.local = true;
+    flight.fleet = FleetStep::asking;
+    fleet_->claim(key, claim_request(flight.job), *flight.job.keys,
+                  [this, key](const FleetStore::Answer& answer) { on_fleet_answer(key, answer); });
+}
+
+void RefreshCoordinator::on_fleet_answer(const std::string& key, const FleetStore::Answer& answer) {
+    const auto it = flights_.find(key);
+    if (it == flights_.end()) {
+        if (answer.kind == FleetStore::Kind::acquired) {
+            fleet_->release(key);
+        }
+        return;
+    }
+    Flight& flight = it->second;
+    flight.fleet = FleetStep::none;
+    switch (answer.kind) {
+        case FleetStore::Kind::busy:
+            flight.fleet = FleetStep::waiting;  // asked again at the next poll()
+            return;
+        case FleetStore::Kind::cached: {
+            for (std::size_t i = 0; i < flight.waiters.size(); ++i) {
+                observer_.cache_hit();
+            }
+            // Other workers of this machine learn it from the store.
+            const RefreshResult standing = store_.publish(key, answer.cached, clock_(), timing_.cache_window);
+            finish(key, standing);
+            return;
+        }
+        case FleetStore::Kind::acquired:
+        case FleetStore::Kind::unavailable:
+            flight.fleet_claimed = answer.kind == FleetStore::Kind::acquired;
+            start_call(key, flight);
+            if (flight.transfer == 0) {
+                call_failed_to_start(key);
+            }
+            return;
+    }
+}
+
+void RefreshCoordinator::call_failed_to_start(const std::string& key) {
+    const auto it = flights_.find(key);
+    if (it != flights_.end() && it->second.fleet_claimed) {
+        fleet_->release(key);
+    }
+    store_.release(key);
+    finish(key, start_failure());
+}
+
 void RefreshCoordinator::on_response(const std::string& key, const HttpResponse& response) {
     const auto it = flights_.find(key);
     if (it == flights_.end()) {
@@ -208,7 +269,16 @@ void RefreshCoordinator::on_response(const std::string& key, const HttpResponse&
         result.description = "token endpoint unreachable: " + response.error;
     }
     observer_.call_finished(result.outcome, response.total_seconds);
-    if (result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent) {
+    const bool settled = result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent;
+    const Flight& flight = it->second;
+    if (fleet_ != nullptr && flight.job.keys != nullptr && (settled || flight.fleet_claimed)) {
+        if (settled) {
+            fleet_->publish(key, result, *flight.job.keys, timing_.cache_window);
+        } else {
+            fleet_->release(key);
+        }
+    }
+    if (settled) {
         result = store_.publish(key, result, clock_(), timing_.cache_window);
     } else {
         store_.release(key);
@@ -252,9 +322,18 @@ void RefreshCoordinator::cancel(WaiterId id) {
 
 void RefreshCoordinator::poll() {
     std::vector<std::string> remote;
+    std::vector<std::string> fleet_waits;
     for (const auto& [key, flight] : flights_) {
         if (!flight.local) {
             remote.push_back(key);
+        } else if (flight.fleet == FleetStep::waiting) {
+            fleet_waits.push_back(key);
+        }
+    }
+    for (const std::string& key : fleet_waits) {
+        const auto it = flights_.find(key);
+        if (it != flights_.end() && it->second.fleet == FleetStep::waiting) {
+            ask_fleet(key, it->second);
         }
     }
     for (const std::string& key : remote) {
@@ -272,10 +351,14 @@ void RefreshCoordinator::poll() {
             if (!claim.recorded) {
                 observer_.claim_unrecorded();
             }
-            start_call(key, it->second);  // the other worker gave up or died
+            // The other worker gave up or died.
+            if (fleet_ != nullptr && it->second.job.keys != nullptr) {
+                ask_fleet(key, it->second);
+                continue;
+            }
+            start_call(key, it->second);
             if (it->second.transfer == 0) {
-                store_.release(key);
-                finish(key, start_failure());
+                call_failed_to_start(key);
             }
         } else {
             expire_waiters(key);
@@ -328,8 +411,9 @@ void RefreshCoordinator::deliver(std::vector<Waiter>& waiters, const RefreshResu
 }
 
 bool RefreshCoordinator::needs_polling() const {
-    return std::any_of(flights_.begin(), flights_.end(),
-                       [](const auto& entry) { return !entry.second.local; });
+    return std::any_of(flights_.begin(), flights_.end(), [](const auto& entry) {
+        return !entry.second.local || entry.second.fleet == FleetStep::waiting;
+    });
 }
 
 }  // namespace spotauth

@@ -23,8 +23,17 @@ public:
     // any earlier interest; kNone means curl is done with the socket.
     virtual void watch(int fd, int interest) = 0;
 
-    // Call HttpClient::on_timeout after `ms` milliseconds; -1 cancels.
+    // Call EventSink::on_timeout after `ms` milliseconds; -1 cancels.
     virtual void arm_timer(long ms) = 0;
+};
+
+// What an EventLoop calls back (the HTTP client, the Redis client).
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+    // `events` is an EventLoop::Interest mask of what the loop saw.
+    virtual void on_socket_ready(int fd, int events) = 0;
+    virtual void on_timeout() = 0;
 };
 
 struct HttpRequest {
@@ -60,7 +69,7 @@ public:
     virtual void cancel(TransferId id) = 0;
 };
 
-class HttpClient : public HttpTransport {
+class HttpClient : public HttpTransport, public EventSink {
 public:
     explicit HttpClient(EventLoop& loop);
     ~HttpClient() override;
@@ -71,9 +80,8 @@ public:
     TransferId start(const HttpRequest& request, Completion done) override;
     void cancel(TransferId id) override;
 
-    // `events` is a kRead|kWrite mask of what the loop saw.
-    void on_socket_ready(int fd, int events);
-    void on_timeout();
+    void on_socket_ready(int fd, int events) override;
+    void on_timeout() override;
 
     std::size_t in_flight() const;
 

@@ -31,6 +31,7 @@ enum Counter : std::size_t {
     kLoginReplays,
     kCodeExchangesLimited,
     kTokenCallsInFlight,  // a gauge
+    kRedisUp,             // a gauge
     kLatencyBucketFirst,
     kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf
     kLatencySumMicros,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "spotauth/http_client.hpp"
+#include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
 #include "spotauth/session.hpp"
 
@@ -129,10 +130,38 @@ protected:
     virtual void with_records(const std::function<void(RefreshRecords&)>& body) = 0;
 };
 
+// The level above a machine's RefreshStore: the fleet of machines behind a
+// load balancer (Redis). The machine's store stays the first level: only
+// the worker that holds a session's claim on its machine asks the fleet.
+class FleetStore {
+public:
+    enum class Kind {
+        acquired,     // this machine calls the token endpoint
+        busy,         // another machine is calling: ask again shortly
+        cached,       // a result another machine stored
+        unavailable,  // no answer from the fleet: coordinate on this machine
+    };
+    struct Answer {
+        Kind kind = Kind::unavailable;
+        RefreshResult cached;
+    };
+    using Done = std::function<void(const Answer&)>;
+
+    virtual ~FleetStore() = default;
+
+    // `keys` seal and open what the fleet stores (never plaintext tokens).
+    // `done` runs later, never from inside the call.
+    virtual void claim(const std::string& key, const ClaimRequest& request, const KeyRing& keys, Done done) = 0;
+    virtual void publish(const std::string& key, const RefreshResult& result, const KeyRing& keys,
+                         MilliTime cache_window) = 0;
+    virtual void release(const std::string& key) = 0;
+};
+
 struct RefreshJob {
     std::string refresh_token;
     std::string stale_access_token;  // the token an upstream refused, if any
     HttpRequest request;             // the token-endpoint call to make
+    const KeyRing* keys = nullptr;   // seal what the fleet keeps (with a FleetStore)
 };
 
 struct RefreshTiming {
@@ -160,8 +189,9 @@ public:
     using Done = std::function<void(const RefreshResult&)>;
     using Clock = std::function<MilliTime()>;
 
+    // `fleet` (optional): the level above the store, across machines.
     RefreshCoordinator(HttpTransport& transport, RefreshStore& store, RefreshObserver& observer,
-                       Clock clock, RefreshTiming timing);
+                       Clock clock, RefreshTiming timing, FleetStore* fleet = nullptr);
     ~RefreshCoordinator();
     RefreshCoordinator(const RefreshCoordinator&) = delete;
     RefreshCoordinator& operator=(const RefreshCoordinator&) = delete;
@@ -189,15 +219,21 @@ private:
         MilliTime deadline;
         Done done;
     };
+    enum class FleetStep { none, asking, waiting };
     struct Flight {
         RefreshJob job;
-        bool local = false;  // this worker is calling the token endpoint
+        bool local = false;  // this worker holds the machine's claim (calling or asking the fleet)
         HttpTransport::TransferId transfer = 0;
         std::vector<Waiter> waiters;
+        FleetStep fleet = FleetStep::none;
+        bool fleet_claimed = false;  // the fleet answered: this machine calls
     };
 
     ClaimRequest claim_request(const RefreshJob& job) const;
     void start_call(const std::string& key, Flight& flight);
+    void ask_fleet(const std::string& key, Flight& flight);
+    void on_fleet_answer(const std::string& key, const FleetStore::Answer& answer);
+    void call_failed_to_start(const std::string& key);
     void on_response(const std::string& key, const HttpResponse& response);
     void finish(const std::string& key, const RefreshResult& result);
     void expire_waiters(const std::string& key);
@@ -209,6 +245,7 @@ private:
     RefreshObserver& observer_;
     Clock clock_;
     RefreshTiming timing_;
+    FleetStore* fleet_;
     std::map<std::string, Flight> flights_;
     std::set<WaiterId> delivering_;  // waiters of a finished flight not yet called
     WaiterId last_waiter_ = 0;

@@ -1,0 +1,80 @@
+// Redis for a fleet of machines: where to find it (spotauth_redis), and a
+// client that never waits, over an EventLoop like the HTTP client: hiredis's
+// asynchronous API, every command bounded by a timeout, reconnecting with
+// backoff. A command Redis cannot answer (down, slow, not connected)
+// completes with no value at once or at its timeout, so callers fall back
+// to what one machine can do.
+#pragma once
+
+#include "spotauth/expected.hpp"
+#include "spotauth/http_client.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spotauth {
+
+struct RedisEndpoint {
+    std::string host;       // a name or address (tcp)
+    int port = 6379;
+    std::string unix_path;  // set instead of host for unix:/path
+    int db = 0;
+    std::string password;   // from the URL or spotauth_redis_password_file
+};
+
+// redis://[:password@]host[:port][/db] or unix:/path[?db=N]
+Expected<RedisEndpoint> parse_redis_url(std::string_view url);
+
+// A reply, reduced to what the module reads.
+struct RedisValue {
+    enum class Kind { nil, string, integer, array, error, status };
+    Kind kind = Kind::nil;
+    std::string text;  // string, error, status
+    long long integer = 0;
+    std::vector<RedisValue> elements;
+};
+
+struct RedisTiming {
+    long connect_timeout_ms = 1000;
+    long command_timeout_ms = 500;
+    long backoff_first_ms = 100;
+    long backoff_max_ms = 5000;
+};
+
+class RedisClient : public EventSink {
+public:
+    using Reply = std::function<void(const std::optional<RedisValue>&)>;  // nullopt: unavailable
+    // Called when the connection comes up (true) or goes down (false, why).
+    using StateChange = std::function<void(bool up, const std::string& why)>;
+    using Clock = std::function<std::int64_t()>;  // milliseconds
+
+    // `endpoint.host` must be an address: names are resolved before (at
+    // configuration time), never by a worker.
+    RedisClient(EventLoop& loop, RedisEndpoint endpoint, RedisTiming timing, Clock clock, StateChange on_state);
+    ~RedisClient() override;
+    RedisClient(const RedisClient&) = delete;
+    RedisClient& operator=(const RedisClient&) = delete;
+
+    // Starts connecting (and keeps reconnecting while down).
+    void start();
+
+    bool up() const;
+
+    // Sends `argv`; `done` runs later (never from inside command()), with
+    // the reply, or nullopt when Redis did not answer in time or is down.
+    void command(std::vector<std::string> argv, Reply done);
+
+    void on_socket_ready(int fd, int events) override;
+    void on_timeout() override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spotauth

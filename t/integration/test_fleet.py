@@ -1,0 +1,175 @@
+"""Several machines behind a load balancer: two nginx instances with the
+same key file and one Redis (spotauth_redis), all on 127.0.0.1. A rotating
+refresh token is used once across both; Redis down, stopped or restarted
+never answers 5xx and never costs a session."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from conftest import free_port, scratch_dir, wait_for_port
+from test_refresh import logged_in_with_expiring_token
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+pytestmark = pytest.mark.skipif(not os.path.exists(REDIS_SERVER),
+                                reason="redis-server missing (build.sh installs it)")
+
+
+class Redis:
+    """A throwaway redis-server on a free loopback port, stopped by PID."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = scratch_dir("spotauth-redis-")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def redis():
+    r = Redis().start()
+    yield r
+    r.stop()
+    shutil.rmtree(r.dir, ignore_errors=True)
+
+
+METRICS = "        location = /metrics { spotauth_status; }"
+
+
+def two_machines(make_nginx, redis, **options):
+    first = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=METRICS, **options).start()
+    second = make_nginx(key_text=first.key_text, http_extra=f"    spotauth_redis {redis.url()};",
+                        server_extra=METRICS, **options).start()
+    wait_until_connected(first, second)
+    return first, second
+
+
+def gauge(n, name):
+    match = re.search(rf"^{name} (\S+)$", n.get("/metrics").text, re.M)
+    return float(match.group(1))
+
+
+def wait_until_connected(*machines, up=1, timeout=5):
+    deadline = time.monotonic() + timeout
+    while any(gauge(n, "spotauth_redis_up") != up for n in machines):
+        assert time.monotonic() < deadline, "spotauth_redis_up did not become %d" % up
+        time.sleep(0.02)
+
+
+def storm(machines, cookie, count=40):
+    """`count` concurrent requests with one cookie, spread over the machines."""
+    def one(i):
+        n = machines[i % len(machines)]
+        r = requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie},
+                         headers={"Connection": "close"}, timeout=20)
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_a_rotating_refresh_is_one_call_across_two_machines(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    mock.configure(rotate_refresh=True)
+    cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+    mock.configure(token_delay=0.3)  # the storm arrives while the call is in flight
+    for attempt in range(3):
+        if attempt:
+            mock.reset()
+            mock.configure(rotate_refresh=True)
+            cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+            mock.configure(token_delay=0.3)
+        assert storm([first, second], cookie) == [200] * 40
+        assert mock.stats()["token_calls"]["refresh_token"] == 1
+
+
+def test_the_other_machine_uses_the_stored_result_later(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    mock.configure(rotate_refresh=True)
+    cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+    assert first.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    # The pre-rotation cookie on the other machine, inside the cache window.
+    assert second.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    assert mock.stats()["token_calls"]["refresh_token"] == 1
+
+
+def test_tokens_in_redis_are_sealed(make_nginx, mock, redis):
+    first, _ = two_machines(make_nginx, redis)
+    cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+    assert first.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    keys = subprocess.run(["redis-cli", "-p", str(redis.port), "--scan"], capture_output=True, text=True,
+                          timeout=10).stdout.split()
+    assert keys and all(k.startswith("spotauth:") for k in keys)
+    tokens = mock.get("/_mock/tokens", user="alice", all="1")
+    for key in keys:
+        value = subprocess.run(["redis-cli", "-p", str(redis.port), "GET", key], capture_output=True,
+                               text=True, timeout=10).stdout
+        for token in tokens["access_tokens"] + tokens["refresh_tokens"]:
+            assert token not in value and token not in key
+
+
+@pytest.mark.parametrize("trouble", ["killed", "stopped"])
+def test_redis_trouble_costs_no_session_and_no_5xx(make_nginx, mock, redis, trouble):
+    first, second = two_machines(make_nginx, redis)
+    cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+    if trouble == "killed":
+        redis.proc.kill()
+        redis.proc.wait(timeout=10)
+    else:
+        redis.proc.send_signal(signal.SIGSTOP)  # connected, never answers
+    started = time.monotonic()
+    statuses = storm([first, second], cookie)
+    assert statuses == [200] * 40
+    assert time.monotonic() - started < 10  # commands time out, nobody waits on Redis
+    # The fresh cookie of each machine keeps working; the session survived.
+    assert first.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    if trouble == "killed":
+        wait_until_connected(first, second, up=0)
+        log = first.error_log()
+        assert log.count("spotauth: redis at") >= 1
+        assert log.count("unavailable") <= 2  # one line per outage, not per request
+
+
+def test_redis_restarted_empty_is_picked_up_again(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    redis.stop()
+    wait_until_connected(first, second, up=0)
+    redis.start()
+    wait_until_connected(first, second, up=1, timeout=10)  # reconnect with backoff
+    mock.configure(rotate_refresh=True)
+    cookie = logged_in_with_expiring_token(first, mock).cookies["spotauth"]
+    mock.configure(token_delay=0.3)
+    assert storm([first, second], cookie) == [200] * 40
+    assert mock.stats()["token_calls"]["refresh_token"] == 1
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("http://127.0.0.1:6379", "must start with redis:// or unix:"),
+    ("redis://127.0.0.1:0", "invalid port"),
+    ("redis://no-such-host.invalid", "not found"),
+])
+def test_bad_redis_url_fails_nginx_t(make_nginx, url, problem):
+    result = make_nginx(http_extra=f"    spotauth_redis {url};").check()
+    assert result.returncode != 0
+    assert problem in result.stderr
