@@ -39,8 +39,6 @@ private:
 struct AccessRules {
     const UserAllowlist* users = nullptr;
     const std::vector<std::string>* products = nullptr;  // any one of them
-
-    bool restricts() const { return users != nullptr || products != nullptr; }
 };
 
 enum class Authorization {
