@@ -70,9 +70,12 @@ ngx_int_t proxy_with_token(ngx_http_request_t* r, const Settings& s, RequestStat
     return NGX_OK;
 }
 
-// API locations answer JSON, whatever the Accept header says.
-ngx_int_t deny(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
-    return answered_in_access_phase(r, send_error_json(r, s, failure));
+// API locations answer JSON, whatever the Accept header says; pages a
+// refused user asked for answer a page.
+ngx_int_t deny(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
+               spotauth::ProtectMode mode = spotauth::ProtectMode::on) {
+    return answered_in_access_phase(r, mode == spotauth::ProtectMode::redirect ? send_error_page(r, s, failure)
+                                                                               : send_error_json(r, s, failure));
 }
 
 // Proxies with the new token, or answers the failure.
@@ -107,6 +110,19 @@ void note_rejection(ngx_http_request_t* r, spotauth::CookieStatus status) {
                   status == spotauth::CookieStatus::expired ? "expired" : "invalid");
 }
 
+// What the location's rules say of a signed-in user (logged when refused).
+spotauth::Authorization authorization_of(ngx_http_request_t* r, const spotauth::Session* session) {
+    if (session == nullptr) {
+        return spotauth::Authorization::allowed;  // nobody to judge: the cookie decides
+    }
+    const spotauth::Authorization authorization = spotauth::authorize(access_rules_of(r), *session);
+    if (authorization != spotauth::Authorization::allowed) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: user \"%s\" refused here: %s",
+                      session->user_id.c_str(), spotauth::authorization_name(authorization));
+    }
+    return authorization;
+}
+
 ngx_int_t login_redirect(ngx_http_request_t* r, const Settings& s, bool clear) {
     if (clear && !clear_cookie(r, s, s.cookies.session)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -132,6 +148,7 @@ ngx_int_t protect(ngx_http_request_t* r, const Settings& s, spotauth::ProtectMod
     if (mode != spotauth::ProtectMode::retry) {
         note_rejection(r, facts.cookie);
     }
+    facts.authorization = authorization_of(r, state->session());
     facts.needs_refresh = state->session() != nullptr &&
                           spotauth::needs_refresh(*state->session(), now(), main_conf_of(r)->refresh_leeway);
     facts.replayed = state->replayed();
@@ -152,7 +169,7 @@ ngx_int_t protect(ngx_http_request_t* r, const Settings& s, spotauth::ProtectMod
         case spotauth::AccessAction::serve_page:
             return strip_module_cookies(r, s) ? NGX_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
         case spotauth::AccessAction::login_redirect: return login_redirect(r, s, decision.clear_cookie);
-        case spotauth::AccessAction::deny: return deny(r, s, decision.failure);
+        case spotauth::AccessAction::deny: return deny(r, s, decision.failure, mode);
     }
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }

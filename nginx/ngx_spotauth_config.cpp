@@ -4,6 +4,7 @@
 #include "ngx_spotauth_endpoints.hpp"
 #include "ngx_spotauth_zone.hpp"
 
+#include "spotauth/provider_text.hpp"
 #include "spotauth/redis.hpp"
 #include "spotauth/settings.hpp"
 
@@ -272,14 +273,25 @@ void* create_loc_conf(ngx_conf_t* cf) noexcept {
     auto* conf = static_cast<LocConf*>(ngx_pcalloc(cf->pool, sizeof(LocConf)));
     if (conf != nullptr) {
         conf->protect = NGX_CONF_UNSET_UINT;
+        conf->allowed_users = static_cast<const spotauth::UserAllowlist*>(NGX_CONF_UNSET_PTR);
+        conf->products = static_cast<const std::vector<std::string>*>(NGX_CONF_UNSET_PTR);
     }
     return conf;
 }
 
-char* merge_loc_conf(ngx_conf_t*, void* parent, void* child) noexcept {
+char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     auto* prev = static_cast<LocConf*>(parent);
     auto* conf = static_cast<LocConf*>(child);
     ngx_conf_merge_uint_value(conf->protect, prev->protect, kProtectOff);
+    ngx_conf_merge_ptr_value(conf->allowed_users, prev->allowed_users, nullptr);
+    ngx_conf_merge_ptr_value(conf->products, prev->products, nullptr);
+    // Merged after its server: the server's scopes are known here.
+    const SrvConf* scf = enclosing_srv_conf(cf);
+    if (conf->products != nullptr && scf->used &&
+        !spotauth::scopes_include(to_view(scf->scopes), spotauth::kProductScope)) {
+        return conf_error(cf, "spotauth: \"spotauth_require_product\" needs the scope \"user-read-private\" in "
+                              "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
+    }
     return NGX_CONF_OK;
 }
 
@@ -383,6 +395,62 @@ char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     }
     *path = static_cast<ngx_str_t*>(cf->args->elts)[1];
     return NGX_CONF_OK;
+}
+
+// spotauth_allow_users path | off: the file is read now (and on every reload).
+char* set_allow_users(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* lcf = static_cast<LocConf*>(conf);
+    if (lcf->allowed_users != NGX_CONF_UNSET_PTR) {
+        return const_cast<char*>("is duplicate");
+    }
+    const ngx_str_t path = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    if (to_view(path) == "off") {
+        lcf->allowed_users = nullptr;
+        return NGX_CONF_OK;
+    }
+    return conf_boundary(cf, [&]() -> char* {
+        const std::string prefix = "spotauth: spotauth_allow_users \"" + to_string(path) + "\" ";
+        const spotauth::ConfigFile file = read_config_file(cf, path);
+        if (!file.text) {
+            return conf_error(cf, prefix + file.text.error());
+        }
+        auto list = spotauth::UserAllowlist::parse(*file.text);
+        if (!list) {
+            return conf_error(cf, prefix + list.error());
+        }
+        if (list->size() == 0) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s", (prefix + "lists nobody: every signed-in user is "
+                                                                      "refused").c_str());
+        }
+        lcf->allowed_users = pool_new<spotauth::UserAllowlist>(cf->pool, std::move(*list));
+        return lcf->allowed_users != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    });
+}
+
+// spotauth_require_product product ... | off
+char* set_require_product(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* lcf = static_cast<LocConf*>(conf);
+    if (lcf->products != NGX_CONF_UNSET_PTR) {
+        return const_cast<char*>("is duplicate");
+    }
+    const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
+    if (cf->args->nelts == 2 && to_view(args[1]) == "off") {
+        lcf->products = nullptr;
+        return NGX_CONF_OK;
+    }
+    return conf_boundary(cf, [&]() -> char* {
+        std::vector<std::string> products;
+        for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
+            const std::string product = to_string(args[i]);
+            if (product.empty() || product == "off" || spotauth::clean_profile_word(product) != product) {
+                return const_cast<char*>("takes Spotify products as /v1/me names them, for example "
+                                         "\"spotauth_require_product premium\", or \"off\"");
+            }
+            products.push_back(product);
+        }
+        lcf->products = pool_new<std::vector<std::string>>(cf->pool, std::move(products));
+        return lcf->products != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    });
 }
 
 ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept {

@@ -6,6 +6,7 @@
 #include "ngx_spotauth_request.hpp"
 #include "ngx_spotauth_worker.hpp"
 
+#include "spotauth/access.hpp"
 #include "spotauth/errors.hpp"
 #include "spotauth/responses.hpp"
 #include "spotauth/url.hpp"
@@ -57,6 +58,19 @@ std::optional<Failure> refresh_failure(const Settings& s, RequestState& state, b
     return spotauth::refresh_failure(outcome);
 }
 
+// What the location's rules refuse a signed-in user, decided as in an API
+// location: no token for a user who could not use one there.
+std::optional<Failure> refusal(ngx_http_request_t* r, const spotauth::Session& session) {
+    spotauth::AccessFacts facts;
+    facts.cookie = spotauth::CookieStatus::valid;
+    facts.authorization = spotauth::authorize(access_rules_of(r), session);
+    const spotauth::AccessDecision decision = spotauth::decide_access(facts);
+    if (decision.action != spotauth::AccessAction::deny) {
+        return std::nullopt;
+    }
+    return decision.failure;
+}
+
 ngx_int_t respond_session(ngx_http_request_t* r, const Settings& s, RequestState& state) {
     bool out_of_memory = false;
     const auto failure = refresh_failure(s, state, out_of_memory);
@@ -106,6 +120,9 @@ ngx_int_t token_endpoint(ngx_http_request_t* r, const Settings& s) {
     }
     if (state->session() == nullptr) {
         return send_json(r, NGX_HTTP_UNAUTHORIZED, spotauth::token_error_json("not_authenticated"));
+    }
+    if (const auto refused = refusal(r, *state->session())) {
+        return send_token_error(r, s, *refused);
     }
     return respond_when_fresh(r, s, *state, &respond_token);
 }

@@ -88,9 +88,21 @@ void on_profile(Callback& cb, const HttpResponse& res) {
         finish_failed(cb, Failure::profile_unavailable);
         return;
     }
-    const spotauth::SessionCookie cookie = spotauth::session_set_cookie(
-        s.keys, spotauth::new_session(*profile, cb.tokens, now(), s.session_lifetime), s.cookies.session,
-        {s.secure_cookies, s.session_lifetime});
+    const spotauth::Session session = spotauth::new_session(*profile, cb.tokens, now(), s.session_lifetime);
+    // The callback location's rules: a refused user gets no session at all.
+    const spotauth::Authorization authorization = spotauth::authorize(access_rules_of(r), session);
+    if (authorization != spotauth::Authorization::allowed) {
+        // An unknown product at login is the provider's or the scopes' fault.
+        const bool unknown = authorization == spotauth::Authorization::product_unknown;
+        const ngx_uint_t level = unknown ? NGX_LOG_WARN : NGX_LOG_INFO;
+        ngx_log_error(level, r->connection->log, 0, "spotauth: login refused for user \"%s\": %s%s",
+                      profile->id.c_str(), spotauth::authorization_name(authorization),
+                      unknown ? " (/v1/me did not say it; is user-read-private in spotauth_scopes?)" : "");
+        finish_failed(cb, Failure::forbidden);
+        return;
+    }
+    const spotauth::SessionCookie cookie =
+        spotauth::session_set_cookie(s.keys, session, s.cookies.session, {s.secure_cookies, s.session_lifetime});
     if (cookie.problem == spotauth::SessionCookieProblem::too_large) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "spotauth: login failed for user \"%s\": session cookie of %uz bytes exceeds %uz even "

@@ -5,6 +5,7 @@
 
 #include "ngx_spotauth_compat.hpp"
 
+#include "spotauth/authorization.hpp"
 #include "spotauth/cookie.hpp"
 #include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
@@ -18,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 extern "C" ngx_module_t ngx_http_spotauth_module;
 
@@ -76,12 +78,22 @@ struct MainConf {
     ngx_flag_t used;
 };
 
-// `spotauth off | on | retry | redirect` (0 is off).
+// `spotauth off | on | retry | redirect` (0 is off), and who may go on once
+// signed in (spotauth_allow_users, spotauth_require_product; null: anyone,
+// NGX_CONF_UNSET_PTR until merged). The rules live in the cycle's pool.
 struct LocConf {
     ngx_uint_t protect;
+    const spotauth::UserAllowlist* allowed_users;
+    const std::vector<std::string>* products;
 };
 
 constexpr ngx_uint_t kProtectOff = 0;
+
+// The rules of the request's location.
+inline spotauth::AccessRules access_rules_of(ngx_http_request_t* r) {
+    const auto* lcf = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_spotauth_module));
+    return {lcf->allowed_users, lcf->products};
+}
 
 inline const MainConf* main_conf_of(ngx_http_request_t* r) {
     return static_cast<MainConf*>(ngx_http_get_module_main_conf(r, ngx_http_spotauth_module));

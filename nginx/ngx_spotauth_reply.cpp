@@ -111,8 +111,9 @@ ngx_int_t send_error_as(ngx_http_request_t* r, const Settings& s, spotauth::Fail
     const std::string_view login_url = e.offers_login ? std::string_view(s.login_uri) : std::string_view();
     const auto status = static_cast<ngx_uint_t>(e.status);
     if (html) {
+        const char* title = failure == spotauth::Failure::forbidden ? "No access" : "Sign-in problem";
         return send_body(r, status, "text/html; charset=utf-8",
-                         spotauth::error_html("Sign-in problem", e.description, login_url.empty() ? "/" : login_url,
+                         spotauth::error_html(title, e.description, login_url.empty() ? "/" : login_url,
                                               login_url.empty() ? "Back to the site" : "Sign in again"));
     }
     return send_json(r, status, spotauth::error_json(e.code, e.description, login_url));
@@ -126,6 +127,10 @@ ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure
 
 ngx_int_t send_error_json(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
     return send_error_as(r, s, failure, false);
+}
+
+ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
+    return send_error_as(r, s, failure, true);
 }
 
 ngx_int_t send_token_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {

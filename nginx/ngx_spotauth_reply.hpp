@@ -27,6 +27,7 @@ ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, std::string_view b
 // challenge added where the table says so.
 ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
 ngx_int_t send_error_json(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
+ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
 
 // For the Web Playback SDK's endpoint: {"access_token":null,"error":code}.
 ngx_int_t send_token_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);

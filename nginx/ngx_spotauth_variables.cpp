@@ -9,7 +9,7 @@
 namespace spotauth_ngx {
 namespace {
 
-enum VariableKind : uintptr_t { kVarUser, kVarUserName, kVarStatus, kVarAccessToken };
+enum VariableKind : uintptr_t { kVarUser, kVarUserName, kVarStatus, kVarAccessToken, kVarProduct, kVarCountry };
 
 RequestState* state_for_variables(ngx_http_request_t* r) {
     const Settings* s = settings_of(r);
@@ -33,6 +33,8 @@ std::string_view variable_value(const RequestState* state, uintptr_t kind) {
     switch (kind) {
         case kVarUser: return session->user_id;
         case kVarUserName: return session->display_name;
+        case kVarProduct: return session->product;
+        case kVarCountry: return session->country;
         case kVarAccessToken:
             return status == SessionStatus::valid || status == SessionStatus::refreshed
                        ? std::string_view(session->access_token)
@@ -67,6 +69,8 @@ ngx_http_variable_t variables[] = {
     {ngx_string("spotauth_user_name"), nullptr, get_variable, kVarUserName, NGX_HTTP_VAR_NOCACHEABLE, 0},
     {ngx_string("spotauth_session_status"), nullptr, get_variable, kVarStatus, NGX_HTTP_VAR_NOCACHEABLE, 0},
     {ngx_string("spotauth_access_token"), nullptr, get_variable, kVarAccessToken, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("spotauth_user_product"), nullptr, get_variable, kVarProduct, NGX_HTTP_VAR_NOCACHEABLE, 0},
+    {ngx_string("spotauth_user_country"), nullptr, get_variable, kVarCountry, NGX_HTTP_VAR_NOCACHEABLE, 0},
     ngx_http_null_variable};
 
 }  // namespace

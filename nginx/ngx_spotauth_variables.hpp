@@ -1,5 +1,5 @@
-// $spotauth_user, $spotauth_user_name, $spotauth_session_status and
-// $spotauth_access_token.
+// $spotauth_user, $spotauth_user_name, $spotauth_user_product,
+// $spotauth_user_country, $spotauth_session_status and $spotauth_access_token.
 #pragma once
 
 #include "ngx_spotauth_module.hpp"

@@ -13,16 +13,25 @@ Failure cookie_failure(CookieStatus cookie) {
     return Failure::not_signed_in;
 }
 
+bool refused(Authorization authorization) {
+    return authorization == Authorization::user_not_listed || authorization == Authorization::product_not_allowed;
+}
+
 }  // namespace
 
 AccessDecision decide_access(const AccessFacts& f) {
-    const bool signed_in = f.cookie == CookieStatus::valid;
+    if (f.cookie == CookieStatus::valid && refused(f.authorization)) {
+        return {AccessAction::deny, Failure::forbidden};
+    }
+    // A session that cannot tell its product counts as none here: a new
+    // login records it (the cookie is kept; the login replaces it).
+    const bool signed_in = f.cookie == CookieStatus::valid && f.authorization == Authorization::allowed;
     switch (f.mode) {
         case ProtectMode::redirect:
             // A page needs no token, so no refresh either.
             return signed_in ? AccessDecision{AccessAction::serve_page}
                              : AccessDecision{AccessAction::login_redirect, Failure::not_signed_in,
-                                              f.cookie != CookieStatus::absent};
+                                              f.cookie == CookieStatus::invalid || f.cookie == CookieStatus::expired};
         case ProtectMode::retry:
             if (!signed_in) {
                 return {AccessAction::deny, Failure::not_signed_in};

@@ -52,6 +52,10 @@ ErrorReply error_reply(Failure failure) {
         case Failure::login_unavailable:
             return {503, "login_unavailable", "Sign-in is busy right now; try again in a moment.", false, false,
                     false};
+        case Failure::forbidden:
+            // The login link: another account, or a subscription changed since login.
+            return {403, "forbidden", "Your Spotify account does not have access to this page.", true, false,
+                    false};
     }
     return {500, "internal_error", "Something went wrong.", false, false, false};
 }

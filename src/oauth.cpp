@@ -218,7 +218,8 @@ std::optional<Profile> parse_profile(long status, std::string_view body) {
     if (!id) {
         return std::nullopt;
     }
-    Profile p{*id, clean_display_name(string_field(doc, "display_name"))};
+    Profile p{*id, clean_display_name(string_field(doc, "display_name")),
+              clean_profile_word(string_field(doc, "product")), clean_profile_word(string_field(doc, "country"))};
     // Spotify's display_name may be null; the id is always there.
     if (p.display_name.empty()) {
         p.display_name = clean_display_name(p.id);
@@ -231,6 +232,8 @@ Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTim
     Session s;
     s.user_id = profile.id;
     s.display_name = profile.display_name;
+    s.product = profile.product;
+    s.country = profile.country;
     s.access_token = tokens.access_token;
     s.refresh_token = tokens.refresh_token.value_or("");
     s.access_expires_at = now + tokens.expires_in;

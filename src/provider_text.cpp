@@ -106,4 +106,8 @@ std::string clean_display_name(std::string_view name) {
     return clean_text(name, kMaxDisplayNameBytes);
 }
 
+std::string clean_profile_word(std::string_view word) {
+    return clean_text(word, kMaxProfileWordBytes);
+}
+
 }  // namespace spotauth

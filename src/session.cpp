@@ -42,6 +42,8 @@ bool clean_provider_text(Session& s) {
     }
     s.user_id = *id;
     s.display_name = clean_display_name(s.display_name);
+    s.product = clean_profile_word(s.product);
+    s.country = clean_profile_word(s.country);
     return true;
 }
 
@@ -66,7 +68,7 @@ std::optional<Claims> open_claims(const KeyRing& keys, std::string_view cookie, 
 }  // namespace
 
 std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
-    const json claims = {
+    json claims = {
         {"typ", kSessionType},
         {"sub", s.user_id},
         {"name", s.display_name},
@@ -77,6 +79,13 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
         {"iat", s.issued_at},
         {"exp", s.expires_at},
     };
+    // Optional: only what the provider told (no claim for unknown).
+    if (!s.product.empty()) {
+        claims["product"] = s.product;
+    }
+    if (!s.country.empty()) {
+        claims["country"] = s.country;
+    }
     return keys.seal(claims.dump());
 }
 
@@ -90,6 +99,9 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         return {CookieStatus::invalid, {}, false};
     }
     const json& claims = opened->values;
+    // Optional: older cookies do not have them (empty: unknown).
+    read_string(claims, "product", s.product);
+    read_string(claims, "country", s.country);
     if (!read_string(claims, "sub", s.user_id) || !read_string(claims, "name", s.display_name) ||
         !read_string(claims, "access_token", s.access_token) ||
         !read_string(claims, "refresh_token", s.refresh_token) ||

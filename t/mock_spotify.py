@@ -24,7 +24,8 @@ top-items endpoints answer 403 "Insufficient client scope" without
 user-top-read.  Codes are single use and consumed by any redemption attempt.
 
 Users alice, bob and carol exist from the start; any other user name typed on
-the consent page is created on the fly.
+the consent page is created on the fly.  Every user is "premium" in "SE"
+unless user_products / user_countries (below) say otherwise.
 
 Control API (no authentication, JSON in and out; these requests are not
 recorded in the request log):
@@ -56,6 +57,10 @@ recorded in the request log):
         grant_refresh_token
                            null or the refresh token code grants (and refresh
                            grants, with rotate_refresh) issue
+        user_products      {user: product} /v1/me reports (with scope
+                           user-read-private) instead of "premium", e.g.
+                           {"bob": "free"}; any string, for hostile tests
+        user_countries     {user: country} likewise, instead of "SE"
     POST /_mock/reset        config back to the command-line defaults, counters
                              and request log cleared; {"tokens": true} also
                              forgets all codes, access and refresh tokens
@@ -343,7 +348,7 @@ def track(title, artist, album, year, duration_ms):
     }
 
 
-def user_profile(user, display_name, scopes):
+def user_profile(user, display_name, scopes, product="premium", country="SE"):
     """The /v1/me object, with the fields the granted scopes allow."""
     profile = {
         "display_name": display_name,
@@ -355,7 +360,7 @@ def user_profile(user, display_name, scopes):
     if "user-read-email" in scopes:
         profile["email"] = f"{user}@example.com"
     if "user-read-private" in scopes:
-        profile.update({"country": "SE", "product": "premium",
+        profile.update({"country": country, "product": product,
                         "explicit_content": {"filter_enabled": False,
                                              "filter_locked": False}})
     return profile
@@ -436,6 +441,12 @@ def _optional_string(key, value):
     return value
 
 
+def _string_map(key, value):
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError(f"{key} must be an object of strings")
+    return dict(value)
+
+
 def _token_fault(key, value):
     if value is None:
         return None
@@ -459,6 +470,8 @@ CONFIG_VALIDATORS = {
     "profile_display_name": _optional_string,
     "grant_access_token": _optional_string,
     "grant_refresh_token": _optional_string,
+    "user_products": _string_map,
+    "user_countries": _string_map,
 }
 
 
@@ -515,7 +528,8 @@ class MockState:
                          "api_unauthorized": 0,
                          "api_delay": 0, "profile_id": None,
                          "profile_display_name": None, "grant_access_token": None,
-                         "grant_refresh_token": None}
+                         "grant_refresh_token": None, "user_products": {},
+                         "user_countries": {}}
         self._lock = threading.Lock()
         self._users = dict(PREDEFINED_USERS)
         self._forget_tokens()
@@ -1176,8 +1190,10 @@ class MockHandler(BaseHTTPRequestHandler):
         if self.command != "GET":
             raise ApiError(405, "Method not allowed")
         if path == "/v1/me":
-            profile = user_profile(user, display_name, scopes)
             config = self.state.config()
+            profile = user_profile(user, display_name, scopes,
+                                   config["user_products"].get(user, "premium"),
+                                   config["user_countries"].get(user, "SE"))
             for key, override in (("id", "profile_id"), ("display_name", "profile_display_name")):
                 if config[override] is not None:
                     profile[key] = config[override]

@@ -1,9 +1,11 @@
 // What a protected location does with a request, decided from what the
 // glue knows about it: the location's mode, what its session cookie held,
-// whether the access token needs a refresh and whether this request is
-// already the replay after an upstream 401.
+// whether the location's rules allow its user, whether the access token
+// needs a refresh and whether this request is already the replay after an
+// upstream 401.
 #pragma once
 
+#include "spotauth/authorization.hpp"
 #include "spotauth/errors.hpp"
 #include "spotauth/session.hpp"
 
@@ -32,6 +34,10 @@ struct AccessFacts {
     bool needs_refresh = false;
     bool replayed = false;          // retry: this request already had its one refresh
     bool body_replayable = true;    // retry: the request body can be sent again
+    // A signed-in user refused by the rules is denied `forbidden` (no
+    // refresh is spent on them); one whose product is unknown while one is
+    // required is sent to sign in again, which reads it.
+    Authorization authorization = Authorization::allowed;
 };
 
 AccessDecision decide_access(const AccessFacts& facts);

@@ -29,6 +29,7 @@ enum class Failure {
     cross_site,               // token, logout: a cross-site caller
     exchanges_limited,        // callback: spotauth_exchange_limit reached
     login_unavailable,        // login: no room for the login state
+    forbidden,                // signed in, but spotauth_allow_users / spotauth_require_product refuse
 };
 
 struct ErrorReply {

@@ -83,6 +83,9 @@ TokenResponse parse_token_response(long status, std::string_view body);
 struct Profile {
     std::string id;
     std::string display_name;
+    // Empty unless granted user-read-private (initialized, so {id, name} stays valid).
+    std::string product{};
+    std::string country{};
 };
 
 std::optional<Profile> parse_profile(long status, std::string_view body);

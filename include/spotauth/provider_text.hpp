@@ -14,6 +14,7 @@ namespace spotauth {
 inline constexpr std::size_t kMaxTokenBytes = 2048;
 inline constexpr std::size_t kMaxUserIdBytes = 255;
 inline constexpr std::size_t kMaxDisplayNameBytes = 256;
+inline constexpr std::size_t kMaxProfileWordBytes = 32;
 
 // True for 1..kMaxTokenBytes visible ASCII characters (0x21-0x7E): what may
 // follow "Bearer " in a header and go into a form body.
@@ -34,5 +35,9 @@ std::optional<std::string> clean_user_id(std::string_view id);
 
 // The display name cleaned and cut to kMaxDisplayNameBytes.
 std::string clean_display_name(std::string_view name);
+
+// A one-word profile value (product, country) cleaned and cut to
+// kMaxProfileWordBytes.
+std::string clean_profile_word(std::string_view word);
 
 }  // namespace spotauth

@@ -19,6 +19,10 @@ using UnixTime = std::int64_t;
 struct Session {
     std::string user_id;
     std::string display_name;
+    // As /v1/me said at login (with scope user-read-private); empty: unknown,
+    // as in cookies sealed before they were kept.
+    std::string product;  // "premium", "free", ...
+    std::string country;  // ISO 3166-1 alpha-2
     std::string access_token;
     std::string refresh_token;
     UnixTime access_expires_at = 0;

@@ -17,6 +17,7 @@ constexpr Failure kAll[] = {
     Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
     Failure::code_exchange_failed, Failure::profile_unavailable,   Failure::session_too_large,
     Failure::cross_site,           Failure::exchanges_limited,     Failure::login_unavailable,
+    Failure::forbidden,
 };
 
 }  // namespace
@@ -42,6 +43,7 @@ TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
         {Failure::cross_site, {403, "cross_site_request"}},
         {Failure::exchanges_limited, {429, "too_many_requests"}},
         {Failure::login_unavailable, {503, "login_unavailable"}},
+        {Failure::forbidden, {403, "forbidden"}},
     };
     for (const auto& [failure, reply] : expected) {
         const ErrorReply e = error_reply(failure);
@@ -105,4 +107,42 @@ TEST(DecideAccess, ReplayOnceAndOnlyWithAReplayableBody) {
     EXPECT_EQ(decide_access({ProtectMode::retry, CookieStatus::valid, false, false, false}).failure,
               Failure::token_rejected);
     EXPECT_EQ(decide_access({ProtectMode::retry, CookieStatus::absent, false}).failure, Failure::not_signed_in);
+}
+
+TEST(DecideAccess, ARefusedUserIsForbiddenEverywhereWithoutARefresh) {
+    for (const auto refusal : {Authorization::user_not_listed, Authorization::product_not_allowed}) {
+        for (const auto mode : {ProtectMode::on, ProtectMode::redirect, ProtectMode::retry}) {
+            AccessFacts facts{mode, CookieStatus::valid};
+            facts.authorization = refusal;
+            facts.needs_refresh = true;
+            const auto d = decide_access(facts);
+            EXPECT_EQ(d.action, AccessAction::deny);
+            EXPECT_EQ(d.failure, Failure::forbidden);
+        }
+    }
+    EXPECT_FALSE(error_reply(Failure::forbidden).ends_session);
+    EXPECT_TRUE(error_reply(Failure::forbidden).offers_login);
+}
+
+TEST(DecideAccess, WithoutASessionTheRulesDoNotMatter) {
+    AccessFacts api{ProtectMode::on, CookieStatus::absent};
+    api.authorization = Authorization::user_not_listed;
+    EXPECT_EQ(decide_access(api).failure, Failure::not_signed_in);
+    AccessFacts page{ProtectMode::redirect, CookieStatus::expired};
+    page.authorization = Authorization::user_not_listed;
+    EXPECT_EQ(decide_access(page).action, AccessAction::login_redirect);
+}
+
+TEST(DecideAccess, AnUnknownProductSignsInAgainKeepingTheCookie) {
+    AccessFacts api{ProtectMode::on, CookieStatus::valid};
+    api.authorization = Authorization::product_unknown;
+    const auto denied = decide_access(api);
+    EXPECT_EQ(denied.action, AccessAction::deny);
+    EXPECT_EQ(denied.failure, Failure::not_signed_in);
+    EXPECT_FALSE(error_reply(denied.failure).ends_session);
+    AccessFacts page{ProtectMode::redirect, CookieStatus::valid};
+    page.authorization = Authorization::product_unknown;
+    const auto redirect = decide_access(page);
+    EXPECT_EQ(redirect.action, AccessAction::login_redirect);
+    EXPECT_FALSE(redirect.clear_cookie);
 }

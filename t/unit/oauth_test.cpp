@@ -129,6 +129,22 @@ TEST(Profile, ParsesIdAndName) {
     EXPECT_EQ(p->display_name, "Alice");
 }
 
+TEST(Profile, ProductAndCountryAreKeptCleaned) {
+    const auto p = parse_profile(200, R"({"id":"alice","product":"premium","country":"SE"})");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->product, "premium");
+    EXPECT_EQ(p->country, "SE");
+    const auto hostile = parse_profile(
+        200, R"({"id":"m","product":"free\r\nX-Injected: yes","country":")" + std::string(100, 'C') + R"("})");
+    ASSERT_TRUE(hostile);
+    EXPECT_EQ(hostile->product, "freeX-Injected: yes");
+    EXPECT_EQ(hostile->country.size(), 32u);
+    // Without scope user-read-private Spotify sends neither: unknown.
+    const auto plain = parse_profile(200, R"({"id":"bob","product":null})");
+    EXPECT_TRUE(plain->product.empty());
+    EXPECT_TRUE(plain->country.empty());
+}
+
 TEST(Profile, NullDisplayNameFallsBackToId) {
     EXPECT_EQ(parse_profile(200, R"({"id":"bob","display_name":null})")->display_name, "bob");
 }

@@ -16,6 +16,8 @@ Session sample() {
     Session s;
     s.user_id = "alice";
     s.display_name = "Alice \"Ally\" Liddell \xc3\xa9";
+    s.product = "premium";
+    s.country = "SE";
     s.access_token = "BQ-access";
     s.refresh_token = "AQ-refresh";
     s.access_expires_at = 1'700'003'600;
@@ -35,6 +37,8 @@ TEST(Session, RoundTripsEveryClaim) {
     const Session& s = opened.session;
     EXPECT_EQ(s.user_id, "alice");
     EXPECT_EQ(s.display_name, sample().display_name);
+    EXPECT_EQ(s.product, "premium");
+    EXPECT_EQ(s.country, "SE");
     EXPECT_EQ(s.access_token, "BQ-access");
     EXPECT_EQ(s.refresh_token, "AQ-refresh");
     EXPECT_EQ(s.access_expires_at, 1'700'003'600);
@@ -75,6 +79,22 @@ TEST(Session, CookieWithoutAccessIssueTimeOpensWithZero) {
     const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_EQ(opened.session.access_issued_at, 0);
+}
+
+TEST(Session, CookieWithoutProductAndCountryOpensWithThemUnknown) {
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_TRUE(opened.session.product.empty());
+    EXPECT_TRUE(opened.session.country.empty());
+}
+
+TEST(Session, UnknownProductAndCountryAreNotSealed) {
+    Session s = sample();
+    s.product.clear();
+    s.country.clear();
+    const auto claims = nlohmann::json::parse(ring().open(*seal_session(ring(), s))->plaintext);
+    EXPECT_FALSE(claims.contains("product"));
+    EXPECT_FALSE(claims.contains("country"));
 }
 
 TEST(Session, LegacyCookieNamesAreCleaned) {
