@@ -89,6 +89,11 @@ const std::string& cookie_header() {
     return h;
 }
 
+const spotauth::CookieNames& module_cookies() {
+    static const spotauth::CookieNames names = spotauth::cookie_names(false);
+    return names;
+}
+
 void check_valid(const spotauth::OpenedSession& opened) {
     if (opened.status != CookieStatus::valid) {
         std::cerr << "open_session did not accept the benchmark cookie\n";
@@ -152,7 +157,7 @@ BENCHMARK(BM_BearerHeader);
 void BM_StripCookies(benchmark::State& state) {
     const std::string& header = cookie_header();
     for (auto _ : state) {
-        std::string kept = spotauth::strip_cookies(header, {"spotauth", "spotauth_login"});
+        std::string kept = spotauth::strip_cookies(header, module_cookies());
         benchmark::DoNotOptimize(kept);
     }
 }
@@ -165,7 +170,7 @@ void BM_OpenAndInject(benchmark::State& state) {
     for (auto _ : state) {
         auto opened = spotauth::open_session(ring(), c, kNow);
         std::string value = bearer(opened.session.access_token);
-        std::string kept = spotauth::strip_cookies(header, {"spotauth", "spotauth_login"});
+        std::string kept = spotauth::strip_cookies(header, module_cookies());
         benchmark::DoNotOptimize(value);
         benchmark::DoNotOptimize(kept);
     }
@@ -192,7 +197,7 @@ void BM_CachedOpenAndInject(benchmark::State& state) {
     for (auto _ : state) {
         auto opened = cache.open(ring(), c, kNow);
         std::string value = bearer(opened.session.access_token);
-        std::string kept = spotauth::strip_cookies(header, {"spotauth", "spotauth_login"});
+        std::string kept = spotauth::strip_cookies(header, module_cookies());
         benchmark::DoNotOptimize(value);
         benchmark::DoNotOptimize(kept);
     }

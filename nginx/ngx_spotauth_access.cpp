@@ -48,16 +48,17 @@ bool set_authorization(ngx_http_request_t* r, std::string_view access_token) {
     return true;
 }
 
-// Upstream sees every cookie but the module's own. (nginx cannot drop a
-// request header line, so a Cookie header that held only ours goes empty.)
+// Upstream sees every cookie but the module's own: the session cookie and
+// every login cookie. (nginx cannot drop a request header line, so a
+// Cookie header that held only ours goes empty.)
 bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
     bool ok = true;
     for_each_cookie_line(r, [&](ngx_table_elt_t* line) {
         const std::string_view value = to_view(line->value);
-        if (!spotauth::find_cookie(value, s.cookies.session) && !spotauth::find_cookie(value, s.cookies.login)) {
+        if (!spotauth::find_cookie(value, s.cookies.session) && spotauth::login_cookies(value, s.cookies).empty()) {
             return;  // the common case: nothing of ours in this line
         }
-        line->value = to_ngx(r->pool, spotauth::strip_cookies(value, {s.cookies.session, s.cookies.login}));
+        line->value = to_ngx(r->pool, spotauth::strip_cookies(value, s.cookies));
         ok = ok && line->value.data != nullptr;
     });
     return ok;

@@ -131,8 +131,13 @@ ngx_int_t logout_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!is_same_origin(r)) {
         return send_error(r, s, Failure::cross_site);
     }
-    if (!clear_cookie(r, s, s.cookies.session) || !clear_cookie(r, s, s.cookies.login)) {
+    if (!clear_cookie(r, s, s.cookies.session)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (const std::string& login : login_cookie_names(r, s)) {
+        if (!clear_cookie(r, s, login)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
     if (is_navigation(r)) {
         return send_redirect(r, spotauth::safe_return_to(query_arg(r, "return_to").value_or("")));

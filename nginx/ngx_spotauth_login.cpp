@@ -1,6 +1,8 @@
 // Signing in: /auth/login sends the browser to the provider with a fresh
-// state and PKCE challenge; /auth/callback checks the state, exchanges the
-// code, reads the profile and sets the session cookie.
+// state and PKCE challenge, in a login cookie of its own (one per login in
+// progress, so that two tabs can sign in at once); /auth/callback checks
+// the state against that cookie, exchanges the code, reads the profile and
+// sets the session cookie.
 #include "ngx_spotauth_endpoints.hpp"
 
 #include "ngx_spotauth_reply.hpp"
@@ -145,9 +147,8 @@ void on_code_exchanged(Callback& cb, const HttpResponse& res) {
 // Whether this callback may spend a code exchange: its state matches the
 // login cookie and has not been used, within spotauth_exchange_limit.
 // Answers the request when not (returns the answer's status).
-std::optional<ngx_int_t> check_callback(ngx_http_request_t* r, const Settings& s,
+std::optional<ngx_int_t> check_callback(ngx_http_request_t* r, const Settings& s, const std::string& state,
                                         const std::optional<spotauth::LoginTransaction>& login) {
-    const std::string state = decoded_arg(r, "state");
     if (!login || !spotauth::constant_time_equal(state, login->state)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: %s",
                       login ? "state mismatch" : "no valid login cookie");
@@ -181,7 +182,9 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
-    const auto login_cookie = spotauth::seal_login(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds});
+    const auto login_cookie =
+        spotauth::login_set_cookie(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds},
+                                   spotauth::login_cookie_name(s.cookies, *state), {s.secure_cookies, kLoginTtlSeconds});
     if (!login_cookie) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -190,15 +193,24 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
                       "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
         return send_error(r, s, Failure::login_unavailable);
     }
-    if (!set_cookie(r, s, s.cookies.login, *login_cookie, kLoginTtlSeconds)) {
+    // At most kMaxPendingLogins per browser: the oldest give way.
+    for (const std::string& oldest : spotauth::login_cookies_to_clear(login_cookie_names(r, s))) {
+        if (!clear_cookie(r, s, oldest)) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (!add_response_header(r, "Set-Cookie", *login_cookie)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier)));
 }
 
 ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
-    // The login transaction is single-use, whatever happens next.
-    if (!clear_cookie(r, s, s.cookies.login)) {
+    // The state names this login's cookie (other logins keep theirs); the
+    // login transaction is single-use, whatever happens next.
+    const std::string state = decoded_arg(r, "state");
+    const std::string login_cookie = spotauth::login_cookie_name(s.cookies, state);
+    if (!clear_cookie(r, s, login_cookie)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     const std::string provider_error = decoded_arg(r, "error");
@@ -207,8 +219,8 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
                       spotauth::percent_encode(provider_error).c_str());
         return refuse(r, s, spotauth::provider_refusal(provider_error));
     }
-    const auto login = spotauth::open_login(s.keys, cookie_value(r, s.cookies.login), now());
-    if (const auto answered = check_callback(r, s, login)) {
+    const auto login = spotauth::open_login(s.keys, cookie_value(r, login_cookie), now());
+    if (const auto answered = check_callback(r, s, state, login)) {
         return *answered;
     }
     const std::string code = decoded_arg(r, "code");

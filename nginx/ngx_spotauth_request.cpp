@@ -9,6 +9,8 @@
 #include "spotauth/responses.hpp"
 #include "spotauth/url.hpp"
 
+#include <iterator>
+
 namespace spotauth_ngx {
 
 std::string_view cookie_value(ngx_http_request_t* r, std::string_view name) {
@@ -19,6 +21,15 @@ std::string_view cookie_value(ngx_http_request_t* r, std::string_view name) {
         }
     });
     return found.value_or(std::string_view());
+}
+
+std::vector<std::string> login_cookie_names(ngx_http_request_t* r, const Settings& s) {
+    std::vector<std::string> names;
+    for_each_cookie_line(r, [&](ngx_table_elt_t* line) {
+        std::vector<std::string> found = spotauth::login_cookies(to_view(line->value), s.cookies);
+        names.insert(names.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+    });
+    return names;
 }
 
 std::optional<std::string_view> query_arg(ngx_http_request_t* r, std::string_view name) {

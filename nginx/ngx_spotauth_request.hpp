@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spotauth_ngx {
 
@@ -19,6 +20,9 @@ namespace spotauth_ngx {
 
 // The first cookie called exactly `name` (the parser that strips them too).
 std::string_view cookie_value(ngx_http_request_t* r, std::string_view name);
+
+// The names of the module's login cookies the request carries, in order.
+std::vector<std::string> login_cookie_names(ngx_http_request_t* r, const Settings& s);
 
 // The raw (still escaped) value of query argument `name`, if present.
 std::optional<std::string_view> query_arg(ngx_http_request_t* r, std::string_view name);

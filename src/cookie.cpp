@@ -1,5 +1,8 @@
 #include "spotauth/cookie.hpp"
 
+#include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
+
 #include <algorithm>
 
 namespace spotauth {
@@ -34,9 +37,43 @@ void for_each_pair(std::string_view header, Visit&& visit) {
 
 }  // namespace
 
+bool CookieNames::is_login(std::string_view name) const {
+    return name.substr(0, login_prefix.size()) == login_prefix;
+}
+
+bool CookieNames::is_ours(std::string_view name) const { return name == session || is_login(name); }
+
 CookieNames cookie_names(bool secure) {
     const std::string prefix = secure ? "__Host-" : "";
     return {prefix + "spotauth", prefix + "spotauth_login"};
+}
+
+std::string login_cookie_name(const CookieNames& names, std::string_view state) {
+    constexpr std::size_t kHashChars = 16;
+    return names.login_prefix + "_" + base64url_encode(sha256(state)).substr(0, kHashChars);
+}
+
+std::vector<std::string> login_cookies(std::string_view header, const CookieNames& names) {
+    std::vector<std::string> found;
+    for_each_pair(header, [&](std::string_view pair) {
+        if (names.is_login(cookie_name(pair))) {
+            found.emplace_back(cookie_name(pair));
+        }
+        return true;
+    });
+    return found;
+}
+
+std::vector<std::string> login_cookies_to_clear(const std::vector<std::string>& present) {
+    std::vector<std::string> distinct;
+    for (const std::string& name : present) {
+        if (std::find(distinct.begin(), distinct.end(), name) == distinct.end()) {
+            distinct.push_back(name);
+        }
+    }
+    const std::size_t kept = kMaxPendingLogins - 1;  // the new login takes the last place
+    distinct.resize(distinct.size() > kept ? distinct.size() - kept : 0);
+    return distinct;
 }
 
 std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
@@ -52,10 +89,10 @@ std::optional<std::string_view> find_cookie(std::string_view header, std::string
     return found;
 }
 
-std::string strip_cookies(std::string_view header, std::initializer_list<std::string_view> names) {
+std::string strip_cookies(std::string_view header, const CookieNames& names) {
     std::string out;
     for_each_pair(header, [&](std::string_view pair) {
-        if (std::find(names.begin(), names.end(), cookie_name(pair)) == names.end()) {
+        if (!names.is_ours(cookie_name(pair))) {
             out.append(out.empty() ? "" : "; ").append(pair);
         }
         return true;

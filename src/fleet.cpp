@@ -84,9 +84,13 @@ void RedisFleetStore::claim(const std::string& key, const ClaimRequest& request,
             }
             const auto result = v->elements.size() > 1 ? open_refresh_result(keys, v->elements[1].text) : std::nullopt;
             if (result) {
-                // The same rules as the zone's: fresh enough, not the refused token.
+                // The same rules as the zone's: fresh enough, not the refused
+                // token. A result that rotated the token sent but is due
+                // again is handed over too: the machine's store records it,
+                // and its next refresh continues the chain from there.
                 const StoredRefresh stored{false, 0, request.now, *result};
-                if (decide_claim(&stored, request) == ClaimKind::cached) {
+                const ClaimKind kind = decide_claim(&stored, request);
+                if (kind == ClaimKind::cached || kind == ClaimKind::chained) {
                     done({Kind::cached, *result});
                     return;
                 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <set>
 
 namespace spotauth {
@@ -83,9 +84,15 @@ ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& reques
     if (r.outcome == TokenOutcome::permanent) {
         return ClaimKind::cached;  // that refresh token is dead; asking again won't help
     }
-    const bool usable = r.outcome == TokenOutcome::ok && r.access_expires_at > request.fresh_until &&
-                        r.access_token != request.stale_access_token;
-    return usable ? ClaimKind::cached : ClaimKind::acquired;
+    if (r.outcome != TokenOutcome::ok) {
+        return ClaimKind::acquired;
+    }
+    if (r.access_expires_at > request.fresh_until && r.access_token != request.stale_access_token) {
+        return ClaimKind::cached;
+    }
+    // A new access token is needed. The token sent was rotated away by that
+    // refresh (the provider would refuse it): ask with the newest one.
+    return r.refresh_token != request.refresh_token ? ClaimKind::chained : ClaimKind::acquired;
 }
 
 bool keeps_earlier_result(const StoredRefresh* existing, const RefreshResult& incoming, MilliTime now,
@@ -100,7 +107,7 @@ RefreshStore::Claim RefreshStore::claim(std::string_view key, const ClaimRequest
         records.forget_stale(request.now, request.cache_window);
         const std::optional<StoredRefresh> existing = records.find(key);
         c.kind = decide_claim(existing ? &*existing : nullptr, request);
-        if (c.kind == ClaimKind::cached) {
+        if (c.kind == ClaimKind::cached || c.kind == ClaimKind::chained) {
             c.cached = existing->result;
         } else if (c.kind == ClaimKind::acquired) {
             StoredRefresh claim;
@@ -133,6 +140,12 @@ void RefreshStore::release(std::string_view key) {
     with_records([&](RefreshRecords& records) { records.erase(key); });
 }
 
+RefreshJob continued_job(RefreshJob job, const RefreshResult& from) {
+    job.refresh_token = from.refresh_token;
+    job.request.post_body = refresh_body(job.refresh_token);
+    return job;
+}
+
 RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
                                        RefreshObserver& observer, Clock clock, RefreshTiming timing,
                                        FleetStore* fleet)
@@ -159,42 +172,81 @@ ClaimRequest RefreshCoordinator::claim_request(const RefreshJob& job) const {
     c.cache_window = timing_.cache_window;
     c.fresh_until = c.now / 1000 + timing_.leeway;
     c.stale_access_token = job.stale_access_token;
+    c.refresh_token = job.refresh_token;
     return c;
 }
 
+// Follows the rotations the store remembers from the job's refresh token
+// to the newest one, and waits on (or makes) the call for that one: its
+// flight is keyed by the token it sends, so requests holding any token of
+// the chain meet there.
 RefreshCoordinator::Started RefreshCoordinator::refresh(const RefreshJob& job, Done done) {
-    const std::string key = refresh_key(job.refresh_token);
-    auto it = flights_.find(key);
-    if (it == flights_.end()) {
-        const RefreshStore::Claim claim = store_.claim(key, claim_request(job));
+    RefreshJob current = job;
+    std::string key = refresh_key(current.refresh_token);
+    for (int hop = 1;; ++hop) {
+        if (const auto it = flights_.find(key); it != flights_.end()) {
+            observer_.joined();
+            return wait_on(it->second, std::move(done));
+        }
+        const RefreshStore::Claim claim = store_.claim(key, claim_request(current));
         if (claim.kind == ClaimKind::cached) {
             observer_.cache_hit();
             return {0, claim.cached};
         }
-        it = flights_.emplace(key, Flight{job, false, 0, {}}).first;
-        if (claim.kind == ClaimKind::busy) {
-            observer_.remote_wait();
-        } else {
-            if (!claim.recorded) {
-                observer_.claim_unrecorded();
-            }
-            if (fleet_ != nullptr && job.keys != nullptr) {
-                ask_fleet(key, it->second);
-            } else {
-                start_call(key, it->second);
-                if (it->second.transfer == 0) {
-                    flights_.erase(it);
-                    store_.release(key);
-                    return {0, start_failure()};
-                }
-            }
+        if (claim.kind != ClaimKind::chained || hop == kMaxChainHops) {
+            return start_flight(key, current, claim, std::move(done));
         }
-    } else {
-        observer_.joined();
+        current = continued_job(std::move(current), claim.cached);
+        key = refresh_key(current.refresh_token);
     }
+}
+
+RefreshCoordinator::Started RefreshCoordinator::start_flight(const std::string& key, const RefreshJob& job,
+                                                             const RefreshStore::Claim& claim, Done done) {
+    Flight& flight = flights_.emplace(key, Flight{job, false, 0, {}}).first->second;
+    if (claim.kind != ClaimKind::acquired) {
+        observer_.remote_wait();  // busy, or a chain poll() goes on following
+        return wait_on(flight, std::move(done));
+    }
+    if (!claim.recorded) {
+        observer_.claim_unrecorded();
+    }
+    if (fleet_ != nullptr && job.keys != nullptr) {
+        ask_fleet(key, flight);
+        return wait_on(flight, std::move(done));
+    }
+    start_call(key, flight);
+    if (flight.transfer == 0) {
+        flights_.erase(key);
+        store_.release(key);
+        return {0, start_failure()};
+    }
+    return wait_on(flight, std::move(done));
+}
+
+RefreshCoordinator::Started RefreshCoordinator::wait_on(Flight& flight, Done done) {
     const WaiterId id = ++last_waiter_;
-    it->second.waiters.push_back({id, clock_() + timing_.wait_limit, std::move(done)});
+    flight.waiters.push_back({id, clock_() + timing_.wait_limit, std::move(done)});
     return {id, std::nullopt};
+}
+
+// Moves the waiters of another worker's flight, which ended in a result
+// too old for them that rotated their token, to the flight of its token.
+void RefreshCoordinator::follow_chain(const std::string& key, const RefreshResult& from) {
+    const auto it = flights_.find(key);
+    RefreshJob job = continued_job(it->second.job, from);
+    std::vector<Waiter> waiters = std::move(it->second.waiters);
+    flights_.erase(it);
+    const std::string next = refresh_key(job.refresh_token);
+    auto target = flights_.find(next);
+    if (target == flights_.end()) {
+        target = flights_.emplace(next, Flight{std::move(job), false, 0, {}}).first;
+    }
+    auto& joined = target->second.waiters;
+    joined.insert(joined.end(), std::make_move_iterator(waiters.begin()), std::make_move_iterator(waiters.end()));
+    if (!target->second.local) {
+        expire_waiters(next);
+    }
 }
 
 void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {
@@ -360,6 +412,8 @@ void RefreshCoordinator::poll() {
             if (it->second.transfer == 0) {
                 call_failed_to_start(key);
             }
+        } else if (claim.kind == ClaimKind::chained) {
+            follow_chain(key, claim.cached);
         } else {
             expire_waiters(key);
         }

@@ -75,4 +75,19 @@ SessionCookie session_set_cookie(const KeyRing& keys, const Session& session,
     return refused(SessionCookieProblem::too_large, full->size());
 }
 
+std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login,
+                                            std::string_view cookie_name, const CookieAttributes& attributes) {
+    const auto attempt = [&]() -> std::optional<std::string> {
+        const auto sealed = seal_login(keys, login);
+        return sealed ? std::optional<std::string>(set_cookie_value(cookie_name, *sealed, attributes))
+                      : std::nullopt;
+    };
+    std::optional<std::string> cookie = attempt();
+    if (cookie && cookie->size() > kMaxLoginSetCookieBytes) {
+        login.return_to = "/";
+        cookie = attempt();
+    }
+    return cookie;
+}
+
 }  // namespace spotauth

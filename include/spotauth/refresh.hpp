@@ -74,12 +74,22 @@ struct ClaimRequest {
     MilliTime cache_window = 0;    // how long a stored result is good for
     UnixTime fresh_until = 0;      // a cached access token must outlive this
     std::string stale_access_token;  // ...and must not be this one
+    std::string refresh_token;       // the token the claimer would send
 };
 
-enum class ClaimKind { acquired, busy, cached };
+enum class ClaimKind {
+    acquired,  // make the call with the token sent
+    busy,      // another worker is making it
+    cached,    // the remembered result answers the request
+    // The remembered result is too old for the request, but it rotated the
+    // token sent, which the provider now refuses: continue the chain with
+    // the result's refresh token (claimed under its own key).
+    chained,
+};
 
 // The decision every store makes under its lock: reuse a remembered result,
-// wait for another worker's call, or make the call (acquire).
+// wait for another worker's call, make the call (acquire), or continue from
+// the newer refresh token a remembered result holds (chained).
 ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& request);
 
 // Whether a store keeps `existing` rather than storing `incoming` for the
@@ -109,13 +119,15 @@ class RefreshStore {
 public:
     struct Claim {
         ClaimKind kind = ClaimKind::acquired;
-        RefreshResult cached;  // when kind == cached
+        RefreshResult cached;  // when kind == cached or chained: the remembered result
         bool recorded = true;  // acquired, but the store had no room for the claim
     };
 
     virtual ~RefreshStore() = default;
 
-    // Atomically applies decide_claim() and, when acquired, records the claim.
+    // Atomically applies decide_claim() and, when acquired, records the
+    // claim. A chained claim records nothing: the result stays, so that
+    // every request with the old token finds the way to the newest one.
     Claim claim(std::string_view key, const ClaimRequest& request);
 
     // Stores a final result (ok or permanent) and ends the claim, unless
@@ -163,6 +175,15 @@ struct RefreshJob {
     HttpRequest request;             // the token-endpoint call to make
     const KeyRing* keys = nullptr;   // seal what the fleet keeps (with a FleetStore)
 };
+
+// `job` continued from a remembered refresh that rotated its refresh token:
+// the same call, with the result's (newer) refresh token.
+RefreshJob continued_job(RefreshJob job, const RefreshResult& from);
+
+// How many rotations a request follows through the store at once; a longer
+// chain (only a provider handing back old tokens makes one) is followed by
+// poll(), one step at a time, until the request's wait runs out.
+inline constexpr int kMaxChainHops = 8;
 
 struct RefreshTiming {
     UnixTime leeway = 60;
@@ -230,6 +251,10 @@ private:
     };
 
     ClaimRequest claim_request(const RefreshJob& job) const;
+    Started start_flight(const std::string& key, const RefreshJob& job, const RefreshStore::Claim& claim,
+                         Done done);
+    Started wait_on(Flight& flight, Done done);
+    void follow_chain(const std::string& key, const RefreshResult& from);
     void start_call(const std::string& key, Flight& flight);
     void ask_fleet(const std::string& key, Flight& flight);
     void on_fleet_answer(const std::string& key, const FleetStore::Answer& answer);

@@ -7,6 +7,7 @@
 #include "spotauth/session.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,15 @@ struct SessionCookie {
 // has no display name). Tokens and the id are never cut: then too_large.
 SessionCookie session_set_cookie(const KeyRing& keys, const Session& session,
                                  std::string_view cookie_name, const CookieAttributes& attributes);
+
+// A login cookie's whole Set-Cookie is at most this long, so that a full
+// session cookie and kMaxPendingLogins login cookies fit in one Cookie
+// header of 8 KB (nginx's default large_client_header_buffers).
+inline constexpr std::size_t kMaxLoginSetCookieBytes = 1024;
+
+// `login` sealed into a Set-Cookie value of at most kMaxLoginSetCookieBytes:
+// a return_to too long to fit becomes "/". nullopt when sealing fails.
+std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login,
+                                            std::string_view cookie_name, const CookieAttributes& attributes);
 
 }  // namespace spotauth

@@ -297,6 +297,13 @@ def start_login(server, session, return_to="/"):
     return query_params(r.headers["Location"])
 
 
+def login_cookie(session):
+    """(name, value) of the one login cookie a requests.Session holds (one
+    per login in progress, named after its state)."""
+    (cookie,) = [c for c in session.cookies if c.name.startswith(("spotauth_login_", "__Host-spotauth_login_"))]
+    return cookie.name, cookie.value
+
+
 def consent(mock, authorize_params, user="alice", decision="agree"):
     """What the user's click on the mock's consent page does: the callback URL."""
     r = requests.get(mock.url + "/authorize/decide", allow_redirects=False, timeout=5,

@@ -185,7 +185,7 @@ def test_protected_page_strips_module_cookies_upstream(make_nginx):
         location = /upstream-cookie { return 200 "cookie=[$http_cookie]\\n"; }""").start()
     session, _ = login(n)
     session.cookies.set("theme", "dark")
-    session.cookies.set("spotauth_login", "leftover")
+    session.cookies.set("spotauth_login_0123456789abcdef", "leftover")
     r = n.get("/page", session=session)
     assert r.status_code == 200
     assert "theme=dark" in r.text

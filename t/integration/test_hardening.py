@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import consent, login, query_params, start_login
+from conftest import consent, login, login_cookie, query_params, start_login
 from session_cookie import seal, session_claims
 from test_refresh import logged_in_with_expiring_token
 
@@ -36,10 +36,10 @@ METRICS = "        location = /metrics { spotauth_status; }"
 def test_a_kept_login_cookie_buys_one_code_exchange(server, mock):
     session = requests.Session()
     params = start_login(server, session)
-    login_cookie = session.cookies["spotauth_login"]
+    name, value = login_cookie(session)
     callback = consent(mock, params)
     forged = [callback.replace("code=", f"code=made-up-{i}-") for i in range(20)]
-    answers = [requests.get(url, cookies={"spotauth_login": login_cookie}, allow_redirects=False, timeout=10)
+    answers = [requests.get(url, cookies={name: value}, allow_redirects=False, timeout=10)
                for url in forged]
     # The first made-up code costs the one exchange the login allows
     # (the provider refuses it); every later one is refused here.
@@ -56,11 +56,11 @@ def test_login_state_is_shared_by_workers(make_nginx, mock):
     n = make_nginx(workers=2, server_extra=METRICS).start()
     session = requests.Session()
     params = start_login(n, session)
-    login_cookie = session.cookies["spotauth_login"]
+    name, value = login_cookie(session)
     callback = consent(mock, params)
     assert session.get(callback, allow_redirects=False).status_code == 302
     # Replays on fresh connections land on either worker: all refused.
-    replays = [requests.get(callback, cookies={"spotauth_login": login_cookie}, allow_redirects=False,
+    replays = [requests.get(callback, cookies={name: value}, allow_redirects=False,
                             headers={"Connection": "close"}, timeout=10) for _ in range(10)]
     assert [r.status_code for r in replays] == [400] * 10
     assert code_exchanges(mock) == 1
@@ -194,9 +194,11 @@ def secure_login(n, mock):
     """A login against a `spotauth_cookie_secure on` server over plain http
     (the test client keeps Secure cookies to itself there: sent by hand)."""
     r = n.get("/auth/login")
-    login_cookie = session_cookie_of(r, "__Host-spotauth_login")
+    (set_login,) = r.raw.headers.getlist("Set-Cookie")
+    name, value = set_login.split(";")[0].split("=", 1)
+    assert name.startswith("__Host-spotauth_login_")
     callback = consent(mock, query_params(r.headers["Location"]))
-    r = requests.get(callback, headers={"Cookie": f"__Host-spotauth_login={login_cookie}"},
+    r = requests.get(callback, headers={"Cookie": f"{name}={value}"},
                      allow_redirects=False, timeout=10)
     return session_cookie_of(r, "__Host-spotauth")
 

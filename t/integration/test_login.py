@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from conftest import CLIENT_ID, consent, login, start_login
+from conftest import CLIENT_ID, consent, login, login_cookie, start_login
 
 
 def set_cookies(response):
@@ -27,7 +27,7 @@ def test_login_redirects_to_authorize_with_state_and_pkce(server):
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", q["code_challenge"][0])
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", q["state"][0])  # 256 bits
     (cookie,) = set_cookies(r)
-    assert cookie.startswith("spotauth_login=")
+    assert re.match(r"spotauth_login_[A-Za-z0-9_-]{16}=", cookie)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Max-Age=600" in cookie
 
@@ -50,7 +50,7 @@ def test_full_login_sets_session_and_returns_to_page(server):
     assert f"Max-Age={30 * 86400}" in session_cookie
     assert "Secure" not in session_cookie  # spotauth_cookie_secure off
     # The login cookie is single-use.
-    assert any(c.startswith("spotauth_login=;") and "Max-Age=0" in c for c in cookies)
+    assert any(re.match(r"spotauth_login_[\w-]{16}=;", c) and "Max-Age=0" in c for c in cookies)
     # The session cookie is a compact JWE: five parts, no readable token.
     value = session.cookies["spotauth"]
     assert value.count(".") == 4
@@ -101,28 +101,95 @@ def test_callback_without_login_cookie_is_rejected(server, mock):
     assert r.json()["error"] == "invalid_state"
 
 
-def test_callback_state_from_another_login_is_rejected(server, mock):
+def login_cookie_names(session):
+    return [c.name for c in session.cookies if c.name.startswith("spotauth_login")]
+
+
+@pytest.mark.parametrize("order", ["first_tab_first", "second_tab_first"])
+def test_two_tabs_sign_in_at_once(server, mock, order):
+    """Two logins started in one browser (two tabs) each keep their own
+    login cookie: both callbacks succeed, in either order, and each clears
+    only its own cookie."""
     session = requests.Session()
-    first = start_login(server, session)
-    start_login(server, session)  # a second login replaces the transaction
-    r = session.get(consent(mock, first), allow_redirects=False)
-    assert r.status_code == 400
+    tabs = [(start_login(server, session, return_to="/tab1"), "/tab1"),
+            (start_login(server, session, return_to="/tab2"), "/tab2")]
+    assert len(login_cookie_names(session)) == 2
+    if order == "second_tab_first":
+        tabs.reverse()
+    for pending, (params, return_to) in zip((1, 0), tabs):
+        r = session.get(consent(mock, params), allow_redirects=False)
+        assert r.status_code == 302, r.text
+        assert r.headers["Location"].endswith(return_to)
+        assert any(c.startswith("spotauth=") for c in set_cookies(r))
+        cleared = [c for c in set_cookies(r) if c.startswith("spotauth_login")]
+        assert len(cleared) == 1 and "Max-Age=0" in cleared[0]
+        assert len(login_cookie_names(session)) == pending
+    assert mock.stats()["token_calls"]["authorization_code"] == 2
+    assert server.get("/api/spotify/v1/me", session=session).status_code == 200
+
+
+def test_replay_of_either_of_two_logins_fails(server, mock):
+    session = requests.Session()
+    tabs = [start_login(server, session), start_login(server, session)]
+    kept = {c.name: c.value for c in session.cookies if c.name.startswith("spotauth_login")}
+    callbacks = [consent(mock, params) for params in tabs]
+    for callback in callbacks:
+        assert session.get(callback, allow_redirects=False).status_code == 302
+    for callback in callbacks:
+        # With both login cookies kept back: the state is used up on the server.
+        r = requests.get(callback, cookies=kept, allow_redirects=False, timeout=10)
+        assert r.status_code == 400
+        assert r.json()["error"] == "invalid_state"
+    assert mock.stats()["token_calls"]["authorization_code"] == 2
+
+
+def test_a_fourth_pending_login_clears_the_oldest(server, mock):
+    session = requests.Session()
+    tabs = [start_login(server, session) for _ in range(3)]
+    names = login_cookie_names(session)
+    assert len(names) == 3
+    fourth = server.get("/auth/login", session=session)
+    assert fourth.status_code == 302
+    cleared = [c.split("=", 1)[0] for c in set_cookies(fourth) if "Max-Age=0" in c]
+    assert cleared == [names[0]]
+    assert len(login_cookie_names(session)) == 3
+    # The oldest login has lost its cookie; the other two still work.
+    assert session.get(consent(mock, tabs[0]), allow_redirects=False).status_code == 400
+    for params in tabs[1:]:
+        assert session.get(consent(mock, params), allow_redirects=False).status_code == 302
+
+
+def test_a_login_cookie_stays_small_whatever_return_to(server):
+    r = server.get("/auth/login", params={"return_to": "/" + "p" * 2000})
+    (cookie,) = set_cookies(r)
+    assert len(cookie) <= 1024
+
+
+def test_logout_clears_every_login_cookie(server, mock):
+    session, _ = login(server)
+    start_login(server, session)
+    start_login(server, session)
+    assert len(login_cookie_names(session)) == 2
+    r = session.post(server.base + "/auth/logout", headers={"Sec-Fetch-Site": "same-origin"}, timeout=10)
+    assert r.status_code == 204
+    assert login_cookie_names(session) == []
+    assert "spotauth" not in session.cookies
 
 
 def test_replayed_code_is_refused(server, mock):
     session = requests.Session()
     params = start_login(server, session)
-    login_cookie = session.cookies["spotauth_login"]
+    name, value = login_cookie(session)
     callback = consent(mock, params)
     assert session.get(callback, allow_redirects=False).status_code == 302
     # Replaying the same callback: the login cookie is gone...
     assert session.get(callback, allow_redirects=False).status_code == 400
     # ...and one who kept it is refused before any token call: the state
     # was used up on the server.
-    r = requests.get(callback, cookies={"spotauth_login": login_cookie}, allow_redirects=False)
+    r = requests.get(callback, cookies={name: value}, allow_redirects=False)
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_state"
-    assert "spotauth=" not in r.headers.get("Set-Cookie", "").replace("spotauth_login=", "")
+    assert not any(c.startswith("spotauth=") for c in set_cookies(r))
     assert mock.stats()["token_calls"]["authorization_code"] == 1
 
 
@@ -179,7 +246,7 @@ def test_errors_never_log_secrets(server, mock):
     session, _ = login(server)
     log = server.error_log()
     assert mock.client_secret not in log
-    assert session.cookies.get("spotauth_login", "") == "" or session.cookies["spotauth_login"] not in log
+    assert all(c.value not in log for c in session.cookies if c.value)
 
 
 def test_login_only_answers_get(server):
@@ -191,5 +258,5 @@ def test_secure_mode_uses_host_prefix_and_secure(make_nginx):
     n = make_nginx(secure=True).start()
     r = n.get("/auth/login")
     (cookie,) = set_cookies(r)
-    assert cookie.startswith("__Host-spotauth_login=")
+    assert re.match(r"__Host-spotauth_login_[\w-]{16}=", cookie)
     assert "; Secure" in cookie

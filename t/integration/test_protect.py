@@ -6,7 +6,7 @@ import secrets
 import pytest
 import requests
 
-from conftest import login
+from conftest import login, login_cookie
 
 
 def echo(server, session=None, **kw):
@@ -35,6 +35,10 @@ def test_client_authorization_header_is_replaced(server, mock):
 def test_module_cookies_are_stripped_upstream(server):
     session, _ = login(server)
     session.cookies.set("theme", "dark")
+    # Every login cookie (one per login in progress) and the single login
+    # cookie of earlier versions.
+    session.cookies.set("spotauth_login_0123456789abcdef", "leftover")
+    session.cookies.set("spotauth_login_fedcba9876543210", "leftover")
     session.cookies.set("spotauth_login", "leftover")
     seen = echo(server, session).json()["headers"]
     assert "spotauth" not in seen.get("cookie", "")
@@ -111,7 +115,7 @@ def test_cookie_from_another_key_is_no_session(server, make_nginx):
 def test_login_cookie_is_not_a_session(server):
     session = requests.Session()
     server.get("/auth/login", session=session)
-    r = server.get("/api/spotify/v1/me", cookies={"spotauth": session.cookies["spotauth_login"]})
+    r = server.get("/api/spotify/v1/me", cookies={"spotauth": login_cookie(session)[1]})
     assert r.status_code == 401
 
 

@@ -10,7 +10,7 @@ import requests
 
 from test_interop import jose_decrypt
 from conftest import login
-from session_cookie import expiring
+from session_cookie import expiring, open_claims, seal
 
 
 def logged_in_with_expiring_token(server, mock, user="alice"):
@@ -94,6 +94,57 @@ def test_rotation_burst_across_two_workers_makes_one_call(make_nginx, mock):
     assert refresh_calls(mock) == 1
     rotated = claims(n, session_cookie_set(r)[0].split(";")[0].split("=", 1)[1])
     assert rotated["refresh_token"] != claims(n, stale_cookie)["refresh_token"]
+
+
+def cookie_of(response):
+    return session_cookie_set(response)[0].split(";")[0].split("=", 1)[1]
+
+
+def test_pre_rotation_cookie_continues_the_chain_when_the_rotated_token_is_due(make_nginx, mock):
+    """A tab still holding the pre-rotation cookie comes back when the
+    token the storm got is due as well: the refresh must send the newest
+    refresh token of the chain, not the revoked one it carries."""
+    n = make_nginx(workers=2, http_extra="    spotauth_refresh_leeway 1s;").start()
+    mock.configure(rotate_refresh=True, access_ttl=3)
+    session, r = login(n)
+    assert r.status_code == 302
+    # 2.5 s into a 3 s token (sealed so, not waited for): inside the 1 s leeway.
+    claims0 = open_claims(n.key_text, session.cookies["spotauth"])
+    now = time.time()
+    claims0["access_issued_at"] = int(now - 2.5)
+    claims0["access_expires_at"] = claims0["access_issued_at"] + 3
+    old_cookie = seal(n.key_text, claims0)
+
+    def with_cookie(cookie):
+        return requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie}, timeout=20)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        storm = list(pool.map(with_cookie, [old_cookie] * 20))
+    assert [a.status_code for a in storm] == [200] * 20
+    assert refresh_calls(mock) == 1
+    storm_cookie = cookie_of(storm[0])
+    rotated = claims(n, storm_cookie)
+    assert rotated["refresh_token"] != claims0["refresh_token"]
+
+    # The storm's token enters its last second (the old tab comes back ~1.7 s
+    # after the storm): the clock must pass it, no cookie can say so.
+    time.sleep(max(0.0, rotated["access_expires_at"] - 1 + 0.05 - time.time()))
+    mock.configure(access_ttl=3600)  # the next token lasts: the checks below need no third call
+    r = with_cookie(old_cookie)
+    assert r.status_code == 200, r.text
+    assert refresh_calls(mock) == 2
+    newest = claims(n, cookie_of(r))
+    # The newest token of the chain: the provider still accepts it, and
+    # only it (earlier tests' sessions of alice aside).
+    live = mock.get("/_mock/tokens", user="alice")["refresh_tokens"]
+    assert newest["refresh_token"] in live
+    assert claims0["refresh_token"] not in live and rotated["refresh_token"] not in live
+    # Both the old and the storm's cookie now find the newest result.
+    for cookie in (old_cookie, storm_cookie):
+        again = with_cookie(cookie)
+        assert again.status_code == 200
+        assert claims(n, cookie_of(again))["refresh_token"] == newest["refresh_token"]
+    assert refresh_calls(mock) == 2
 
 
 def test_stale_cookie_after_the_window_is_refused(make_nginx, mock):

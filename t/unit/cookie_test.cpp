@@ -4,28 +4,69 @@
 
 using namespace spotauth;
 
+const CookieNames kPlain = cookie_names(false);
+
 TEST(CookieNames, HostPrefixOnlyWhenSecure) {
     EXPECT_EQ(cookie_names(true).session, "__Host-spotauth");
-    EXPECT_EQ(cookie_names(true).login, "__Host-spotauth_login");
+    EXPECT_EQ(cookie_names(true).login_prefix, "__Host-spotauth_login");
     EXPECT_EQ(cookie_names(false).session, "spotauth");
+    EXPECT_EQ(cookie_names(false).login_prefix, "spotauth_login");
 }
 
-TEST(StripCookies, RemovesOnlyNamedCookies) {
-    EXPECT_EQ(strip_cookies("a=1; spotauth=xyz; b=2", {"spotauth"}), "a=1; b=2");
-    EXPECT_EQ(strip_cookies("spotauth=xyz;a=1", {"spotauth", "spotauth_login"}), "a=1");
-    EXPECT_EQ(strip_cookies("spotauth_x=1; spotauth=2", {"spotauth"}), "spotauth_x=1");
+TEST(CookieNames, SessionByItsExactNameLoginsByTheirPrefix) {
+    EXPECT_TRUE(kPlain.is_ours("spotauth"));
+    EXPECT_TRUE(kPlain.is_ours("spotauth_login_AbCdEfGh01234567"));
+    EXPECT_TRUE(kPlain.is_ours("spotauth_login"));  // the single login cookie of earlier versions
+    EXPECT_FALSE(kPlain.is_ours("spotauth_x"));
+    EXPECT_FALSE(kPlain.is_ours("SPOTAUTH_login_x"));
+    EXPECT_FALSE(kPlain.is_ours("__Host-spotauth_login_x"));
+    EXPECT_FALSE(kPlain.is_login("spotauth"));
+}
+
+TEST(LoginCookieName, IsTheStatesHashNeverTheState) {
+    const std::string name = login_cookie_name(kPlain, "the-state");
+    EXPECT_EQ(name.rfind("spotauth_login_", 0), 0u);
+    EXPECT_EQ(name.size(), std::string("spotauth_login_").size() + 16);
+    EXPECT_EQ(name.find("the-state"), std::string::npos);
+    EXPECT_EQ(name, login_cookie_name(kPlain, "the-state"));
+    EXPECT_NE(name, login_cookie_name(kPlain, "other-state"));
+    EXPECT_TRUE(kPlain.is_login(name));
+    EXPECT_EQ(login_cookie_name(cookie_names(true), "the-state"), "__Host-" + name);
+}
+
+TEST(LoginCookies, ListsTheLoginCookiesInOrder) {
+    EXPECT_EQ(login_cookies("spotauth_login_b=1; a=2; spotauth=3; spotauth_login_a=4", kPlain),
+              (std::vector<std::string>{"spotauth_login_b", "spotauth_login_a"}));
+    EXPECT_TRUE(login_cookies("spotauth=1; x=spotauth_login_a", kPlain).empty());
+}
+
+TEST(LoginCookiesToClear, TheOldestGiveWayToANewLogin) {
+    using Names = std::vector<std::string>;
+    EXPECT_TRUE(login_cookies_to_clear({}).empty());
+    EXPECT_TRUE(login_cookies_to_clear({"a", "b"}).empty());
+    EXPECT_EQ(login_cookies_to_clear({"a", "b", "c"}), Names{"a"});
+    EXPECT_EQ(login_cookies_to_clear({"a", "b", "c", "d", "e"}), (Names{"a", "b", "c"}));
+    EXPECT_EQ(login_cookies_to_clear({"a", "a", "b", "b"}), Names{});  // two logins, sent twice
+    EXPECT_EQ(login_cookies_to_clear({"a", "b", "a", "c"}), Names{"a"});
+}
+
+TEST(StripCookies, RemovesOnlyOurCookies) {
+    EXPECT_EQ(strip_cookies("a=1; spotauth=xyz; b=2", kPlain), "a=1; b=2");
+    EXPECT_EQ(strip_cookies("spotauth=xyz;a=1", kPlain), "a=1");
+    EXPECT_EQ(strip_cookies("spotauth_x=1; spotauth=2", kPlain), "spotauth_x=1");
+    EXPECT_EQ(strip_cookies("spotauth_login_AAA=1; k=2; spotauth_login_BBB=3; spotauth_login=4", kPlain), "k=2");
+    EXPECT_EQ(strip_cookies("__Host-spotauth=1; spotauth=2", cookie_names(true)), "spotauth=2");
 }
 
 TEST(StripCookies, RemovesEveryDuplicate) {
-    EXPECT_EQ(strip_cookies("spotauth=1; spotauth=2; keep=3; spotauth_login=4",
-                            {"spotauth", "spotauth_login"}),
+    EXPECT_EQ(strip_cookies("spotauth=1; spotauth=2; keep=3; spotauth_login_a=4; spotauth_login_a=5", kPlain),
               "keep=3");
 }
 
 TEST(StripCookies, HandlesEmptyAndOddInput) {
-    EXPECT_EQ(strip_cookies("", {"spotauth"}), "");
-    EXPECT_EQ(strip_cookies(";;  ; spotauth", {"spotauth"}), "");
-    EXPECT_EQ(strip_cookies("flag; x=1", {"spotauth"}), "flag; x=1");
+    EXPECT_EQ(strip_cookies("", kPlain), "");
+    EXPECT_EQ(strip_cookies(";;  ; spotauth", kPlain), "");
+    EXPECT_EQ(strip_cookies("flag; x=1", kPlain), "flag; x=1");
 }
 
 TEST(SetCookie, CarriesSecurityAttributes) {
@@ -51,16 +92,21 @@ TEST(FindCookie, NamesAreCaseSensitiveAndCommasDoNotSplit) {
     EXPECT_EQ(find_cookie("__host-spotauth=junk; __Host-spotauth=real", "__Host-spotauth"), "real");
     EXPECT_EQ(find_cookie("SPOTAUTH=forged", "spotauth"), std::nullopt);
     EXPECT_EQ(find_cookie("a=1, spotauth=x", "spotauth"), std::nullopt);
-    EXPECT_EQ(find_cookie("spotauth_login=x", "spotauth"), std::nullopt);
+    EXPECT_EQ(find_cookie("spotauth_login_a=x", "spotauth"), std::nullopt);
 }
 
 TEST(FindCookie, AgreesWithStripping) {
     for (const char* header : {"SPOTAUTH=a; spotauth=b", "__HOST-spotauth=a", "a=1, spotauth=x",
-                               "spotauth=1;spotauth=2", " spotauth =3"}) {
-        const std::string stripped = strip_cookies(header, {"spotauth"});
+                               "spotauth=1;spotauth=2", " spotauth =3", "spotauth_login_a=1; spotauth_login_a=2",
+                               "x=1; Spotauth_login_a=2"}) {
+        const std::string stripped = strip_cookies(header, kPlain);
         EXPECT_EQ(find_cookie(stripped, "spotauth"), std::nullopt) << header;
-        if (!find_cookie(header, "spotauth")) {
-            EXPECT_EQ(stripped, strip_cookies(header, {})) << header;
+        EXPECT_TRUE(login_cookies(stripped, kPlain).empty()) << header;
+        for (const std::string& login : login_cookies(header, kPlain)) {
+            EXPECT_TRUE(find_cookie(header, login)) << header;
+        }
+        if (!find_cookie(header, "spotauth") && login_cookies(header, kPlain).empty()) {
+            EXPECT_EQ(stripped, strip_cookies(header, CookieNames{";", ";"})) << header;
         }
     }
 }

@@ -95,6 +95,9 @@ struct RefreshCoordinatorTest : ::testing::Test {
 };
 
 const char* kRotated = R"({"access_token":"BQ-new","token_type":"Bearer","expires_in":3600,"refresh_token":"AQ-new"})";
+// A rotation whose access token is already inside the 60 s leeway.
+const char* kRotatedShort = R"({"access_token":"BQ-1","token_type":"Bearer","expires_in":30,"refresh_token":"AQ-1"})";
+const char* kRotatedAgain = R"({"access_token":"BQ-2","token_type":"Bearer","expires_in":3600,"refresh_token":"AQ-2"})";
 
 }  // namespace
 
@@ -202,6 +205,28 @@ TEST(DecideClaim, Cases) {
     revoked.result.outcome = TokenOutcome::permanent;
     req.now = 10'000;
     EXPECT_EQ(decide_claim(&revoked, req), ClaimKind::cached);
+}
+
+TEST(DecideClaim, ATooOldResultThatRotatedTheTokenSentContinuesTheChain) {
+    ClaimRequest req;
+    req.now = 10'000;
+    req.cache_window = 30'000;
+    req.fresh_until = 200;
+    req.refresh_token = "AQ-old";
+    StoredRefresh done{false, 0, 5'000, {}};
+    done.result.outcome = TokenOutcome::ok;
+    done.result.access_token = "BQ";
+    done.result.refresh_token = "AQ-new";
+    done.result.access_expires_at = 200;
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::chained);  // its access token is due too
+    req.fresh_until = 100;
+    req.stale_access_token = "BQ";
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::chained);  // its access token was refused
+    req.refresh_token = "AQ-new";
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::acquired);  // not rotated: AQ-new is still good
+    req.refresh_token = "AQ-old";
+    req.now = 35'000;
+    EXPECT_EQ(decide_claim(&done, req), ClaimKind::acquired);  // outside the window: the chain is forgotten
 }
 
 TEST_F(RefreshCoordinatorTest, ConcurrentRequestsShareOneCall) {
@@ -348,7 +373,122 @@ TEST_F(RefreshCoordinatorTest, RefusedAccessTokenForcesANewCall) {
     transport.complete(200, kRotated);
     std::optional<RefreshResult> retry;
     ask(retry, job("AQ-old", "BQ-new"));  // the upstream said BQ-new is invalid
+    ASSERT_EQ(transport.requests.size(), 2u);
+    // AQ-old was rotated away by the first call: the second sends AQ-new.
+    EXPECT_EQ(transport.requests[1].post_body, refresh_body("AQ-new"));
+}
+
+// A tab still holding the pre-rotation cookie comes back when the rotated
+// access token is due as well: the refresh continues from the newest
+// refresh token instead of sending the revoked one.
+TEST_F(RefreshCoordinatorTest, StaleCookieWhoseRememberedTokenIsDueContinuesTheChain) {
+    std::optional<RefreshResult> first;
+    ask(first, job("AQ-old"));
+    transport.complete(200, kRotatedShort);
+    now += 5'000;
+    std::optional<RefreshResult> old_tab;
+    EXPECT_NE(ask(old_tab, job("AQ-old")), 0u);
+    ASSERT_EQ(transport.requests.size(), 2u);
+    EXPECT_EQ(transport.requests[1].post_body, refresh_body("AQ-1"));
+    transport.complete(200, kRotatedAgain);
+    ASSERT_TRUE(old_tab);
+    EXPECT_EQ(old_tab->outcome, TokenOutcome::ok);
+    EXPECT_EQ(old_tab->refresh_token, "AQ-2");
+    // Later requests with either token find the newest result, without a call.
+    for (const char* token : {"AQ-old", "AQ-1"}) {
+        std::optional<RefreshResult> later;
+        EXPECT_EQ(ask(later, job(token, "BQ-1")), 0u) << token;
+        ASSERT_TRUE(later) << token;
+        EXPECT_EQ(later->refresh_token, "AQ-2") << token;
+    }
     EXPECT_EQ(transport.requests.size(), 2u);
+    EXPECT_EQ(store.entries[refresh_key("AQ-old")].result.refresh_token, "AQ-1");
+    EXPECT_EQ(store.entries[refresh_key("AQ-1")].result.refresh_token, "AQ-2");
+}
+
+TEST_F(RefreshCoordinatorTest, OldAndNewCookiesShareTheChainedCall) {
+    std::optional<RefreshResult> first;
+    ask(first, job("AQ-old"));
+    transport.complete(200, kRotatedShort);
+    std::optional<RefreshResult> old_tab, new_tab;
+    ask(old_tab, job("AQ-old"));
+    ask(new_tab, job("AQ-1"));
+    EXPECT_EQ(observed.joins, 1);
+    ASSERT_EQ(transport.requests.size(), 2u);
+    transport.complete(200, kRotatedAgain);
+    ASSERT_TRUE(old_tab && new_tab);
+    EXPECT_EQ(old_tab->refresh_token, "AQ-2");
+    EXPECT_EQ(new_tab->refresh_token, "AQ-2");
+}
+
+TEST_F(RefreshCoordinatorTest, ChainedCallOfAnotherWorkerIsWaitedOn) {
+    RefreshResult rotated = refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000);
+    store.publish(refresh_key("AQ-old"), rotated, now, 30'000);
+    store.entries[refresh_key("AQ-1")] = {true, now + 5000, 0, {}};  // another worker sends AQ-1
+    std::optional<RefreshResult> r;
+    ask(r, job("AQ-old"));
+    EXPECT_EQ(observed.remote_waits, 1);
+    EXPECT_TRUE(transport.requests.empty());
+    store.publish(refresh_key("AQ-1"), refresh_result(parse_token_response(200, kRotatedAgain), "AQ-1", now / 1000),
+                  now, 30'000);
+    coordinator.poll();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->refresh_token, "AQ-2");
+    EXPECT_TRUE(transport.requests.empty());
+}
+
+// Waiting on another worker's call whose result is already due for the
+// waiters (a provider issuing tokens shorter than the leeway): they follow
+// the rotation instead of calling with the token it revoked.
+TEST_F(RefreshCoordinatorTest, WaitersOfAnotherWorkerFollowItsRotation) {
+    store.entries[refresh_key("AQ-old")] = {true, now + 5000, 0, {}};
+    std::optional<RefreshResult> r;
+    ask(r, job("AQ-old"));
+    store.publish(refresh_key("AQ-old"),
+                  refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000), now, 30'000);
+    coordinator.poll();  // moves to the flight of AQ-1
+    coordinator.poll();  // claims it
+    ASSERT_EQ(transport.requests.size(), 1u);
+    EXPECT_EQ(transport.requests[0].post_body, refresh_body("AQ-1"));
+    transport.complete(200, kRotatedAgain);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->refresh_token, "AQ-2");
+    EXPECT_FALSE(coordinator.needs_polling());
+}
+
+TEST_F(RefreshCoordinatorTest, ACancelledWaiterStaysCancelledAfterFollowingAChain) {
+    store.entries[refresh_key("AQ-old")] = {true, now + 5000, 0, {}};
+    std::optional<RefreshResult> a, b;
+    const auto id_a = ask(a, job("AQ-old"));
+    ask(b, job("AQ-old"));
+    store.publish(refresh_key("AQ-old"),
+                  refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000), now, 30'000);
+    coordinator.poll();
+    coordinator.cancel(id_a);
+    coordinator.poll();
+    transport.complete(200, kRotatedAgain);
+    EXPECT_FALSE(a);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->refresh_token, "AQ-2");
+}
+
+// A provider handing back an earlier refresh token makes a cycle; requests
+// following it wait out their limit instead of looping.
+TEST_F(RefreshCoordinatorTest, ACycleOfRotationsEndsInATimeout) {
+    RefreshResult to_b = refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000);
+    RefreshResult to_a = to_b;
+    to_a.refresh_token = "AQ-old";
+    store.publish(refresh_key("AQ-old"), to_b, now, 30'000);
+    store.publish(refresh_key("AQ-1"), to_a, now, 30'000);
+    std::optional<RefreshResult> r;
+    EXPECT_NE(ask(r, job("AQ-old")), 0u);
+    EXPECT_TRUE(coordinator.needs_polling());
+    now += 5001;
+    coordinator.poll();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->error, "wait_timeout");
+    EXPECT_TRUE(transport.requests.empty());
+    EXPECT_FALSE(coordinator.needs_polling());
 }
 
 TEST(KeepsEarlierResult, InvalidGrantNeverReplacesAFreshSuccess) {
@@ -408,6 +548,15 @@ TEST(RefreshStoreProtocol, ClaimThenBusyThenCachedThenAcquiredAfterTheWindow) {
     const auto cached = store.claim("k", request);
     EXPECT_EQ(cached.kind, ClaimKind::cached);
     EXPECT_EQ(cached.cached.access_token, "BQ");
+    // Due again, and rotated: the claimer continues from it; the result stays.
+    request.fresh_until = 10'000;
+    request.refresh_token = "AQ-sent";
+    ok.refresh_token = "AQ-rotated";
+    store.publish("k", ok, 2000, 30'000);
+    const auto chained = store.claim("k", request);
+    EXPECT_EQ(chained.kind, ClaimKind::chained);
+    EXPECT_EQ(chained.cached.refresh_token, "AQ-rotated");
+    EXPECT_FALSE(store.entries["k"].in_flight);
     request.now = 2000 + 30'000;
     EXPECT_EQ(store.claim("k", request).kind, ClaimKind::acquired);
     store.release("k");

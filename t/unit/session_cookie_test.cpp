@@ -89,3 +89,25 @@ TEST(SessionSetCookie, TooLargeTokensAreRefused) {
     EXPECT_TRUE(c.set_cookie.empty());
     EXPECT_GT(c.untrimmed_bytes, kMaxSetCookieBytes);
 }
+
+TEST(LoginSetCookie, KeepsAReturnToThatFits) {
+    const LoginTransaction login{"state", "verifier", "/dashboard?tab=top", 2000};
+    const auto cookie = login_set_cookie(ring(), login, "__Host-spotauth_login_x", {true, 600});
+    ASSERT_TRUE(cookie);
+    EXPECT_LE(cookie->size(), kMaxLoginSetCookieBytes);
+    const std::string value = cookie->substr(cookie->find('=') + 1, cookie->find(';') - cookie->find('=') - 1);
+    EXPECT_EQ(open_login(ring(), value, 1000)->return_to, "/dashboard?tab=top");
+}
+
+TEST(LoginSetCookie, ALongReturnToBecomesTheRootSoThreeLoginsAndASessionFitIn8K) {
+    const LoginTransaction login{std::string(43, 's'), std::string(43, 'v'), "/" + std::string(2000, 'p'), 2000};
+    const auto cookie = login_set_cookie(ring(), login, "__Host-spotauth_login_0123456789abcdef", {true, 600});
+    ASSERT_TRUE(cookie);
+    EXPECT_LE(cookie->size(), kMaxLoginSetCookieBytes);
+    const std::string value = cookie->substr(cookie->find('=') + 1, cookie->find(';') - cookie->find('=') - 1);
+    const auto opened = open_login(ring(), value, 1000);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->return_to, "/");
+    EXPECT_EQ(opened->state, login.state);
+    EXPECT_LE(kMaxPendingLogins * kMaxLoginSetCookieBytes + kMaxSetCookieBytes, 8192u);
+}
