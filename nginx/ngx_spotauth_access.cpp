@@ -106,9 +106,12 @@ void note_rejection(ngx_http_request_t* r, spotauth::CookieStatus status) {
         case spotauth::CookieStatus::absent: count(spotauth::kRejectedAbsent); return;
         case spotauth::CookieStatus::invalid: count(spotauth::kRejectedInvalid); break;
         case spotauth::CookieStatus::expired: count(spotauth::kRejectedExpired); break;
+        case spotauth::CookieStatus::revoked: count(spotauth::kRejectedRevoked); break;
     }
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: session cookie rejected: %s",
-                  status == spotauth::CookieStatus::expired ? "expired" : "invalid");
+                  status == spotauth::CookieStatus::expired   ? "expired"
+                  : status == spotauth::CookieStatus::revoked ? "logged out"
+                                                              : "invalid");
 }
 
 // What the location's rules say of a signed-in user (logged when refused).

@@ -131,6 +131,16 @@ ngx_int_t logout_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!is_same_origin(r)) {
         return send_error(r, s, Failure::cross_site);
     }
+    // Ended on the server too: a copy of the cookie stops working everywhere.
+    RequestState* state = request_state(r);
+    if (state == nullptr) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (state->load(s) == spotauth::CookieStatus::valid) {
+        worker()->revoke(*state->session());
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: user \"%s\" logged out",
+                      state->session()->user_id.c_str());
+    }
     if (!clear_cookie(r, s, s.cookies.session)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -87,6 +87,7 @@ const char* status_name(SessionStatus status) {
         case SessionStatus::refresh_failed: return "refresh_failed";
         case SessionStatus::invalid: return "invalid";
         case SessionStatus::expired: return "expired";
+        case SessionStatus::revoked: return "revoked";
     }
     return "none";
 }
@@ -98,13 +99,17 @@ RequestState::~RequestState() {
 }
 
 spotauth::CookieStatus RequestState::load(const Settings& s) {
-    const auto opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
+    auto opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
+    if (opened.status == spotauth::CookieStatus::valid && worker()->revoked(opened.session)) {
+        opened.status = spotauth::CookieStatus::revoked;  // logged out, here or on another machine
+    }
     loaded_ = true;
     cookie_ = opened.status;
     switch (opened.status) {
         case spotauth::CookieStatus::absent: status_ = SessionStatus::none; break;
         case spotauth::CookieStatus::invalid: status_ = SessionStatus::invalid; break;
         case spotauth::CookieStatus::expired: status_ = SessionStatus::expired; break;
+        case spotauth::CookieStatus::revoked: status_ = SessionStatus::revoked; break;
         case spotauth::CookieStatus::valid:
             status_ = SessionStatus::valid;
             session_ = opened.session;

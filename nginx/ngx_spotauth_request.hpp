@@ -43,7 +43,7 @@ bool is_navigation(ngx_http_request_t* r);
 // --- the module's state of a request -----------------------------------------
 
 // What $spotauth_session_status says.
-enum class SessionStatus { none, valid, refreshed, refresh_failed, invalid, expired };
+enum class SessionStatus { none, valid, refreshed, refresh_failed, invalid, expired, revoked };
 const char* status_name(SessionStatus status);
 
 class RequestState;

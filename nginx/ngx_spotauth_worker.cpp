@@ -1,6 +1,7 @@
 // The per-process worker (see ngx_spotauth_worker.hpp).
 #include "ngx_spotauth_worker.hpp"
 
+#include <cstdlib>
 #include <memory>
 
 namespace spotauth_ngx {
@@ -10,6 +11,15 @@ constexpr ngx_msec_t kRefreshPollMs = 20;
 constexpr std::size_t kSessionCacheSize = 512;
 constexpr std::size_t kExchangeLimitAddresses = 10000;
 constexpr time_t kMisconfigurationLogSeconds = 60;
+constexpr ngx_msec_t kRevocationPollMs = 500;
+constexpr const char* kRevokedKey = "spotauth:revoked";
+// Records a revocation at Redis's own time (no clock skew between machines)
+// and forgets those older than a year (no session lives longer).
+constexpr const char* kRevokeScript = R"(local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], ms, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - 31622400000)
+return ms)";
 
 // The one mutable global: owned by start_worker / stop_worker.
 std::unique_ptr<Worker> current;
@@ -36,6 +46,42 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
     }
 }
 
+void Worker::learn_revocation(std::string sid, spotauth::UnixTime until) {
+    if (until > now()) {
+        revoked_[std::move(sid)] = until;
+    }
+}
+
+void Worker::revoke(const spotauth::Session& session) {
+    if (session.sid.empty()) {
+        return;  // sealed before sessions had ids: only its cookie is cleared
+    }
+    if (!zone_revocations_.revoke(session.sid, session.expires_at, now())) {
+        ngx_log_error(NGX_LOG_WARN, log_, 0, "spotauth: no room in the zone to record a logout; enlarge spotauth_zone");
+    }
+    learn_revocation(session.sid, session.expires_at);
+    if (fleet_) {
+        fleet_->redis.command(
+            {"EVAL", kRevokeScript, "1", kRevokedKey, session.sid + " " + std::to_string(session.expires_at)},
+            [](const std::optional<spotauth::RedisValue>&) {});
+    }
+}
+
+bool Worker::revoked(const spotauth::Session& session) {
+    if (session.sid.empty()) {
+        return false;
+    }
+    const std::uint64_t version = zone_revocations_.version();
+    if (version != revocations_seen_) {
+        revocations_seen_ = version;
+        for (auto& [sid, until] : zone_revocations_.list(now())) {
+            learn_revocation(std::move(sid), until);
+        }
+    }
+    const auto it = revoked_.find(session.sid);
+    return it != revoked_.end() && it->second > now();
+}
+
 Worker::Worker(ngx_log_t* log, const MainConf& conf)
     : log_(log),
       loop_(log, true),
@@ -47,7 +93,8 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
       fleet_(conf.redis != nullptr ? std::make_unique<Fleet>(*this, *conf.redis) : nullptr),
       refresh_(client_, store_, observer_, &now_ms, timing_of(conf), fleet_ ? &fleet_->store : nullptr),
       exchanges_per_address_(conf.exchange_limits.per_address, kExchangeLimitAddresses),
-      exchanges_in_total_(conf.exchange_limits.in_total, 1) {
+      exchanges_in_total_(conf.exchange_limits.in_total, 1),
+      zone_revocations_(conf.zone) {
     loop_.attach(&client_);
     counters_.start_worker();
     ngx_memzero(&poll_timer_, sizeof poll_timer_);
@@ -85,6 +132,51 @@ Worker::Fleet::Fleet(Worker& w, const spotauth::RedisEndpoint& endpoint)
       store(redis) {
     loop.attach(this);
     w.counters_.redis_state(false);
+    ngx_memzero(&revocation_timer, sizeof revocation_timer);
+    revocation_timer.handler = &Fleet::on_revocation_poll;
+    revocation_timer.data = this;
+    revocation_timer.log = w.log_;
+    revocation_timer.cancelable = 1;  // a schedule, not work to finish
+    ngx_add_timer(&revocation_timer, kRevocationPollMs);
+}
+
+Worker::Fleet::~Fleet() {
+    if (revocation_timer.timer_set) {
+        ngx_del_timer(&revocation_timer);
+    }
+}
+
+void Worker::Fleet::on_revocation_poll(ngx_event_t* ev) noexcept {
+    auto* self = static_cast<Fleet*>(ev->data);
+    c_boundary(self->worker.log_, "reading the fleet's revocations", NGX_ERROR, [self] {
+        self->poll_revocations();
+        return NGX_OK;
+    });
+    ngx_add_timer(&self->revocation_timer, kRevocationPollMs);
+}
+
+// Members are "<sid> <until>", scored by when they were revoked.
+void Worker::Fleet::poll_revocations() {
+    if (!redis.up() || revocation_poll_pending) {
+        return;
+    }
+    revocation_poll_pending = true;
+    redis.command({"ZRANGEBYSCORE", kRevokedKey, "(" + revocation_cursor, "+inf", "WITHSCORES"},
+                  [this](const std::optional<spotauth::RedisValue>& v) {
+                      revocation_poll_pending = false;
+                      if (!v || v->kind != spotauth::RedisValue::Kind::array) {
+                          return;
+                      }
+                      for (std::size_t i = 0; i + 1 < v->elements.size(); i += 2) {
+                          const std::string& member = v->elements[i].text;
+                          const auto space = member.find(' ');
+                          if (space != std::string::npos) {
+                              worker.learn_revocation(member.substr(0, space),
+                                                      std::atoll(member.c_str() + space + 1));
+                          }
+                          revocation_cursor = v->elements[i + 1].text;
+                      }
+                  });
 }
 
 void Worker::Fleet::on_socket_ready(int fd, int events) {

@@ -57,6 +57,14 @@ public:
     // token endpoint.
     bool misconfiguration_log_due();
 
+    // Logout: the session's id is refused on this machine at once, and
+    // on every machine of the fleet within a second (with spotauth_redis).
+    void revoke(const spotauth::Session& session);
+
+    // Whether a logout, here or elsewhere in the fleet, ended the session.
+    // Cheap: an atomic read, and a hash lookup in this worker's copy.
+    bool revoked(const spotauth::Session& session);
+
     spotauth::HttpClient& client() { return client_; }
     spotauth::RefreshCoordinator& refresh() { return refresh_; }
     ZoneLoginStates& login_states() { return login_states_; }
@@ -69,16 +77,26 @@ private:
     // coordination. Its timers never hold up a worker leaving on reload.
     struct Fleet : spotauth::EventSink {
         Fleet(Worker& worker, const spotauth::RedisEndpoint& endpoint);
+        ~Fleet() override;
         // Redis's events, then the coordinator's polling: an answer of the
         // fleet ("another machine is calling") starts it.
         void on_socket_ready(int fd, int events) override;
         void on_timeout() override;
 
+        // New revocations of the fleet, read every 500 ms.
+        static void on_revocation_poll(ngx_event_t* ev) noexcept;
+        void poll_revocations();
+
         Worker& worker;
         NginxEventLoop loop;
         spotauth::RedisClient redis;
         spotauth::RedisFleetStore store;
+        ngx_event_t revocation_timer;
+        std::string revocation_cursor = "0";  // Redis time (ms) of the newest one read
+        bool revocation_poll_pending = false;
     };
+
+    void learn_revocation(std::string sid, spotauth::UnixTime until);
 
     ngx_log_t* log_;
     NginxEventLoop loop_;
@@ -92,6 +110,9 @@ private:
     spotauth::RateLimiter exchanges_per_address_;
     spotauth::RateLimiter exchanges_in_total_;
     std::unordered_map<const Settings*, spotauth::SessionCache> sessions_;
+    ZoneRevocations zone_revocations_;
+    std::uint64_t revocations_seen_ = ~std::uint64_t{0};  // the zone's version last read
+    std::unordered_map<std::string, spotauth::UnixTime> revoked_;  // sid -> until
     time_t misconfiguration_logged_at_ = 0;
     ngx_event_t poll_timer_;
 };

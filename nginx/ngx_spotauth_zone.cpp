@@ -18,7 +18,7 @@ using spotauth::UnixTime;
 // byte by hand; the counters count themselves): a zone made by another
 // layout is not reused.
 constexpr std::uint32_t kLayout =
-    0x05000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
+    0x06000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
 constexpr std::size_t kMaxStoredToken = 4096;
 constexpr int kExpiredTrimmedPerCall = 4;
 constexpr int kEvictionsPerAlloc = 16;
@@ -54,6 +54,14 @@ struct LoginEntry {
     u_char data[1];  // key
 };
 
+// A logged-out session: its id, until its cookie expires.
+struct RevokedEntry {
+    ngx_str_node_t sn;
+    ngx_queue_t order;  // head: newest
+    UnixTime expires_at;
+    u_char data[1];  // sid
+};
+
 struct WorkerCalls {
     ngx_pid_t pid;
     ngx_atomic_t calls;
@@ -70,6 +78,10 @@ struct ZoneState {
     ngx_rbtree_t logins;
     ngx_rbtree_node_t login_sentinel;
     ngx_queue_t login_order;
+    ngx_rbtree_t revoked;
+    ngx_rbtree_node_t revoked_sentinel;
+    ngx_queue_t revoked_order;
+    ngx_atomic_t revocation_version;
 };
 
 ngx_slab_pool_t* pool_of(ngx_shm_zone_t* zone) { return reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr); }
@@ -203,6 +215,58 @@ public:
         return true;
     }
 
+    RevokedEntry* find_revoked(std::string_view sid) {
+        return reinterpret_cast<RevokedEntry*>(lookup(&z_->revoked, sid));
+    }
+
+    void remove(RevokedEntry* e) {
+        ngx_rbtree_delete(&z_->revoked, &e->sn.node);
+        ngx_queue_remove(&e->order);
+        ngx_slab_free_locked(pool_, e);
+    }
+
+    bool store_revoked(std::string_view sid, UnixTime expires_at) {
+        if (find_revoked(sid) != nullptr) {
+            return true;
+        }
+        auto* e = static_cast<RevokedEntry*>(alloc_for_revocation(offsetof(RevokedEntry, data) + sid.size()));
+        if (e == nullptr) {
+            return false;
+        }
+        e->expires_at = expires_at;
+        insert(&z_->revoked, &e->sn, e->data, sid);
+        ngx_queue_insert_head(&z_->revoked_order, &e->order);
+        ngx_atomic_fetch_add(&z_->revocation_version, 1);
+        return true;
+    }
+
+    // Revocations do not expire in order (sessions end at different times):
+    // a few of the oldest are looked at each time.
+    void trim_expired_revocations(UnixTime now) {
+        ngx_queue_t* q = ngx_queue_last(&z_->revoked_order);
+        for (int i = 0; i < kEvictionScan && q != ngx_queue_sentinel(&z_->revoked_order); ++i) {
+            ngx_queue_t* prev = ngx_queue_prev(q);
+            auto* e = ngx_queue_data(q, RevokedEntry, order);
+            if (e->expires_at <= now) {
+                remove(e);
+            }
+            q = prev;
+        }
+    }
+
+    std::vector<std::pair<std::string, UnixTime>> revoked_list(UnixTime now) {
+        std::vector<std::pair<std::string, UnixTime>> out;
+        for (ngx_queue_t* q = ngx_queue_head(&z_->revoked_order); q != ngx_queue_sentinel(&z_->revoked_order);
+             q = ngx_queue_next(q)) {
+            const auto* e = ngx_queue_data(q, RevokedEntry, order);
+            if (e->expires_at > now) {
+                out.emplace_back(std::string(reinterpret_cast<const char*>(e->sn.str.data), e->sn.str.len),
+                                 e->expires_at);
+            }
+        }
+        return out;
+    }
+
     bool store_login(std::string_view key, UnixTime expires_at) {
         auto* e = static_cast<LoginEntry*>(alloc_for_login(offsetof(LoginEntry, data) + key.size()));
         if (e == nullptr) {
@@ -260,6 +324,25 @@ private:
         return nullptr;
     }
 
+    // Revocations take the room of settled refresh results, then of the
+    // expired and then the oldest revocations.
+    void* alloc_for_revocation(std::size_t size) {
+        for (int i = 0; i <= kEvictionsPerAlloc; ++i) {
+            if (void* p = ngx_slab_alloc_locked(pool_, size)) {
+                return p;
+            }
+            if (RefreshEntry* victim = oldest_settled_refresh()) {
+                remove(victim);
+                continue;
+            }
+            if (ngx_queue_empty(&z_->revoked_order)) {
+                break;
+            }
+            remove(ngx_queue_data(ngx_queue_last(&z_->revoked_order), RevokedEntry, order));
+        }
+        return nullptr;
+    }
+
     // ...and logins among older logins only.
     void* alloc_for_login(std::size_t size) {
         for (int i = 0; i <= kEvictionsPerAlloc; ++i) {
@@ -309,6 +392,8 @@ ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data) {
     ngx_queue_init(&z->refresh_lru);
     ngx_rbtree_init(&z->logins, &z->login_sentinel, ngx_str_rbtree_insert_value);
     ngx_queue_init(&z->login_order);
+    ngx_rbtree_init(&z->revoked, &z->revoked_sentinel, ngx_str_rbtree_insert_value);
+    ngx_queue_init(&z->revoked_order);
     pool->data = z;
     pool->log_nomem = 0;  // a full zone evicts; it is not an error
     zone->data = z;
@@ -348,6 +433,19 @@ void ZoneRefreshStore::with_records(const std::function<void(spotauth::RefreshRe
     Locked zone(zone_);
     ZoneRecords records(zone);
     body(records);
+}
+
+bool ZoneRevocations::revoke(std::string_view sid, UnixTime expires_at, UnixTime now) {
+    Locked zone(zone_);
+    zone.trim_expired_revocations(now);
+    return zone.store_revoked(sid, expires_at);
+}
+
+std::uint64_t ZoneRevocations::version() const { return state_of(zone_)->revocation_version; }
+
+std::vector<std::pair<std::string, UnixTime>> ZoneRevocations::list(UnixTime now) {
+    Locked zone(zone_);
+    return zone.revoked_list(now);
 }
 
 bool ZoneLoginStates::record(std::string_view key, UnixTime expires_at, UnixTime now) {

@@ -10,6 +10,8 @@
 #include "spotauth/session.hpp"
 
 #include <functional>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 namespace spotauth_ngx {
@@ -42,6 +44,26 @@ public:
 
     // True exactly once for a recorded, unexpired key.
     bool consume(std::string_view key, spotauth::UnixTime now);
+
+private:
+    ngx_shm_zone_t* zone_;
+};
+
+// Sessions logged out on this machine, until their cookies would have
+// expired anyway: every worker refuses them.
+class ZoneRevocations {
+public:
+    explicit ZoneRevocations(ngx_shm_zone_t* zone) : zone_(zone) {}
+
+    // False when the zone has no room (after evicting refresh results and
+    // the oldest revocations).
+    bool revoke(std::string_view sid, spotauth::UnixTime expires_at, spotauth::UnixTime now);
+
+    // Changes with every revocation: a worker re-reads the list when it does.
+    std::uint64_t version() const;
+
+    // The revocations still in force: (sid, until).
+    std::vector<std::pair<std::string, spotauth::UnixTime>> list(spotauth::UnixTime now);
 
 private:
     ngx_shm_zone_t* zone_;

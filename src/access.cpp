@@ -6,6 +6,7 @@ namespace {
 Failure cookie_failure(CookieStatus cookie) {
     switch (cookie) {
         case CookieStatus::expired: return Failure::session_expired;
+        case CookieStatus::revoked: return Failure::session_revoked;
         case CookieStatus::invalid: return Failure::session_invalid;
         case CookieStatus::absent:
         case CookieStatus::valid: break;
@@ -31,7 +32,8 @@ AccessDecision decide_access(const AccessFacts& f) {
             // A page needs no token, so no refresh either.
             return signed_in ? AccessDecision{AccessAction::serve_page}
                              : AccessDecision{AccessAction::login_redirect, Failure::not_signed_in,
-                                              f.cookie == CookieStatus::invalid || f.cookie == CookieStatus::expired};
+                                              f.cookie == CookieStatus::invalid || f.cookie == CookieStatus::expired ||
+                                                  f.cookie == CookieStatus::revoked};
         case ProtectMode::retry:
             if (!signed_in) {
                 return {AccessAction::deny, Failure::not_signed_in};

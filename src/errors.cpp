@@ -10,6 +10,8 @@ ErrorReply error_reply(Failure failure) {
             return {401, "not_authenticated", "Your session is not valid; sign in again.", true, true, true};
         case Failure::session_expired:
             return {401, "session_expired", "Your session has ended; sign in again.", true, true, true};
+        case Failure::session_revoked:
+            return {401, "session_revoked", "This session was signed out; sign in again.", true, true, true};
         case Failure::refresh_refused:
             return {401, "refresh_failed", "Spotify no longer accepts this session; sign in again.", true, true,
                     true};

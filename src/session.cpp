@@ -1,5 +1,8 @@
 #include "spotauth/session.hpp"
 
+#include "spotauth/base64.hpp"
+#include "spotauth/crypto.hpp"
+
 #include "spotauth/provider_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -79,6 +82,9 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
         {"iat", s.issued_at},
         {"exp", s.expires_at},
     };
+    if (!s.sid.empty()) {
+        claims["sid"] = s.sid;
+    }
     // Optional: only what the provider told (no claim for unknown).
     if (!s.product.empty()) {
         claims["product"] = s.product;
@@ -87,6 +93,11 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& s) {
         claims["country"] = s.country;
     }
     return keys.seal(claims.dump());
+}
+
+std::string new_session_id() {
+    const auto bytes = random_bytes(16);
+    return bytes ? base64url_encode(*bytes) : std::string();
 }
 
 OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now) {
@@ -100,6 +111,7 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
     }
     const json& claims = opened->values;
     // Optional: older cookies do not have them (empty: unknown).
+    read_string(claims, "sid", s.sid);
     read_string(claims, "product", s.product);
     read_string(claims, "country", s.country);
     if (!read_string(claims, "sub", s.user_id) || !read_string(claims, "name", s.display_name) ||

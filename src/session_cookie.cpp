@@ -32,8 +32,14 @@ SessionCookie refused(SessionCookieProblem problem, std::size_t untrimmed) {
 
 }  // namespace
 
-SessionCookie session_set_cookie(const KeyRing& keys, const Session& session,
+SessionCookie session_set_cookie(const KeyRing& keys, const Session& original,
                                  std::string_view cookie_name, const CookieAttributes& attributes) {
+    // Every cookie sealed from now on carries a session id (logins made
+    // before it was kept get one here, at their next re-seal).
+    Session session = original;
+    if (session.sid.empty()) {
+        session.sid = new_session_id();
+    }
     const Attempt attempt{keys, cookie_name, attributes};
     const auto full = attempt(session);
     if (!full) {

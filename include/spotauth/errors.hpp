@@ -14,6 +14,7 @@ enum class Failure {
     not_signed_in,            // no session cookie
     session_invalid,          // tampered, truncated, unknown key, not ours
     session_expired,          // past spotauth_session_lifetime
+    session_revoked,          // logged out (on any machine of the fleet)
     refresh_refused,          // invalid_grant: the session is over
     token_rejected,           // the API refused the token again (replay)
     provider_unavailable,     // transient token-endpoint failure

@@ -20,6 +20,7 @@ enum Counter : std::size_t {
     kRejectedAbsent,
     kRejectedInvalid,
     kRejectedExpired,
+    kRejectedRevoked,
     kRefreshOk,
     kRefreshPermanent,
     kRefreshTransient,

@@ -17,6 +17,10 @@ namespace spotauth {
 using UnixTime = std::int64_t;
 
 struct Session {
+    // A random id of this login, kept across refreshes: what a logout
+    // revokes for every machine. Empty in cookies sealed before it was kept
+    // (they get one when next re-sealed).
+    std::string sid;
     std::string user_id;
     std::string display_name;
     // As /v1/me said at login (with scope user-read-private); empty: unknown,
@@ -35,6 +39,7 @@ enum class CookieStatus {
     absent,   // no cookie at all
     invalid,  // tampered, truncated, wrong key, not ours: "no session"
     expired,  // authentic but past its expiry
+    revoked,  // authentic, but its login was logged out (on any machine)
     valid,
 };
 
@@ -45,6 +50,9 @@ struct OpenedSession {
 };
 
 std::optional<std::string> seal_session(const KeyRing& keys, const Session& session);
+
+// A fresh random session id (128 bits, base64url); empty only if the CSPRNG fails.
+std::string new_session_id();
 OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now);
 
 // A worker's memory of recently opened session cookies, so that a cookie

@@ -179,7 +179,10 @@ async function artistNames(page) {
 
 // The mock's own answer for this user's top artists: what the page must show.
 async function expectedArtists(user) {
-  const { access_tokens: [token] } = await collectTokens(user);
+  // The newest: the one this browser's login was just given (earlier
+  // tests may have left the user other tokens, with other scopes).
+  const { access_tokens: tokens } = await collectTokens(user);
+  const token = tokens[tokens.length - 1];
   check(token, `the mock lists no access token for ${user}`);
   const r = await fetch(`${MOCK}/v1/me/top/artists?limit=10`, {
     headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(WAIT_MS),

@@ -1,7 +1,8 @@
 """Several machines behind a load balancer: two nginx instances with the
 same key file and one Redis (spotauth_redis), all on 127.0.0.1. A rotating
-refresh token is used once across both; Redis down, stopped or restarted
-never answers 5xx and never costs a session."""
+refresh token is used once across both; a logout on one holds on the other
+within a second; Redis down, stopped or restarted never answers 5xx and
+never costs a session."""
 import os
 import re
 import shutil
@@ -13,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import free_port, scratch_dir, wait_for_port
+from conftest import free_port, login, scratch_dir, wait_for_port
+from session_cookie import open_claims, seal
 from test_refresh import logged_in_with_expiring_token
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -173,3 +175,59 @@ def test_bad_redis_url_fails_nginx_t(make_nginx, url, problem):
     result = make_nginx(http_extra=f"    spotauth_redis {url};").check()
     assert result.returncode != 0
     assert problem in result.stderr
+
+
+# --- logout that holds everywhere ------------------------------------------------
+
+def logout(n, cookie):
+    r = requests.post(n.base + "/auth/logout", cookies={"spotauth": cookie},
+                      headers={"Sec-Fetch-Site": "same-origin"}, timeout=10)
+    assert r.status_code == 204
+
+
+def test_logout_on_one_machine_ends_the_copied_cookie_on_the_other_within_a_second(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    session, _ = login(first)
+    cookie = session.cookies["spotauth"]
+    assert second.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    logout(first, cookie)
+    started = time.monotonic()
+    while True:
+        r = second.get("/api/spotify/v1/me", cookies={"spotauth": cookie})
+        if r.status_code == 401:
+            break
+        assert time.monotonic() - started < 1.0, "the other machine still accepts the logged-out cookie"
+        time.sleep(0.05)
+    assert r.json()["error"] == "session_revoked"
+    assert "spotauth=; Path=/; Max-Age=0" in r.headers["Set-Cookie"]
+    assert first.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 401
+
+
+def test_logout_without_redis_holds_for_every_worker_of_the_machine(make_nginx, mock):
+    n = make_nginx(workers=2, server_extra=METRICS).start()
+    session, _ = login(n)
+    cookie = session.cookies["spotauth"]
+    logout(n, cookie)
+    # Fresh connections land on either worker.
+    answers = [requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie},
+                            headers={"Connection": "close"}, timeout=10) for _ in range(10)]
+    assert {r.status_code for r in answers} == {401}
+    assert {r.json()["error"] for r in answers} == {"session_revoked"}
+    text = n.get("/metrics").text
+    assert re.search(r'^spotauth_sessions_rejected_total\{reason="revoked"\} 10$', text, re.M), text
+
+
+def test_a_cookie_sealed_before_session_ids_gets_one_when_resealed(make_nginx, mock):
+    n = make_nginx()
+    session, _ = login(n.start())
+    claims = open_claims(n.key_text, session.cookies["spotauth"])
+    assert claims["sid"]
+    del claims["sid"]
+    # An hour-long access token 10 s from expiry: the next request refreshes and re-seals.
+    claims["access_expires_at"] = int(time.time()) + 10
+    claims["access_issued_at"] = claims["access_expires_at"] - 3600
+    old = seal(n.key_text, claims)
+    r = n.get("/api/spotify/v1/me", cookies={"spotauth": old})
+    assert r.status_code == 200
+    resealed = r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert open_claims(n.key_text, resealed)["sid"]

@@ -12,6 +12,7 @@ namespace {
 
 constexpr Failure kAll[] = {
     Failure::not_signed_in,        Failure::session_invalid,       Failure::session_expired,
+    Failure::session_revoked,
     Failure::refresh_refused,      Failure::token_rejected,        Failure::provider_unavailable,
     Failure::provider_misconfigured, Failure::state_mismatch,      Failure::state_used,
     Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
@@ -28,6 +29,7 @@ TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
         {Failure::not_signed_in, {401, "not_authenticated"}},
         {Failure::session_invalid, {401, "not_authenticated"}},
         {Failure::session_expired, {401, "session_expired"}},
+        {Failure::session_revoked, {401, "session_revoked"}},
         {Failure::refresh_refused, {401, "refresh_failed"}},
         {Failure::token_rejected, {401, "token_rejected"}},
         {Failure::provider_unavailable, {503, "token_endpoint_unavailable"}},
@@ -61,7 +63,8 @@ TEST(ErrorTable, OnlyUnusableSessionsAreCleared) {
             cleared.insert(std::string(error_reply(f).code));
         }
     }
-    EXPECT_EQ(cleared, (std::set<std::string>{"not_authenticated", "session_expired", "refresh_failed"}));
+    EXPECT_EQ(cleared, (std::set<std::string>{"not_authenticated", "session_expired", "session_revoked",
+                                              "refresh_failed"}));
     EXPECT_FALSE(error_reply(Failure::not_signed_in).ends_session);  // nothing to clear
     EXPECT_FALSE(error_reply(Failure::provider_unavailable).ends_session);  // a flaky endpoint logs nobody out
 }
