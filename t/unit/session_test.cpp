@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <vector>
+
 using namespace spotauth;
 
 namespace {
@@ -90,6 +93,69 @@ TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
               CookieStatus::invalid);
     EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), 1'700'000'100).status,
               CookieStatus::invalid);
+}
+
+// The claims as raw JSON text, sealed: how the parser reads them.
+static OpenedSession open_raw(const std::string& claims) {
+    return open_session(ring(), *ring().seal(claims), 1'700'000'100);
+}
+
+static const std::string kClaimsTail =
+    R"("access_token":"BQ","refresh_token":"AQ","access_expires_at":1700003600,"iat":1700000000,"exp":1702592000)";
+
+TEST(Session, ClaimsParseStrictly) {
+    EXPECT_EQ(open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + "}").status,
+              CookieStatus::valid);
+    // Unknown claims (of any type) are ignored; escapes are decoded.
+    const OpenedSession extra = open_raw(R"({"typ":"session","x":[1,{"y":null}],"sub":"alice","name":"A\u00e9\"",)" +
+                                         kClaimsTail + R"(,"z":1.5})");
+    ASSERT_EQ(extra.status, CookieStatus::valid);
+    EXPECT_EQ(extra.session.display_name, "A\xc3\xa9\"");
+    // Not JSON, not an object, trailing bytes, invalid UTF-8, a wrong type.
+    for (const std::string& bad : std::vector<std::string>{
+             std::string("not json"),
+             "[" + std::string(R"("typ","session")") + "]",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + "} x",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail,
+             R"({"typ":"session","sub":"alice","name":"A)" + std::string("\xff") + "\"," + kClaimsTail + "}",
+             R"({"typ":"session","sub":"alice","name":1,)" + kClaimsTail + "}",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":1702592000.0})",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":"1702592000"})",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"access_issued_at":0})" + "\"",
+             R"({"typ":["session"],"sub":"alice","name":"A",)" + kClaimsTail + "}",
+         }) {
+        EXPECT_EQ(open_raw(bad).status, CookieStatus::invalid) << bad;
+    }
+}
+
+TEST(Session, RepeatedClaimTakesTheLastValue) {
+    const OpenedSession opened =
+        open_raw(R"({"typ":"login","typ":"session","sub":"mallory","sub":"alice","name":"A",)" + kClaimsTail + "}");
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.user_id, "alice");
+    EXPECT_EQ(open_raw(R"({"typ":"session","typ":"login","sub":"alice","name":"A",)" + kClaimsTail + "}").status,
+              CookieStatus::invalid);
+}
+
+TEST(Session, TimesAreIntegers) {
+    // Negative and above INT64_MAX (wraps, as before): still integers.
+    const OpenedSession opened = open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail +
+                                          R"(,"access_issued_at":-5,"access_expires_at":18446744073709551615})");
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.access_issued_at, -5);
+    EXPECT_EQ(opened.session.access_expires_at, -1);
+    EXPECT_EQ(open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":1e10})").status,
+              CookieStatus::invalid);
+}
+
+TEST(LoginTransaction, ClaimsParseStrictly) {
+    const auto open_raw_login = [](const std::string& claims) { return open_login(ring(), *ring().seal(claims), 999); };
+    const auto opened = open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":1000})");
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->return_to, "/r");
+    EXPECT_FALSE(open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":"1000"})"));
+    EXPECT_FALSE(open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","exp":1000})"));
+    EXPECT_FALSE(open_raw_login(R"({"typ":"session","state":"s","code_verifier":"v","return_to":"/r","exp":1000})"));
 }
 
 TEST(LoginTransaction, RoundTripsUntilItExpires) {
