@@ -89,7 +89,8 @@ const std::string& cookie_header() {
     return h;
 }
 
-void check_valid(const spotauth::OpenedSession& opened) {
+template <typename Opened>  // OpenedSession or SharedSession
+void check_valid(const Opened& opened) {
     if (opened.status != CookieStatus::valid) {
         std::cerr << "open_session did not accept the benchmark cookie\n";
         std::abort();
@@ -191,7 +192,7 @@ void BM_CachedOpenAndInject(benchmark::State& state) {
     check_valid(cache.open(ring(), c, kNow));
     for (auto _ : state) {
         auto opened = cache.open(ring(), c, kNow);
-        std::string value = bearer(opened.session.access_token);
+        std::string value = bearer(opened.session->access_token);
         std::string kept = spotauth::strip_cookies(header, {"spotauth", "spotauth_login"});
         benchmark::DoNotOptimize(value);
         benchmark::DoNotOptimize(kept);

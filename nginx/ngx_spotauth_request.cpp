@@ -87,7 +87,7 @@ RequestState::~RequestState() {
 }
 
 spotauth::CookieStatus RequestState::load(const Settings& s) {
-    const auto opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
+    spotauth::SharedSession opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
     loaded_ = true;
     cookie_ = opened.status;
     switch (opened.status) {
@@ -96,9 +96,9 @@ spotauth::CookieStatus RequestState::load(const Settings& s) {
         case spotauth::CookieStatus::expired: status_ = SessionStatus::expired; break;
         case spotauth::CookieStatus::valid:
             status_ = SessionStatus::valid;
-            session_ = opened.session;
+            session_ = std::move(opened.session);
             if (opened.old_key) {
-                reseal(s, opened.session);
+                reseal(s, *session_);
             }
             break;
     }
@@ -113,7 +113,7 @@ spotauth::SessionCookieProblem RequestState::reseal(const Settings& s, const spo
     spotauth::SessionCookie cookie = spotauth::session_set_cookie(s.keys, session, s.cookies.session,
                                                                   {s.secure_cookies, session.expires_at - now()});
     if (cookie.problem == spotauth::SessionCookieProblem::none) {
-        session_ = std::move(cookie.session);
+        session_ = std::make_shared<const spotauth::Session>(std::move(cookie.session));
         pending_cookie_ = std::move(cookie.set_cookie);
     }
     return cookie.problem;

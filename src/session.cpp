@@ -155,27 +155,31 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
     return {CookieStatus::valid, std::move(s), !current_key};
 }
 
-OpenedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
+SharedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
     const auto hit = index_.find(cookie);
     if (hit != index_.end()) {
         lru_.splice(lru_.begin(), lru_, hit->second);
-        OpenedSession opened = hit->second->second;
-        if (opened.session.expires_at <= now) {
-            return {CookieStatus::expired, {}, false};
+        const Remembered& remembered = hit->second->second;
+        if (remembered.session->expires_at <= now) {
+            return {CookieStatus::expired, nullptr, false};
         }
-        return opened;
+        return {CookieStatus::valid, remembered.session, remembered.old_key};
     }
     OpenedSession opened = open_session(keys, cookie, now);
-    if (opened.status != CookieStatus::valid || capacity_ == 0) {
-        return opened;
+    if (opened.status != CookieStatus::valid) {
+        return {opened.status, nullptr, false};
+    }
+    auto session = std::make_shared<const Session>(std::move(opened.session));
+    if (capacity_ == 0) {
+        return {CookieStatus::valid, std::move(session), opened.old_key};
     }
     if (index_.size() >= capacity_) {
         index_.erase(lru_.back().first);
         lru_.pop_back();
     }
-    lru_.emplace_front(std::string(cookie), opened);
+    lru_.emplace_front(std::string(cookie), Remembered{session, opened.old_key});
     index_.emplace(lru_.front().first, lru_.begin());
-    return opened;
+    return {CookieStatus::valid, std::move(session), opened.old_key};
 }
 
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login) {

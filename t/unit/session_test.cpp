@@ -185,12 +185,68 @@ TEST(SessionCache, AnswersLikeOpenSession) {
     SessionCache cache(4);
     const auto cookie = *seal_session(ring(), sample());
     for (int i = 0; i < 2; ++i) {  // miss, then hit
-        const OpenedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+        const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
         ASSERT_EQ(opened.status, CookieStatus::valid);
-        EXPECT_EQ(opened.session.access_token, "BQ-access");
+        ASSERT_TRUE(opened.session);
+        EXPECT_EQ(opened.session->access_token, "BQ-access");
+        EXPECT_FALSE(opened.old_key);
         EXPECT_EQ(cache.size(), 1u);
     }
-    EXPECT_EQ(cache.open(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
+    const SharedSession expired = cache.open(ring(), cookie, 1'702'592'000);
+    EXPECT_EQ(expired.status, CookieStatus::expired);
+    EXPECT_FALSE(expired.session);
+    EXPECT_EQ(cache.size(), 1u);  // still remembered: expiry is checked on every lookup
+}
+
+TEST(SessionCache, HitsShareOneSession) {
+    SessionCache cache(4);
+    const auto cookie = *seal_session(ring(), sample());
+    const SharedSession first = cache.open(ring(), cookie, 1'700'000'100);
+    const SharedSession second = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_TRUE(first.session);
+    EXPECT_EQ(first.session, second.session);  // the same object: nothing copied
+    EXPECT_EQ(first.session.use_count(), 3);   // the cache and the two holders
+}
+
+TEST(SessionCache, HeldSessionOutlivesEviction) {
+    SessionCache cache(1);
+    const auto cookie = *seal_session(ring(), sample());
+    Session other = sample();
+    other.user_id = "bob";
+    const auto other_cookie = *seal_session(ring(), other);
+    const SharedSession held = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_TRUE(held.session);
+    EXPECT_EQ(cache.open(ring(), other_cookie, 1'700'000'100).session->user_id, "bob");  // evicts alice
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(held.session.use_count(), 1);  // only the request holds it now
+    EXPECT_EQ(held.session->user_id, "alice");
+    EXPECT_EQ(held.session->access_token, "BQ-access");
+    // Opened again: a new entry, the same claims.
+    const SharedSession again = cache.open(ring(), cookie, 1'700'000'100);
+    EXPECT_NE(again.session, held.session);
+    EXPECT_EQ(again.session->refresh_token, held.session->refresh_token);
+}
+
+TEST(SessionCache, RemembersTheKeyThatSealedIt) {
+    const Key old_key = make_key(std::string(32, 'o'));
+    const KeyRing rotated({make_key(std::string(32, 'n')), old_key});
+    const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
+    SessionCache cache(4);
+    for (int i = 0; i < 2; ++i) {  // miss, then hit
+        const SharedSession opened = cache.open(rotated, old_cookie, 1'700'000'100);
+        ASSERT_EQ(opened.status, CookieStatus::valid);
+        EXPECT_TRUE(opened.old_key);
+    }
+}
+
+TEST(SessionCache, WithoutCapacityOpensEveryTime) {
+    SessionCache cache(0);
+    const auto cookie = *seal_session(ring(), sample());
+    const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session->user_id, "alice");
+    EXPECT_EQ(opened.session.use_count(), 1);
+    EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(SessionCache, NeverRemembersBadCookies) {
@@ -200,6 +256,8 @@ TEST(SessionCache, NeverRemembersBadCookies) {
     std::string tampered = *seal_session(ring(), sample());
     tampered[tampered.size() - 2] ^= 1;
     EXPECT_EQ(cache.open(ring(), tampered, 1'700'000'100).status, CookieStatus::invalid);
+    // Authentic but expired: not remembered either.
+    EXPECT_EQ(cache.open(ring(), *seal_session(ring(), sample()), 1'702'592'000).status, CookieStatus::expired);
     EXPECT_EQ(cache.size(), 0u);
 }
 
@@ -212,10 +270,11 @@ TEST(SessionCache, EvictsLeastRecentlyUsed) {
         cookies.push_back(*seal_session(ring(), s));
     }
     cache.open(ring(), cookies[0], 1'700'000'100);
-    cache.open(ring(), cookies[1], 1'700'000'100);
-    cache.open(ring(), cookies[0], 1'700'000'100);  // 0 is now the most recent
+    const auto first_1 = cache.open(ring(), cookies[1], 1'700'000'100).session;
+    const auto first_0 = cache.open(ring(), cookies[0], 1'700'000'100).session;  // 0 is now the most recent
     cache.open(ring(), cookies[2], 1'700'000'100);  // evicts 1
     EXPECT_EQ(cache.size(), 2u);
-    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session.user_id, "user0");
-    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session.user_id, "user2");
+    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session, first_0);  // still cached
+    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session->user_id, "user2");
+    EXPECT_NE(cache.open(ring(), cookies[1], 1'700'000'100).session, first_1);  // opened anew
 }
