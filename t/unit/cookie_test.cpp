@@ -10,6 +10,19 @@ TEST(CookieNames, HostPrefixOnlyWhenSecure) {
     EXPECT_EQ(cookie_names(false).session, "spotauth");
 }
 
+// strip_cookies_into writes what strip_cookies answers, in the size announced.
+TEST(StripCookies, IntoCallerMemoryMatchesTheString) {
+    for (const std::string header : {"a=1; spotauth=xyz; b=2", "spotauth=xyz;a=1", "a=1;b=2;;c", "",
+                                     ";;  ; spotauth", "spotauth=1", "  x=1 ;\tspotauth_login=2; y"}) {
+        const std::string expected = strip_cookies(header, {"spotauth", "spotauth_login"});
+        const std::size_t size = stripped_cookies_size(header, {"spotauth", "spotauth_login"});
+        EXPECT_EQ(size, expected.size()) << header;
+        std::string out(size + 1, '#');
+        EXPECT_EQ(strip_cookies_into(header, {"spotauth", "spotauth_login"}, out.data()), size) << header;
+        EXPECT_EQ(out, expected + "#") << header;  // nothing written past the size
+    }
+}
+
 TEST(StripCookies, RemovesOnlyNamedCookies) {
     EXPECT_EQ(strip_cookies("a=1; spotauth=xyz; b=2", {"spotauth"}), "a=1; b=2");
     EXPECT_EQ(strip_cookies("spotauth=xyz;a=1", {"spotauth", "spotauth_login"}), "a=1");
