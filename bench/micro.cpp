@@ -28,6 +28,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -199,6 +200,34 @@ void BM_CachedOpenAndInject(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_CachedOpenAndInject);
+
+// The module's path for a cookie it has not seen (scenario 1b): a
+// SessionCache miss on every request, cookies rotating through twice the
+// cache's 512 entries, so each one is opened, remembered and evicted.
+void BM_CacheMissOpenAndInject(benchmark::State& state) {
+    static const std::vector<std::string> cookies = [] {
+        std::vector<std::string> all;
+        for (int i = 0; i < 1024; ++i) {
+            Session s = sample_session();
+            s.user_id = "user" + std::to_string(i);
+            all.push_back(*spotauth::seal_session(ring(), s));
+        }
+        return all;
+    }();
+    const std::string& header = cookie_header();
+    spotauth::SessionCache cache(512);
+    std::size_t next = 0;
+    for (auto _ : state) {
+        auto opened = cache.open(ring(), cookies[next], kNow);
+        next = (next + 1) % cookies.size();
+        std::string value = bearer(opened.session->access_token);
+        std::string kept = spotauth::strip_cookies(header, {"spotauth", "spotauth_login"});
+        benchmark::DoNotOptimize(value);
+        benchmark::DoNotOptimize(kept);
+    }
+    check_valid(cache.open(ring(), cookies[next], kNow));
+}
+BENCHMARK(BM_CacheMissOpenAndInject);
 
 }  // namespace
 
