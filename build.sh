@@ -28,7 +28,7 @@ PYTHON=/usr/bin/python3
 # contrib/Dockerfile, on top of another vendor's nginx package).
 BUILD_PACKAGES=(
     build-essential cmake pkg-config openssl ca-certificates
-    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev libhiredis-dev
+    libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libsimdjson-dev libpcre2-dev zlib1g-dev libhiredis-dev
     libgtest-dev libgmock-dev
 )
 # Debian's nginx and what the tests and benchmarks run.

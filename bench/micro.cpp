@@ -28,6 +28,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -94,7 +95,8 @@ const spotauth::CookieNames& module_cookies() {
     return names;
 }
 
-void check_valid(const spotauth::OpenedSession& opened) {
+template <typename Opened>  // OpenedSession or SharedSession
+void check_valid(const Opened& opened) {
     if (opened.status != CookieStatus::valid) {
         std::cerr << "open_session did not accept the benchmark cookie\n";
         std::abort();
@@ -196,13 +198,41 @@ void BM_CachedOpenAndInject(benchmark::State& state) {
     check_valid(cache.open(ring(), c, kNow));
     for (auto _ : state) {
         auto opened = cache.open(ring(), c, kNow);
-        std::string value = bearer(opened.session.access_token);
+        std::string value = bearer(opened.session->access_token);
         std::string kept = spotauth::strip_cookies(header, module_cookies());
         benchmark::DoNotOptimize(value);
         benchmark::DoNotOptimize(kept);
     }
 }
 BENCHMARK(BM_CachedOpenAndInject);
+
+// The module's path for a cookie it has not seen (scenario 1b): a
+// SessionCache miss on every request, cookies rotating through twice the
+// cache's 512 entries, so each one is opened, remembered and evicted.
+void BM_CacheMissOpenAndInject(benchmark::State& state) {
+    static const std::vector<std::string> cookies = [] {
+        std::vector<std::string> all;
+        for (int i = 0; i < 1024; ++i) {
+            Session s = sample_session();
+            s.user_id = "user" + std::to_string(i);
+            all.push_back(*spotauth::seal_session(ring(), s));
+        }
+        return all;
+    }();
+    const std::string& header = cookie_header();
+    spotauth::SessionCache cache(512);
+    std::size_t next = 0;
+    for (auto _ : state) {
+        auto opened = cache.open(ring(), cookies[next], kNow);
+        next = (next + 1) % cookies.size();
+        std::string value = bearer(opened.session->access_token);
+        std::string kept = spotauth::strip_cookies(header, module_cookies());
+        benchmark::DoNotOptimize(value);
+        benchmark::DoNotOptimize(kept);
+    }
+    check_valid(cache.open(ring(), cookies[next], kNow));
+}
+BENCHMARK(BM_CacheMissOpenAndInject);
 
 }  // namespace
 

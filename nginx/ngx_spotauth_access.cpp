@@ -58,8 +58,14 @@ bool strip_module_cookies(ngx_http_request_t* r, const Settings& s) {
         if (!spotauth::find_cookie(value, s.cookies.session) && spotauth::login_cookies(value, s.cookies).empty()) {
             return;  // the common case: nothing of ours in this line
         }
-        line->value = to_ngx(r->pool, spotauth::strip_cookies(value, s.cookies));
-        ok = ok && line->value.data != nullptr;
+        // Written straight into the request's pool: no std::string per request.
+        const std::size_t size = spotauth::stripped_cookies_size(value, s.cookies);
+        auto* kept = static_cast<char*>(ngx_pnalloc(r->pool, size == 0 ? 1 : size));
+        if (kept == nullptr) {
+            ok = false;
+            return;
+        }
+        line->value = {spotauth::strip_cookies_into(value, s.cookies, kept), reinterpret_cast<u_char*>(kept)};
     });
     return ok;
 }

@@ -99,8 +99,8 @@ RequestState::~RequestState() {
 }
 
 spotauth::CookieStatus RequestState::load(const Settings& s) {
-    auto opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
-    if (opened.status == spotauth::CookieStatus::valid && worker()->revoked(opened.session)) {
+    spotauth::SharedSession opened = worker()->open_session(s, cookie_value(r_, s.cookies.session));
+    if (opened.status == spotauth::CookieStatus::valid && worker()->revoked(*opened.session)) {
         opened.status = spotauth::CookieStatus::revoked;  // logged out, here or on another machine
     }
     loaded_ = true;
@@ -112,9 +112,9 @@ spotauth::CookieStatus RequestState::load(const Settings& s) {
         case spotauth::CookieStatus::revoked: status_ = SessionStatus::revoked; break;
         case spotauth::CookieStatus::valid:
             status_ = SessionStatus::valid;
-            session_ = opened.session;
+            session_ = std::move(opened.session);
             if (opened.old_key) {
-                reseal(s, opened.session);
+                reseal(s, *session_);
             }
             break;
     }
@@ -129,7 +129,7 @@ spotauth::SessionCookieProblem RequestState::reseal(const Settings& s, const spo
     spotauth::SessionCookie cookie = spotauth::session_set_cookie(s.keys, session, s.cookies.session,
                                                                   {s.secure_cookies, session.expires_at - now()});
     if (cookie.problem == spotauth::SessionCookieProblem::none) {
-        session_ = std::move(cookie.session);
+        session_ = std::make_shared<const spotauth::Session>(std::move(cookie.session));
         pending_cookie_ = std::move(cookie.set_cookie);
     }
     return cookie.problem;

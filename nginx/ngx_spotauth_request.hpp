@@ -9,6 +9,7 @@
 #include "spotauth/session.hpp"
 #include "spotauth/session_cookie.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,7 +69,7 @@ public:
     bool loaded() const { return loaded_; }
     spotauth::CookieStatus cookie() const { return cookie_; }
     SessionStatus status() const { return status_; }
-    const spotauth::Session* session() const { return session_ ? &*session_ : nullptr; }
+    const spotauth::Session* session() const { return session_.get(); }
 
     // Starts or joins the refresh of the session. Done::done: the result
     // is in result() now; parked: `resume` (or, if null, the phase engine)
@@ -97,7 +98,10 @@ private:
     bool loaded_ = false;
     spotauth::CookieStatus cookie_ = spotauth::CookieStatus::absent;
     SessionStatus status_ = SessionStatus::none;
-    std::optional<spotauth::Session> session_;
+    // Shared with the worker's SessionCache (a cached cookie costs no copy)
+    // and kept alive by this request however long it is parked; replaced,
+    // never modified, when the request re-seals.
+    std::shared_ptr<const spotauth::Session> session_;
     std::string pending_cookie_;
     Wait wait_ = Wait::none;
     spotauth::RefreshCoordinator::WaiterId waiter_ = 0;

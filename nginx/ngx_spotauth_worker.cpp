@@ -216,7 +216,7 @@ spotauth::MilliTime Worker::exchange_wait(std::string_view address) {
     return wait != 0 ? wait : exchanges_in_total_.take("", t);
 }
 
-spotauth::OpenedSession Worker::open_session(const Settings& settings, std::string_view cookie) {
+spotauth::SharedSession Worker::open_session(const Settings& settings, std::string_view cookie) {
     auto it = sessions_.find(&settings);
     if (it == sessions_.end()) {
         it = sessions_.emplace(&settings, spotauth::SessionCache(kSessionCacheSize)).first;

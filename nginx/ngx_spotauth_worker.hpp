@@ -50,8 +50,9 @@ public:
     // milliseconds until one may.
     spotauth::MilliTime exchange_wait(std::string_view address);
 
-    // Opens a session cookie through this worker's cache for `settings`.
-    spotauth::OpenedSession open_session(const Settings& settings, std::string_view cookie);
+    // Opens a session cookie through this worker's cache for `settings`;
+    // the session is shared with the cache, not copied.
+    spotauth::SharedSession open_session(const Settings& settings, std::string_view cookie);
 
     // True at most once a minute: for the crit line of a misconfigured
     // token endpoint.

@@ -89,15 +89,42 @@ std::optional<std::string_view> find_cookie(std::string_view header, std::string
     return found;
 }
 
-std::string strip_cookies(std::string_view header, const CookieNames& names) {
-    std::string out;
+namespace {
+
+// Calls `emit(text)` with the pieces of strip_cookies' answer, in order.
+template <typename Emit>
+void emit_kept_cookies(std::string_view header, const CookieNames& names, Emit&& emit) {
+    bool first = true;
     for_each_pair(header, [&](std::string_view pair) {
         if (!names.is_ours(cookie_name(pair))) {
-            out.append(out.empty() ? "" : "; ").append(pair);
+            if (!first) {
+                emit(std::string_view("; "));
+            }
+            emit(pair);
+            first = false;
         }
         return true;
     });
+}
+
+}  // namespace
+
+std::string strip_cookies(std::string_view header, const CookieNames& names) {
+    std::string out;
+    emit_kept_cookies(header, names, [&](std::string_view piece) { out.append(piece); });
     return out;
+}
+
+std::size_t stripped_cookies_size(std::string_view header, const CookieNames& names) {
+    std::size_t size = 0;
+    emit_kept_cookies(header, names, [&](std::string_view piece) { size += piece.size(); });
+    return size;
+}
+
+std::size_t strip_cookies_into(std::string_view header, const CookieNames& names, char* out) {
+    char* const start = out;
+    emit_kept_cookies(header, names, [&](std::string_view piece) { out = std::copy(piece.begin(), piece.end(), out); });
+    return static_cast<std::size_t>(out - start);
 }
 
 std::string set_cookie_value(std::string_view name, std::string_view value,

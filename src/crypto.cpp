@@ -133,7 +133,7 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
 
 std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view iv,
                                           std::string_view aad, std::string_view ciphertext,
-                                          std::string_view tag) {
+                                          std::string_view tag, std::size_t spare) {
     if (!valid_key_and_iv(key, iv) || tag.size() != kGcmTagBytes) {
         return std::nullopt;
     }
@@ -142,7 +142,9 @@ std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view
     if (ctx == nullptr) {
         return std::nullopt;
     }
-    std::string plaintext(ciphertext.size(), '\0');
+    std::string plaintext;
+    plaintext.reserve(ciphertext.size() + spare);
+    plaintext.resize(ciphertext.size());
     // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only copies the tag.
     void* const tag_bytes = const_cast<char*>(tag.data());
     int len = 0;

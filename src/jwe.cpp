@@ -115,7 +115,7 @@ std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
            base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
 }
 
-std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
+std::optional<KeyRing::Opened> KeyRing::open(std::string_view token, std::size_t spare) const {
     const auto parts = split_compact(token);
     if (!parts || !parts->encrypted_key.empty()) {
         return std::nullopt;
@@ -131,7 +131,7 @@ std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
         return std::nullopt;
     }
     // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
-    auto plaintext = aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag);
+    auto plaintext = aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag, spare);
     if (!plaintext) {
         return std::nullopt;
     }

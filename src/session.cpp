@@ -6,6 +6,10 @@
 #include "spotauth/provider_text.hpp"
 
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
+
+#include <array>
+#include <cstdint>
 
 namespace spotauth {
 namespace {
@@ -13,30 +17,9 @@ namespace {
 using json = nlohmann::json;
 
 // `typ` keeps one kind of cookie from being accepted as the other.
-constexpr const char* kSessionType = "session";
-constexpr const char* kLoginType = "login";
+constexpr std::string_view kSessionType = "session";
+constexpr std::string_view kLoginType = "login";
 
-bool read_string(const json& claims, const char* name, std::string& out) {
-    const auto it = claims.find(name);
-    if (it == claims.end() || !it->is_string()) {
-        return false;
-    }
-    out = it->get<std::string>();
-    return true;
-}
-
-bool read_time(const json& claims, const char* name, UnixTime& out) {
-    const auto it = claims.find(name);
-    if (it == claims.end() || !it->is_number_integer()) {
-        return false;
-    }
-    out = it->get<UnixTime>();
-    return true;
-}
-
-// A cookie sealed before provider text was checked at the edge may hold a
-// control character in the name or a token that is not header-safe: names
-// are cleaned as at login, and unsafe tokens make the cookie invalid.
 bool clean_provider_text(Session& s) {
     const auto id = clean_user_id(s.user_id);
     if (!id || !is_token_text(s.access_token) ||
@@ -50,22 +33,81 @@ bool clean_provider_text(Session& s) {
     return true;
 }
 
-struct Claims {
-    json values;
-    bool current_key = true;
+// Opening a cookie parses its claims with simdjson into a DOM that the
+// thread's parser keeps (no allocation once it has grown to a cookie's
+// size); nlohmann's lexer, which appends strings a character at a time,
+// was two thirds of open_session (bench/PROFILE.md). Sealing keeps nlohmann.
+simdjson::dom::parser& claims_parser() {
+    thread_local simdjson::dom::parser parser;
+    return parser;
+}
+
+// One claim read from the object; when a name repeats, the last one wins
+// (as in the nlohmann DOM before).
+struct Claim {
+    std::string_view name;
+    std::optional<simdjson::dom::element> value;
 };
 
-std::optional<Claims> open_claims(const KeyRing& keys, std::string_view cookie, const char* type) {
-    const auto opened = keys.open(cookie);
+template <std::size_t N>
+void find_claims(simdjson::dom::object object, std::array<Claim, N>& claims) {
+    for (const simdjson::dom::key_value_pair field : object) {
+        for (Claim& claim : claims) {
+            if (field.key == claim.name) {
+                claim.value = field.value;
+                break;
+            }
+        }
+    }
+}
+
+bool read_string(const Claim& claim, std::string& out) {
+    std::string_view value;
+    if (!claim.value || claim.value->get_string().get(value) != simdjson::SUCCESS) {
+        return false;
+    }
+    out.assign(value);
+    return true;
+}
+
+// Any integer: one above INT64_MAX wraps, as nlohmann's get<int64_t> did.
+bool read_time(const Claim& claim, UnixTime& out) {
+    if (!claim.value) {
+        return false;
+    }
+    std::int64_t signed_value = 0;
+    std::uint64_t unsigned_value = 0;
+    if (claim.value->get_int64().get(signed_value) == simdjson::SUCCESS) {
+        out = signed_value;
+    } else if (claim.value->get_uint64().get(unsigned_value) == simdjson::SUCCESS) {
+        out = static_cast<UnixTime>(unsigned_value);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+// The claims of an authentic cookie of kind `type` (its "typ", the claim
+// at index 0), read into `claims`; false otherwise.
+template <std::size_t N>
+bool open_claims(const KeyRing& keys, std::string_view cookie, std::string_view type,
+                 std::array<Claim, N>& claims, bool& current_key) {
+    const auto opened = keys.open(cookie, simdjson::SIMDJSON_PADDING);
     if (!opened) {
-        return std::nullopt;
+        return false;
     }
-    json claims = json::parse(opened->plaintext, nullptr, false);
-    std::string actual_type;
-    if (!claims.is_object() || !read_string(claims, "typ", actual_type) || actual_type != type) {
-        return std::nullopt;
+    simdjson::dom::object object;
+    if (claims_parser().parse(opened->plaintext).get(object) != simdjson::SUCCESS) {
+        return false;
     }
-    return Claims{std::move(claims), opened->current_key};
+    find_claims(object, claims);
+    std::string_view actual_type;
+    if (!claims[0].value || claims[0].value->get_string().get(actual_type) != simdjson::SUCCESS ||
+        actual_type != type) {
+        return false;
+    }
+    current_key = opened->current_key;
+    return true;
 }
 
 }  // namespace
@@ -104,53 +146,69 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
     if (cookie.empty()) {
         return {CookieStatus::absent, {}, false};
     }
-    const auto opened = open_claims(keys, cookie, kSessionType);
+    enum { typ, sub, name, access_token, refresh_token, access_expires_at, access_issued_at, iat, exp, sid, product,
+           country };
+    std::array<Claim, 12> claims{{{"typ", {}},
+                                  {"sub", {}},
+                                  {"name", {}},
+                                  {"access_token", {}},
+                                  {"refresh_token", {}},
+                                  {"access_expires_at", {}},
+                                  {"access_issued_at", {}},
+                                  {"iat", {}},
+                                  {"exp", {}},
+                                  {"sid", {}},
+                                  {"product", {}},
+                                  {"country", {}}}};
+    bool current_key = true;
     Session s;
-    if (!opened) {
+    if (!open_claims(keys, cookie, kSessionType, claims, current_key) ||
+        !read_string(claims[sub], s.user_id) || !read_string(claims[name], s.display_name) ||
+        !read_string(claims[access_token], s.access_token) ||
+        !read_string(claims[refresh_token], s.refresh_token) ||
+        !read_time(claims[access_expires_at], s.access_expires_at) ||
+        !read_time(claims[iat], s.issued_at) || !read_time(claims[exp], s.expires_at)) {
         return {CookieStatus::invalid, {}, false};
     }
-    const json& claims = opened->values;
-    // Optional: older cookies do not have them (empty: unknown).
-    read_string(claims, "sid", s.sid);
-    read_string(claims, "product", s.product);
-    read_string(claims, "country", s.country);
-    if (!read_string(claims, "sub", s.user_id) || !read_string(claims, "name", s.display_name) ||
-        !read_string(claims, "access_token", s.access_token) ||
-        !read_string(claims, "refresh_token", s.refresh_token) ||
-        !read_time(claims, "access_expires_at", s.access_expires_at) ||
-        !read_time(claims, "iat", s.issued_at) || !read_time(claims, "exp", s.expires_at) ||
-        !clean_provider_text(s)) {
+    // Optional: older cookies do not have them (0 or empty: unknown).
+    read_time(claims[access_issued_at], s.access_issued_at);
+    read_string(claims[sid], s.sid);
+    read_string(claims[product], s.product);
+    read_string(claims[country], s.country);
+    if (!clean_provider_text(s)) {
         return {CookieStatus::invalid, {}, false};
     }
-    // Optional: older cookies do not have it (0, the lifetime is unknown).
-    read_time(claims, "access_issued_at", s.access_issued_at);
     if (s.expires_at <= now) {
         return {CookieStatus::expired, {}, false};
     }
-    return {CookieStatus::valid, std::move(s), !opened->current_key};
+    return {CookieStatus::valid, std::move(s), !current_key};
 }
 
-OpenedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
+SharedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
     const auto hit = index_.find(cookie);
     if (hit != index_.end()) {
         lru_.splice(lru_.begin(), lru_, hit->second);
-        OpenedSession opened = hit->second->second;
-        if (opened.session.expires_at <= now) {
-            return {CookieStatus::expired, {}, false};
+        const Remembered& remembered = hit->second->second;
+        if (remembered.session->expires_at <= now) {
+            return {CookieStatus::expired, nullptr, false};
         }
-        return opened;
+        return {CookieStatus::valid, remembered.session, remembered.old_key};
     }
     OpenedSession opened = open_session(keys, cookie, now);
-    if (opened.status != CookieStatus::valid || capacity_ == 0) {
-        return opened;
+    if (opened.status != CookieStatus::valid) {
+        return {opened.status, nullptr, false};
+    }
+    auto session = std::make_shared<const Session>(std::move(opened.session));
+    if (capacity_ == 0) {
+        return {CookieStatus::valid, std::move(session), opened.old_key};
     }
     if (index_.size() >= capacity_) {
         index_.erase(lru_.back().first);
         lru_.pop_back();
     }
-    lru_.emplace_front(std::string(cookie), opened);
+    lru_.emplace_front(std::string(cookie), Remembered{session, opened.old_key});
     index_.emplace(lru_.front().first, lru_.begin());
-    return opened;
+    return {CookieStatus::valid, std::move(session), opened.old_key};
 }
 
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login) {
@@ -166,12 +224,16 @@ std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransactio
 
 std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
                                            UnixTime now) {
-    const auto opened = open_claims(keys, cookie, kLoginType);
+    enum { typ, state, code_verifier, return_to, exp };
+    std::array<Claim, 5> claims{
+        {{"typ", {}}, {"state", {}}, {"code_verifier", {}}, {"return_to", {}}, {"exp", {}}}};
+    bool current_key = true;
     LoginTransaction login;
-    if (!opened || !read_string(opened->values, "state", login.state) ||
-        !read_string(opened->values, "code_verifier", login.code_verifier) ||
-        !read_string(opened->values, "return_to", login.return_to) ||
-        !read_time(opened->values, "exp", login.expires_at) || login.expires_at <= now) {
+    if (!open_claims(keys, cookie, kLoginType, claims, current_key) ||
+        !read_string(claims[state], login.state) ||
+        !read_string(claims[code_verifier], login.code_verifier) ||
+        !read_string(claims[return_to], login.return_to) ||
+        !read_time(claims[exp], login.expires_at) || login.expires_at <= now) {
         return std::nullopt;
     }
     return login;

@@ -53,6 +53,12 @@ std::optional<std::string_view> find_cookie(std::string_view header, std::string
 // (names.is_ours); other cookies keep their order and values.
 std::string strip_cookies(std::string_view header, const CookieNames& names);
 
+// The same without a std::string, for memory the caller owns (the module
+// writes into the request's pool): the answer's size, then the answer
+// written to `out`, which has room for that size; returns what it wrote.
+std::size_t stripped_cookies_size(std::string_view header, const CookieNames& names);
+std::size_t strip_cookies_into(std::string_view header, const CookieNames& names, char* out);
+
 struct CookieAttributes {
     bool secure = true;
     std::int64_t max_age = 0;  // 0 deletes the cookie

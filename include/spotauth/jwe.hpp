@@ -39,7 +39,8 @@ public:
     };
 
     // nullopt for anything that is not a JWE this ring sealed, unmodified.
-    std::optional<Opened> open(std::string_view token) const;
+    // `spare`: capacity kept after the plaintext (see aes256gcm_open).
+    std::optional<Opened> open(std::string_view token, std::size_t spare = 0) const;
 
     bool empty() const { return keys_.empty(); }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,21 +56,36 @@ std::optional<std::string> seal_session(const KeyRing& keys, const Session& sess
 std::string new_session_id();
 OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTime now);
 
+// What SessionCache::open answers: open_session's answer, with the session
+// shared with the cache instead of copied. A request holds it for as long
+// as it needs it (a refresh can park it across event-loop turns) even if
+// the cache evicts the entry meanwhile; the session itself never changes.
+struct SharedSession {
+    CookieStatus status = CookieStatus::absent;
+    std::shared_ptr<const Session> session;  // set exactly when valid
+    bool old_key = false;
+};
+
 // A worker's memory of recently opened session cookies, so that a cookie
-// seen before is not decrypted and parsed again on every request. Only
-// authentic cookies are remembered, keyed by their exact bytes, so a hit
-// answers what open_session would; expiry is checked on every lookup.
+// seen before is not decrypted and parsed again on every request, and its
+// session is not copied either (a hit allocates nothing). Only authentic
+// cookies are remembered, keyed by their exact bytes, so a hit answers what
+// open_session would; expiry is checked on every lookup.
 // Use one cache per KeyRing.
 class SessionCache {
 public:
     explicit SessionCache(std::size_t capacity) : capacity_(capacity) {}
 
-    OpenedSession open(const KeyRing& keys, std::string_view cookie, UnixTime now);
+    SharedSession open(const KeyRing& keys, std::string_view cookie, UnixTime now);
 
     std::size_t size() const { return index_.size(); }
 
 private:
-    using Entry = std::pair<std::string, OpenedSession>;  // cookie, what it opened to
+    struct Remembered {
+        std::shared_ptr<const Session> session;
+        bool old_key = false;
+    };
+    using Entry = std::pair<std::string, Remembered>;  // cookie, what it opened to
     std::size_t capacity_;
     std::list<Entry> lru_;  // front: most recently used
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into lru_

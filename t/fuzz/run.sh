@@ -18,7 +18,7 @@ SECONDS_PER_TARGET="${1:-60}"
 [ $# -gt 0 ] && shift
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz_session_cookie fuzz_token_response fuzz_callback_query fuzz_cookie_header)
-APT_PACKAGES=(clang-14 libfuzzer-14-dev libclang-rt-14-dev cmake libssl-dev libcurl4-openssl-dev nlohmann-json3-dev)
+APT_PACKAGES=(clang-14 libfuzzer-14-dev libclang-rt-14-dev cmake libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libsimdjson-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -58,6 +58,19 @@ TEST(StripCookies, RemovesOnlyOurCookies) {
     EXPECT_EQ(strip_cookies("__Host-spotauth=1; spotauth=2", cookie_names(true)), "spotauth=2");
 }
 
+// strip_cookies_into writes what strip_cookies answers, in the size announced.
+TEST(StripCookies, IntoCallerMemoryMatchesTheString) {
+    for (const std::string header : {"a=1; spotauth=xyz; b=2", "spotauth=xyz;a=1", "a=1;b=2;;c", "",
+                                     ";;  ; spotauth", "spotauth=1", "  x=1 ;\tspotauth_login_A=2; y"}) {
+        const std::string expected = strip_cookies(header, kPlain);
+        const std::size_t size = stripped_cookies_size(header, kPlain);
+        EXPECT_EQ(size, expected.size()) << header;
+        std::string out(size + 1, '#');
+        EXPECT_EQ(strip_cookies_into(header, kPlain, out.data()), size) << header;
+        EXPECT_EQ(out, expected + "#") << header;  // nothing written past the size
+    }
+}
+
 TEST(StripCookies, RemovesEveryDuplicate) {
     EXPECT_EQ(strip_cookies("spotauth=1; spotauth=2; keep=3; spotauth_login_a=4; spotauth_login_a=5", kPlain),
               "keep=3");

@@ -36,6 +36,7 @@ TEST(Jwe, SealThenOpenRoundTrips) {
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->plaintext, "{\"hello\":\"world\"}");
     EXPECT_TRUE(opened->current_key);
+    EXPECT_GE(ring.open(*token, 64)->plaintext.capacity(), opened->plaintext.size() + 64);
 }
 
 TEST(Jwe, IsCompactDirA256gcmWithKid) {
@@ -164,6 +165,11 @@ TEST(Gcm, KnownAnswerWhateverCameBefore) {
         EXPECT_EQ(sealed->ciphertext, ciphertext);
         EXPECT_EQ(sealed->tag, tag);
         EXPECT_EQ(aes256gcm_open(key, iv, aad, ciphertext, tag), plaintext);
+        // Room after the plaintext for a parser that reads past its end.
+        const auto roomy = aes256gcm_open(key, iv, aad, ciphertext, tag, 64);
+        ASSERT_TRUE(roomy);
+        EXPECT_EQ(*roomy, plaintext);
+        EXPECT_GE(roomy->capacity(), plaintext.size() + 64);
         // Failures in between: wrong tag, wrong key, wrong AAD, bad sizes.
         std::string bad_tag = tag;
         bad_tag[round] ^= 1;

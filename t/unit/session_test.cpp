@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <vector>
+
 using namespace spotauth;
 
 namespace {
@@ -112,6 +115,69 @@ TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
               CookieStatus::invalid);
 }
 
+// The claims as raw JSON text, sealed: how the parser reads them.
+static OpenedSession open_raw(const std::string& claims) {
+    return open_session(ring(), *ring().seal(claims), 1'700'000'100);
+}
+
+static const std::string kClaimsTail =
+    R"("access_token":"BQ","refresh_token":"AQ","access_expires_at":1700003600,"iat":1700000000,"exp":1702592000)";
+
+TEST(Session, ClaimsParseStrictly) {
+    EXPECT_EQ(open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + "}").status,
+              CookieStatus::valid);
+    // Unknown claims (of any type) are ignored; escapes are decoded.
+    const OpenedSession extra = open_raw(R"({"typ":"session","x":[1,{"y":null}],"sub":"alice","name":"A\u00e9\"",)" +
+                                         kClaimsTail + R"(,"z":1.5})");
+    ASSERT_EQ(extra.status, CookieStatus::valid);
+    EXPECT_EQ(extra.session.display_name, "A\xc3\xa9\"");
+    // Not JSON, not an object, trailing bytes, invalid UTF-8, a wrong type.
+    for (const std::string& bad : std::vector<std::string>{
+             std::string("not json"),
+             "[" + std::string(R"("typ","session")") + "]",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + "} x",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail,
+             R"({"typ":"session","sub":"alice","name":"A)" + std::string("\xff") + "\"," + kClaimsTail + "}",
+             R"({"typ":"session","sub":"alice","name":1,)" + kClaimsTail + "}",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":1702592000.0})",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":"1702592000"})",
+             R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"access_issued_at":0})" + "\"",
+             R"({"typ":["session"],"sub":"alice","name":"A",)" + kClaimsTail + "}",
+         }) {
+        EXPECT_EQ(open_raw(bad).status, CookieStatus::invalid) << bad;
+    }
+}
+
+TEST(Session, RepeatedClaimTakesTheLastValue) {
+    const OpenedSession opened =
+        open_raw(R"({"typ":"login","typ":"session","sub":"mallory","sub":"alice","name":"A",)" + kClaimsTail + "}");
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.user_id, "alice");
+    EXPECT_EQ(open_raw(R"({"typ":"session","typ":"login","sub":"alice","name":"A",)" + kClaimsTail + "}").status,
+              CookieStatus::invalid);
+}
+
+TEST(Session, TimesAreIntegers) {
+    // Negative and above INT64_MAX (wraps, as before): still integers.
+    const OpenedSession opened = open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail +
+                                          R"(,"access_issued_at":-5,"access_expires_at":18446744073709551615})");
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session.access_issued_at, -5);
+    EXPECT_EQ(opened.session.access_expires_at, -1);
+    EXPECT_EQ(open_raw(R"({"typ":"session","sub":"alice","name":"A",)" + kClaimsTail + R"(,"exp":1e10})").status,
+              CookieStatus::invalid);
+}
+
+TEST(LoginTransaction, ClaimsParseStrictly) {
+    const auto open_raw_login = [](const std::string& claims) { return open_login(ring(), *ring().seal(claims), 999); };
+    const auto opened = open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":1000})");
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->return_to, "/r");
+    EXPECT_FALSE(open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":"1000"})"));
+    EXPECT_FALSE(open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","exp":1000})"));
+    EXPECT_FALSE(open_raw_login(R"({"typ":"session","state":"s","code_verifier":"v","return_to":"/r","exp":1000})"));
+}
+
 TEST(LoginTransaction, RoundTripsUntilItExpires) {
     const LoginTransaction login{"st", "ver", "/dash", 1000};
     const auto cookie = *seal_login(ring(), login);
@@ -139,12 +205,68 @@ TEST(SessionCache, AnswersLikeOpenSession) {
     SessionCache cache(4);
     const auto cookie = *seal_session(ring(), sample());
     for (int i = 0; i < 2; ++i) {  // miss, then hit
-        const OpenedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+        const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
         ASSERT_EQ(opened.status, CookieStatus::valid);
-        EXPECT_EQ(opened.session.access_token, "BQ-access");
+        ASSERT_TRUE(opened.session);
+        EXPECT_EQ(opened.session->access_token, "BQ-access");
+        EXPECT_FALSE(opened.old_key);
         EXPECT_EQ(cache.size(), 1u);
     }
-    EXPECT_EQ(cache.open(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
+    const SharedSession expired = cache.open(ring(), cookie, 1'702'592'000);
+    EXPECT_EQ(expired.status, CookieStatus::expired);
+    EXPECT_FALSE(expired.session);
+    EXPECT_EQ(cache.size(), 1u);  // still remembered: expiry is checked on every lookup
+}
+
+TEST(SessionCache, HitsShareOneSession) {
+    SessionCache cache(4);
+    const auto cookie = *seal_session(ring(), sample());
+    const SharedSession first = cache.open(ring(), cookie, 1'700'000'100);
+    const SharedSession second = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_TRUE(first.session);
+    EXPECT_EQ(first.session, second.session);  // the same object: nothing copied
+    EXPECT_EQ(first.session.use_count(), 3);   // the cache and the two holders
+}
+
+TEST(SessionCache, HeldSessionOutlivesEviction) {
+    SessionCache cache(1);
+    const auto cookie = *seal_session(ring(), sample());
+    Session other = sample();
+    other.user_id = "bob";
+    const auto other_cookie = *seal_session(ring(), other);
+    const SharedSession held = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_TRUE(held.session);
+    EXPECT_EQ(cache.open(ring(), other_cookie, 1'700'000'100).session->user_id, "bob");  // evicts alice
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(held.session.use_count(), 1);  // only the request holds it now
+    EXPECT_EQ(held.session->user_id, "alice");
+    EXPECT_EQ(held.session->access_token, "BQ-access");
+    // Opened again: a new entry, the same claims.
+    const SharedSession again = cache.open(ring(), cookie, 1'700'000'100);
+    EXPECT_NE(again.session, held.session);
+    EXPECT_EQ(again.session->refresh_token, held.session->refresh_token);
+}
+
+TEST(SessionCache, RemembersTheKeyThatSealedIt) {
+    const Key old_key = make_key(std::string(32, 'o'));
+    const KeyRing rotated({make_key(std::string(32, 'n')), old_key});
+    const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
+    SessionCache cache(4);
+    for (int i = 0; i < 2; ++i) {  // miss, then hit
+        const SharedSession opened = cache.open(rotated, old_cookie, 1'700'000'100);
+        ASSERT_EQ(opened.status, CookieStatus::valid);
+        EXPECT_TRUE(opened.old_key);
+    }
+}
+
+TEST(SessionCache, WithoutCapacityOpensEveryTime) {
+    SessionCache cache(0);
+    const auto cookie = *seal_session(ring(), sample());
+    const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+    ASSERT_EQ(opened.status, CookieStatus::valid);
+    EXPECT_EQ(opened.session->user_id, "alice");
+    EXPECT_EQ(opened.session.use_count(), 1);
+    EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(SessionCache, NeverRemembersBadCookies) {
@@ -154,6 +276,8 @@ TEST(SessionCache, NeverRemembersBadCookies) {
     std::string tampered = *seal_session(ring(), sample());
     tampered[tampered.size() - 2] ^= 1;
     EXPECT_EQ(cache.open(ring(), tampered, 1'700'000'100).status, CookieStatus::invalid);
+    // Authentic but expired: not remembered either.
+    EXPECT_EQ(cache.open(ring(), *seal_session(ring(), sample()), 1'702'592'000).status, CookieStatus::expired);
     EXPECT_EQ(cache.size(), 0u);
 }
 
@@ -166,10 +290,11 @@ TEST(SessionCache, EvictsLeastRecentlyUsed) {
         cookies.push_back(*seal_session(ring(), s));
     }
     cache.open(ring(), cookies[0], 1'700'000'100);
-    cache.open(ring(), cookies[1], 1'700'000'100);
-    cache.open(ring(), cookies[0], 1'700'000'100);  // 0 is now the most recent
+    const auto first_1 = cache.open(ring(), cookies[1], 1'700'000'100).session;
+    const auto first_0 = cache.open(ring(), cookies[0], 1'700'000'100).session;  // 0 is now the most recent
     cache.open(ring(), cookies[2], 1'700'000'100);  // evicts 1
     EXPECT_EQ(cache.size(), 2u);
-    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session.user_id, "user0");
-    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session.user_id, "user2");
+    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session, first_0);  // still cached
+    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session->user_id, "user2");
+    EXPECT_NE(cache.open(ring(), cookies[1], 1'700'000'100).session, first_1);  // opened anew
 }
