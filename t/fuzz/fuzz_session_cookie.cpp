@@ -58,7 +58,11 @@ void check_cookie(std::string_view cookie) {
     if (opened.status == CookieStatus::valid) {
         const auto held = cache.open(keys, cookie, fuzz::kNow);
         FUZZ_CHECK(held.session == cache.open(keys, cookie, fuzz::kNow).session);
-        const auto other = spotauth::seal_session(keys, spotauth::Session{"u", "", "t", "", 0, 0, 0, fuzz::kNow + 1});
+        spotauth::Session another;
+        another.user_id = "u";
+        another.access_token = "t";
+        another.expires_at = fuzz::kNow + 1;
+        const auto other = spotauth::seal_session(keys, another);
         FUZZ_CHECK(other.has_value() && cache.open(keys, *other, fuzz::kNow).status == CookieStatus::valid);
         FUZZ_CHECK(cache.size() == 1u);  // the cookie's entry is gone; `held` is not
         FUZZ_CHECK(same(*held.session, opened.session));
