@@ -16,6 +16,8 @@
 #include "spotauth/session_cookie.hpp"
 #include "spotauth/url.hpp"
 
+#include <memory>
+
 namespace spotauth_ngx {
 namespace {
 
@@ -40,8 +42,12 @@ struct Callback {
     ngx_http_request_t* r;
     const Settings& settings;
     spotauth::LoginTransaction login;
+    std::string code;
     spotauth::TokenResponse tokens;
     spotauth::HttpClient::TransferId transfer = 0;
+    // Expires with the request: an answer from Redis after the client left
+    // finds nothing to resume.
+    std::shared_ptr<char> alive = std::make_shared<char>();
 };
 
 const char* outcome_name(spotauth::TokenOutcome outcome) {
@@ -163,14 +169,36 @@ std::optional<ngx_int_t> check_callback(ngx_http_request_t* r, const Settings& s
         }
         return refuse(r, s, Failure::exchanges_limited);
     }
-    // Single use on the server too: a kept login cookie replayed with
-    // made-up codes must not reach the token endpoint.
-    if (!worker()->login_states().consume(spotauth::login_state_key(login->state), now())) {
-        count(spotauth::kLoginReplays);
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: state already used");
-        return refuse(r, s, Failure::state_used);
-    }
     return std::nullopt;
+}
+
+void log_replay(ngx_http_request_t* r) {
+    count(spotauth::kLoginReplays);
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login rejected: state already used");
+}
+
+// False when the transfer could not start.
+bool exchange_code(Callback* cb) {
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cb->r->connection->log, 0,
+                   "spotauth: callback state used up, exchanging the code");
+    const Settings& s = cb->settings;
+    cb->transfer = worker()->client().start(
+        spotauth::token_request(s.client, s.limits,
+                                spotauth::code_exchange_body(s.client, cb->code, cb->login.code_verifier)),
+        [cb](const HttpResponse& res) { completing(cb, [&] { on_code_exchanged(*cb, res); }); });
+    return cb->transfer != 0;
+}
+
+// The fleet's answer on the login state, for a parked callback.
+void on_state_consumed(Callback* cb, bool used_up_now) {
+    if (!used_up_now) {
+        log_replay(cb->r);
+        finish_failed(*cb, Failure::state_used);
+        return;
+    }
+    if (!exchange_code(cb)) {
+        finish_parked(cb->r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
 }
 
 }  // namespace
@@ -188,7 +216,7 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!login_cookie) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!worker()->login_states().record(spotauth::login_state_key(*state), now() + kLoginTtlSeconds, now())) {
+    if (!worker()->record_login_state(spotauth::login_state_key(*state), now() + kLoginTtlSeconds)) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
         return send_error(r, s, Failure::login_unavailable);
@@ -227,15 +255,25 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (code.empty()) {
         return refuse(r, s, Failure::code_missing);
     }
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: callback state used up, exchanging the code");
     Callback* cb = pool_new<Callback>(r->pool, r, s, *login);
     if (cb == nullptr) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    cb->transfer = worker()->client().start(
-        spotauth::token_request(s.client, s.limits, spotauth::code_exchange_body(s.client, code, login->code_verifier)),
-        [cb](const HttpResponse& res) { completing(cb, [&] { on_code_exchanged(*cb, res); }); });
-    if (cb->transfer == 0) {
+    cb->code = code;
+    // Single use on the server too (on every machine, with Redis): a kept
+    // login cookie replayed with made-up codes must not reach the token
+    // endpoint.
+    const auto used_up_now = worker()->consume_login_state(
+        spotauth::login_state_key(login->state), [cb, alive = std::weak_ptr<char>(cb->alive)](bool used_up) {
+            if (!alive.expired()) {
+                completing(cb, [&] { on_state_consumed(cb, used_up); });
+            }
+        });
+    if (used_up_now && !*used_up_now) {
+        log_replay(r);
+        return refuse(r, s, Failure::state_used);
+    }
+    if (used_up_now && !exchange_code(cb)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     r->main->count++;

@@ -1,6 +1,7 @@
 // The per-process worker (see ngx_spotauth_worker.hpp).
 #include "ngx_spotauth_worker.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -44,6 +45,33 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
         case spotauth::TokenOutcome::transient: counters_.add(spotauth::kRefreshTransient); break;
         case spotauth::TokenOutcome::misconfigured: counters_.add(spotauth::kRefreshMisconfigured); break;
     }
+}
+
+namespace {
+std::string fleet_login_key(const std::string& key) { return "spotauth:login:" + key; }
+}  // namespace
+
+bool Worker::record_login_state(const std::string& key, spotauth::UnixTime expires_at) {
+    const bool recorded = login_states_.record(key, expires_at, now());
+    if (fleet_) {
+        const auto ttl_ms = std::to_string(std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000);
+        fleet_->redis.command({"SET", fleet_login_key(key), "1", "PX", ttl_ms},
+                              [](const std::optional<spotauth::RedisValue>&) {});
+    }
+    return recorded;
+}
+
+std::optional<bool> Worker::consume_login_state(const std::string& key, std::function<void(bool)> done) {
+    if (!fleet_ || !fleet_->redis.up()) {
+        return login_states_.consume(key, now());
+    }
+    fleet_->redis.command({"DEL", fleet_login_key(key)},
+                          [this, key, done = std::move(done)](const std::optional<spotauth::RedisValue>& v) {
+                              const bool here = login_states_.consume(key, now());
+                              // No answer from Redis: what this machine remembers decides.
+                              done(v && v->kind == spotauth::RedisValue::Kind::integer ? v->integer == 1 : here);
+                          });
+    return std::nullopt;
 }
 
 void Worker::learn_revocation(std::string sid, spotauth::UnixTime until) {

@@ -14,7 +14,9 @@
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -57,6 +59,15 @@ public:
     // True at most once a minute: for the crit line of a misconfigured
     // token endpoint.
     bool misconfiguration_log_due();
+
+    // A pending login's state: remembered in the zone and, with
+    // spotauth_redis, for the whole fleet (a callback may reach another
+    // machine than its login). False when the zone has no room.
+    bool record_login_state(const std::string& key, spotauth::UnixTime expires_at);
+
+    // Uses up a login's state: true once. Decided at once from the zone, or
+    // later (nullopt; `done` runs then) from the fleet's memory.
+    std::optional<bool> consume_login_state(const std::string& key, std::function<void(bool)> done);
 
     // Logout: the session's id is refused on this machine at once, and
     // on every machine of the fleet within a second (with spotauth_redis).

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import free_port, login, scratch_dir, wait_for_port
+from conftest import consent, free_port, login, scratch_dir, start_login, wait_for_port
 from session_cookie import open_claims, seal
 from test_refresh import logged_in_with_expiring_token
 
@@ -61,8 +61,9 @@ METRICS = "        location = /metrics { spotauth_status; }"
 
 def two_machines(make_nginx, redis, **options):
     first = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=METRICS, **options).start()
+    # The same site behind a load balancer: one key, one registered redirect URI.
     second = make_nginx(key_text=first.key_text, http_extra=f"    spotauth_redis {redis.url()};",
-                        server_extra=METRICS, **options).start()
+                        server_extra=METRICS, redirect_uri=f"{first.base}/auth/callback", **options).start()
     wait_until_connected(first, second)
     return first, second
 
@@ -231,3 +232,24 @@ def test_a_cookie_sealed_before_session_ids_gets_one_when_resealed(make_nginx, m
     assert r.status_code == 200
     resealed = r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
     assert open_claims(n.key_text, resealed)["sid"]
+
+
+# --- login state across machines --------------------------------------------------
+
+def test_a_callback_on_another_machine_than_its_login_works_once(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    session = requests.Session()
+    params = start_login(first, session)
+    (name,) = [c.name for c in session.cookies if c.name.startswith("spotauth_login")]
+    login_value = session.cookies[name]
+    callback = consent(mock, params)
+    on_second = callback.replace(f":{first.port}/", f":{second.port}/")
+    r = requests.get(on_second, cookies={name: login_value}, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text
+    assert "spotauth=" in r.headers["Set-Cookie"]
+    # A replay on either machine is refused before any token call.
+    for n in (first, second):
+        replay = requests.get(callback.replace(f":{first.port}/", f":{n.port}/"), cookies={name: login_value},
+                              allow_redirects=False, timeout=10)
+        assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
+    assert mock.stats()["token_calls"]["authorization_code"] == 1
