@@ -471,8 +471,9 @@ char* set_health(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
 }
 
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    char* rv = set_enum_naming_values(cf, cmd, static_cast<LocConf*>(conf)->protect);
-    if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect != kProtectOff) {
+    auto* lcf = static_cast<LocConf*>(conf);
+    char* rv = conf_boundary(cf, [&] { return set_enum_naming_values(cf, cmd, lcf->protect); });
+    if (rv == NGX_CONF_OK && lcf->protect != kProtectOff) {
         mark_used(cf);
         SrvConf* scf = enclosing_srv_conf(cf);
         if (scf->protect_place.line == 0) {
