@@ -116,6 +116,12 @@ void log_at(ngx_conf_t* cf, ngx_uint_t level, const ConfPlace& place, const std:
     }
 }
 
+// An error given after parsing, pointing at `place`.
+char* conf_error_at(ngx_conf_t* cf, const ConfPlace& place, const std::string& message) {
+    log_at(cf, NGX_LOG_EMERG, place, message);
+    return static_cast<char*>(NGX_CONF_ERROR);
+}
+
 const ConfPlace& place_of(const SrvConf& conf, const spotauth::SettingsMessage& message) {
     if (message.directive == spotauth::Directive::key_file && conf.key_files != nullptr &&
         message.index < conf.key_files->nelts) {
@@ -128,8 +134,7 @@ const ConfPlace& place_of(const SrvConf& conf, const spotauth::SettingsMessage& 
 char* load_settings(ngx_conf_t* cf, SrvConf* conf) {
     auto checked = spotauth::check_settings(raw_settings(cf, *conf));
     if (!checked) {
-        log_at(cf, NGX_LOG_EMERG, place_of(*conf, checked.error()), checked.error().text);
-        return static_cast<char*>(NGX_CONF_ERROR);
+        return conf_error_at(cf, place_of(*conf, checked.error()), checked.error().text);
     }
     for (const spotauth::SettingsMessage& warning : checked->warnings) {
         log_at(cf, NGX_LOG_WARN, place_of(*conf, warning), warning.text);
@@ -249,12 +254,14 @@ std::optional<std::string> resolve(const std::string& host) {
 char* load_redis(ngx_conf_t* cf, MainConf* conf) {
     auto endpoint = spotauth::parse_redis_url(to_view(conf->redis_url));
     if (!endpoint) {
-        return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\" " + endpoint.error());
+        return conf_error_at(cf, conf->redis_place,
+                             "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\" " + endpoint.error());
     }
     if (conf->redis_password_file.len != 0) {
         const spotauth::ConfigFile file = read_config_file(cf, conf->redis_password_file);
         if (!file.text) {
-            return conf_error(cf, "spotauth: spotauth_redis_password_file \"" + file.path + "\" " + file.text.error());
+            return conf_error_at(cf, conf->redis_password_place,
+                                 "spotauth: spotauth_redis_password_file \"" + file.path + "\" " + file.text.error());
         }
         std::string password = *file.text;
         while (!password.empty() && (password.back() == '\n' || password.back() == '\r' || password.back() == ' ')) {
@@ -265,8 +272,9 @@ char* load_redis(ngx_conf_t* cf, MainConf* conf) {
     if (endpoint->unix_path.empty()) {
         const auto address = resolve(endpoint->host);
         if (!address) {
-            return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\": host \"" +
-                                      endpoint->host + "\" not found");
+            return conf_error_at(cf, conf->redis_place,
+                                 "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\": host \"" +
+                                     endpoint->host + "\" not found");
         }
         (*endpoint).host = *address;
     }
@@ -316,7 +324,8 @@ char* init_main_conf(ngx_conf_t* cf, void* data) noexcept {
         conf->exchange_limits = kDefaultExchangeLimits;
     }
     if (conf->redis_password_file.len != 0 && conf->redis_url.len == 0) {
-        return conf_error(cf, "spotauth: \"spotauth_redis_password_file\" needs \"spotauth_redis\"");
+        return conf_error_at(cf, conf->redis_password_place,
+                             "spotauth: \"spotauth_redis_password_file\" needs \"spotauth_redis\"");
     }
     if (conf->redis_url.len == 0) {
         return NGX_CONF_OK;
@@ -370,11 +379,10 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
         return NGX_CONF_OK;
     }
     if (conf->protects && !conf->has_login) {
-        log_at(cf, NGX_LOG_EMERG, conf->protect_place,
-               "spotauth: \"spotauth on\" and \"spotauth redirect\" need a "
-               "\"location = /auth/login { spotauth_login; }\" in the same server: "
-               "their 401 answers and redirects point to it");
-        return static_cast<char*>(NGX_CONF_ERROR);
+        return conf_error_at(cf, conf->protect_place,
+                             "spotauth: \"spotauth on\" and \"spotauth redirect\" need a "
+                             "\"location = /auth/login { spotauth_login; }\" in the same server: "
+                             "their 401 answers and redirects point to it");
     }
     return conf_boundary(cf, [&] { return load_settings(cf, conf); });
 }

@@ -46,6 +46,16 @@ char* set_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     return rv;
 }
 
+// The same for an http-level string directive, its place kept in `Place`.
+template <ConfPlace MainConf::*Place>
+char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    char* rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        remember_place(cf, static_cast<MainConf*>(conf)->*Place);
+    }
+    return rv;
+}
+
 // Postconfiguration: the default zone when the module is used without
 // spotauth_zone.
 ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept;

@@ -95,6 +95,8 @@ struct MainConf {
     ngx_shm_zone_t* zone;
     ngx_str_t redis_url;                  // spotauth_redis, as written
     ngx_str_t redis_password_file;        // spotauth_redis_password_file
+    ConfPlace redis_place;                // where spotauth_redis is
+    ConfPlace redis_password_place;       // where spotauth_redis_password_file is
     spotauth::RedisEndpoint* redis;       // checked and resolved; null without Redis
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;

@@ -257,3 +257,12 @@ def test_health_needs_the_settings(make_nginx):
                                                        "        location = /public"))
     stderr = check_fails(n, '"spotauth_client_id" is required', "spotauth_health")
     assert message_line(stderr, "is required").endswith(place_of(n, "spotauth_health;"))
+
+
+def test_redis_errors_point_at_their_directive(make_nginx):
+    n = make_nginx(http_extra="    spotauth_redis http://127.0.0.1:6379;")
+    stderr = check_fails(n, "must start with redis:// or unix:")
+    assert message_line(stderr, "spotauth_redis").endswith(place_of(n, "spotauth_redis"))
+    n = make_nginx(http_extra="    spotauth_redis_password_file redis-password;")
+    stderr = check_fails(n, '"spotauth_redis_password_file" needs "spotauth_redis"')
+    assert message_line(stderr, "needs").endswith(place_of(n, "spotauth_redis_password_file"))
