@@ -20,15 +20,22 @@ constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HT
 #define SPOTAUTH_SRV_SLOT(directive, setter, field) \
     {ngx_string(directive), kMainOrSrv | NGX_CONF_TAKE1, setter, NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, field), nullptr}
 
+// A string whose place check_settings' messages point at.
+#define SPOTAUTH_PLACED_STR(directive, field, id) \
+    SPOTAUTH_SRV_SLOT(directive, (set_placed<ngx_conf_set_str_slot, spotauth::Directive::id>), field)
+
 ngx_command_t commands[] = {
-    SPOTAUTH_SRV_SLOT("spotauth_client_id", ngx_conf_set_str_slot, client_id),
-    SPOTAUTH_SRV_SLOT("spotauth_client_secret_file", ngx_conf_set_str_slot, client_secret_file),
+    SPOTAUTH_PLACED_STR("spotauth_client_id", client_id, client_id),
+    SPOTAUTH_PLACED_STR("spotauth_client_secret_file", client_secret_file, client_secret_file),
     SPOTAUTH_SRV_SLOT("spotauth_key_file", add_key_file, key_files),
-    SPOTAUTH_SRV_SLOT("spotauth_redirect_uri", ngx_conf_set_str_slot, redirect_uri),
+    SPOTAUTH_PLACED_STR("spotauth_redirect_uri", redirect_uri, redirect_uri),
     SPOTAUTH_SRV_SLOT("spotauth_scopes", ngx_conf_set_str_slot, scopes),
-    SPOTAUTH_SRV_SLOT("spotauth_authorize_url", ngx_conf_set_str_slot, authorize_url),
-    SPOTAUTH_SRV_SLOT("spotauth_token_url", ngx_conf_set_str_slot, token_url),
-    SPOTAUTH_SRV_SLOT("spotauth_api_url", ngx_conf_set_str_slot, api_url),
+    SPOTAUTH_PLACED_STR("spotauth_authorize_url", authorize_url, authorize_url),
+    SPOTAUTH_PLACED_STR("spotauth_token_url", token_url, token_url),
+    SPOTAUTH_PLACED_STR("spotauth_api_url", api_url, api_url),
+    SPOTAUTH_PLACED_STR("spotauth_profile_url", profile_url, profile_url),
+    {ngx_string("spotauth_profile_claims"), kMainOrSrv | NGX_CONF_TAKE12, set_profile_claims,
+     NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
     SPOTAUTH_SRV_SLOT("spotauth_ca_file", ngx_conf_set_str_slot, ca_file),
     {ngx_string("spotauth_cookie_secure"), kMainOrSrv | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
      NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, cookie_secure), nullptr},
@@ -49,9 +56,9 @@ ngx_command_t commands[] = {
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_cache), nullptr},
     {ngx_string("spotauth_exchange_limit"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_exchange_limit,
      NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
-    {ngx_string("spotauth_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
+    {ngx_string("spotauth_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_place>,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_url), nullptr},
-    {ngx_string("spotauth_redis_password_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
+    {ngx_string("spotauth_redis_password_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_password_place>,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_password_file), nullptr},
     {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
     {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
@@ -59,8 +66,10 @@ ngx_command_t commands[] = {
     {ngx_string("spotauth_token"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_token, 0, 0, nullptr},
     {ngx_string("spotauth_logout"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_logout, 0, 0, nullptr},
     {ngx_string("spotauth_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_status, 0, 0, nullptr},
+    {ngx_string("spotauth_health"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_health, 0, 0, nullptr},
     ngx_null_command};
 
+#undef SPOTAUTH_PLACED_STR
 #undef SPOTAUTH_SRV_SLOT
 
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept { return add_variables(cf); }

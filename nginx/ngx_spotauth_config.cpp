@@ -13,11 +13,13 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace spotauth_ngx {
 namespace {
@@ -55,7 +57,28 @@ spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    return {to_string(name), text.str()};
+    struct stat st {};
+    std::optional<unsigned> mode;
+    if (::stat(to_string(path).c_str(), &st) == 0) {
+        mode = static_cast<unsigned>(st.st_mode);
+    }
+    return {to_string(name), text.str(), mode};
+}
+
+// Every spotauth_callback location's path, or nullopt when some cannot be
+// compared with a URL's path (regex and named locations).
+std::optional<std::vector<spotauth::CallbackLocation>> callback_locations(const MainConf& mcf) {
+    if (mcf.callback_location_unknown) {
+        return std::nullopt;
+    }
+    std::vector<spotauth::CallbackLocation> out;
+    if (mcf.callback_locations != nullptr) {
+        const auto* places = static_cast<CallbackPlace*>(mcf.callback_locations->elts);
+        for (ngx_uint_t i = 0; i < mcf.callback_locations->nelts; ++i) {
+            out.push_back({to_string(places[i].path), places[i].exact != 0});
+        }
+    }
+    return out;
 }
 
 spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
@@ -65,9 +88,9 @@ spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
         raw.client_secret = read_config_file(cf, conf.client_secret_file);
     }
     if (conf.key_files != nullptr) {
-        const auto* paths = static_cast<ngx_str_t*>(conf.key_files->elts);
+        const auto* files = static_cast<KeyFile*>(conf.key_files->elts);
         for (ngx_uint_t i = 0; i < conf.key_files->nelts; ++i) {
-            raw.key_files.push_back(read_config_file(cf, paths[i]));
+            raw.key_files.push_back(read_config_file(cf, files[i].path));
         }
     }
     raw.redirect_uri = to_string(conf.redirect_uri);
@@ -75,18 +98,46 @@ spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
     raw.authorize_url = to_string(conf.authorize_url);
     raw.token_url = to_string(conf.token_url);
     raw.api_url = to_string(conf.api_url);
+    raw.profile_url = to_string(conf.profile_url);
+    raw.profile_claims = {to_string(conf.profile_id_claim), to_string(conf.profile_name_claim)};
+    raw.callback_locations = callback_locations(*static_cast<MainConf*>(
+        ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module)));
     raw.secure_cookies = conf.cookie_secure != 0;
     return raw;
+}
+
+// A message given after parsing, pointing at `place` in nginx's own
+// "in FILE:LINE" style.
+void log_at(ngx_conf_t* cf, ngx_uint_t level, const ConfPlace& place, const std::string& text) {
+    if (place.line == 0) {
+        ngx_log_error(level, cf->log, 0, "%s", text.c_str());
+    } else {
+        ngx_log_error(level, cf->log, 0, "%s in %V:%ui", text.c_str(), &place.file, place.line);
+    }
+}
+
+// An error given after parsing, pointing at `place`.
+char* conf_error_at(ngx_conf_t* cf, const ConfPlace& place, const std::string& message) {
+    log_at(cf, NGX_LOG_EMERG, place, message);
+    return static_cast<char*>(NGX_CONF_ERROR);
+}
+
+const ConfPlace& place_of(const SrvConf& conf, const spotauth::SettingsMessage& message) {
+    if (message.directive == spotauth::Directive::key_file && conf.key_files != nullptr &&
+        message.index < conf.key_files->nelts) {
+        return static_cast<KeyFile*>(conf.key_files->elts)[message.index].place;
+    }
+    return conf.places[static_cast<std::size_t>(message.directive)];
 }
 
 // Reads and checks everything a server with spotauth locations needs.
 char* load_settings(ngx_conf_t* cf, SrvConf* conf) {
     auto checked = spotauth::check_settings(raw_settings(cf, *conf));
     if (!checked) {
-        return conf_error(cf, checked.error());
+        return conf_error_at(cf, place_of(*conf, checked.error()), checked.error().text);
     }
-    for (const std::string& warning : checked->warnings) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s", warning.c_str());
+    for (const spotauth::SettingsMessage& warning : checked->warnings) {
+        log_at(cf, NGX_LOG_WARN, place_of(*conf, warning), warning.text);
     }
     Settings* s = pool_new<Settings>(cf->pool);
     if (s == nullptr) {
@@ -111,14 +162,60 @@ MainConf* enclosing_main_conf(ngx_conf_t* cf) {
     return static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module));
 }
 
-// Records that this server (and so the http block) needs the settings.
+// Records that this server (and so the http block) needs the settings, and
+// where it first said so.
 void mark_used(ngx_conf_t* cf) {
-    enclosing_srv_conf(cf)->used = 1;
+    SrvConf* scf = enclosing_srv_conf(cf);
+    if (scf->used != 1) {
+        remember_place(cf, scf->places[static_cast<std::size_t>(spotauth::Directive::use)]);
+    }
+    scf->used = 1;
     enclosing_main_conf(cf)->used = 1;
 }
 
+void merge_place(ConfPlace& conf, const ConfPlace& prev) {
+    if (conf.line == 0) {
+        conf = prev;
+    }
+}
+
+ngx_http_core_loc_conf_t* core_loc_conf(ngx_conf_t* cf) {
+    return static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+}
+
+// "on", "off", "redirect" or "retry"
+std::string enum_values_text(const ngx_conf_enum_t* values) {
+    std::string text;
+    for (const ngx_conf_enum_t* v = values; v->name.len != 0; ++v) {
+        if (!text.empty()) {
+            text += (v + 1)->name.len != 0 ? ", " : " or ";
+        }
+        text += "\"" + to_string(v->name) + "\"";
+    }
+    return text;
+}
+
+// ngx_conf_set_enum_slot, but an invalid value is answered with the valid
+// ones, as nginx does for flags.
+char* set_enum_naming_values(ngx_conf_t* cf, ngx_command_t* cmd, ngx_uint_t& field) {
+    if (field != NGX_CONF_UNSET_UINT) {
+        return const_cast<char*>("is duplicate");
+    }
+    const ngx_str_t& value = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    const auto* values = static_cast<const ngx_conf_enum_t*>(cmd->post);
+    for (const ngx_conf_enum_t* v = values; v->name.len != 0; ++v) {
+        if (v->name.len == value.len && ngx_strcasecmp(v->name.data, value.data) == 0) {
+            field = v->value;
+            return NGX_CONF_OK;
+        }
+    }
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\" directive, it must be %s", &value,
+                       &cmd->name, enum_values_text(values).c_str());
+    return static_cast<char*>(NGX_CONF_ERROR);
+}
+
 char* set_content_handler(ngx_conf_t* cf, ngx_http_handler_pt handler) {
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
     if (clcf->handler != nullptr) {
         return const_cast<char*>("is duplicate: this location already has a content handler");
     }
@@ -157,12 +254,14 @@ std::optional<std::string> resolve(const std::string& host) {
 char* load_redis(ngx_conf_t* cf, MainConf* conf) {
     auto endpoint = spotauth::parse_redis_url(to_view(conf->redis_url));
     if (!endpoint) {
-        return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\" " + endpoint.error());
+        return conf_error_at(cf, conf->redis_place,
+                             "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\" " + endpoint.error());
     }
     if (conf->redis_password_file.len != 0) {
         const spotauth::ConfigFile file = read_config_file(cf, conf->redis_password_file);
         if (!file.text) {
-            return conf_error(cf, "spotauth: spotauth_redis_password_file \"" + file.path + "\" " + file.text.error());
+            return conf_error_at(cf, conf->redis_password_place,
+                                 "spotauth: spotauth_redis_password_file \"" + file.path + "\" " + file.text.error());
         }
         std::string password = *file.text;
         while (!password.empty() && (password.back() == '\n' || password.back() == '\r' || password.back() == ' ')) {
@@ -173,8 +272,9 @@ char* load_redis(ngx_conf_t* cf, MainConf* conf) {
     if (endpoint->unix_path.empty()) {
         const auto address = resolve(endpoint->host);
         if (!address) {
-            return conf_error(cf, "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\": host \"" +
-                                      endpoint->host + "\" not found");
+            return conf_error_at(cf, conf->redis_place,
+                                 "spotauth: spotauth_redis \"" + to_string(conf->redis_url) + "\": host \"" +
+                                     endpoint->host + "\" not found");
         }
         (*endpoint).host = *address;
     }
@@ -192,11 +292,20 @@ ngx_shm_zone_t* add_zone(ngx_conf_t* cf, ngx_str_t name, std::size_t size) {
 
 }  // namespace
 
-ngx_conf_enum_t protect_modes[] = {{ngx_string("off"), kProtectOff},
-                                   {ngx_string("on"), 1},
-                                   {ngx_string("retry"), 2},
+ngx_conf_enum_t protect_modes[] = {{ngx_string("on"), 1},
+                                   {ngx_string("off"), kProtectOff},
                                    {ngx_string("redirect"), 3},
+                                   {ngx_string("retry"), 2},
                                    {ngx_null_string, 0}};
+
+void remember_place(ngx_conf_t* cf, ConfPlace& place) noexcept {
+    ngx_str_t file = cf->conf_file->file.name;
+    // Kept for merge time, after the parser's buffers are gone.
+    file.data = ngx_pstrdup(cf->pool, &cf->conf_file->file.name);
+    if (file.data != nullptr) {
+        place = {file, cf->conf_file->line};
+    }
+}
 
 void* create_main_conf(ngx_conf_t* cf) noexcept {
     auto* conf = static_cast<MainConf*>(ngx_pcalloc(cf->pool, sizeof(MainConf)));
@@ -215,7 +324,8 @@ char* init_main_conf(ngx_conf_t* cf, void* data) noexcept {
         conf->exchange_limits = kDefaultExchangeLimits;
     }
     if (conf->redis_password_file.len != 0 && conf->redis_url.len == 0) {
-        return conf_error(cf, "spotauth: \"spotauth_redis_password_file\" needs \"spotauth_redis\"");
+        return conf_error_at(cf, conf->redis_password_place,
+                             "spotauth: \"spotauth_redis_password_file\" needs \"spotauth_redis\"");
     }
     if (conf->redis_url.len == 0) {
         return NGX_CONF_OK;
@@ -249,6 +359,9 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_str_value(conf->authorize_url, prev->authorize_url, "https://accounts.spotify.com/authorize");
     ngx_conf_merge_str_value(conf->token_url, prev->token_url, "https://accounts.spotify.com/api/token");
     ngx_conf_merge_str_value(conf->api_url, prev->api_url, "https://api.spotify.com");
+    ngx_conf_merge_str_value(conf->profile_url, prev->profile_url, "");  // "": under api_url
+    ngx_conf_merge_str_value(conf->profile_id_claim, prev->profile_id_claim, "id");
+    ngx_conf_merge_str_value(conf->profile_name_claim, prev->profile_name_claim, "display_name");
     ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
     ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
     ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 5000);
@@ -258,13 +371,18 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_value(conf->used, prev->used, 0);
     ngx_conf_merge_value(conf->has_login, prev->has_login, 0);
     ngx_conf_merge_value(conf->protects, prev->protects, 0);
+    for (std::size_t i = 0; i < spotauth::kDirectiveCount; ++i) {
+        merge_place(conf->places[i], prev->places[i]);
+    }
+    merge_place(conf->protect_place, prev->protect_place);
     if (!conf->used) {
         return NGX_CONF_OK;
     }
     if (conf->protects && !conf->has_login) {
-        return conf_error(cf, "spotauth: \"spotauth on\" and \"spotauth redirect\" need a "
-                              "\"location = /auth/login { spotauth_login; }\" in the same server: "
-                              "their 401 answers and redirects point to it");
+        return conf_error_at(cf, conf->protect_place,
+                             "spotauth: \"spotauth on\" and \"spotauth redirect\" need a "
+                             "\"location = /auth/login { spotauth_login; }\" in the same server: "
+                             "their 401 answers and redirects point to it");
     }
     return conf_boundary(cf, [&] { return load_settings(cf, conf); });
 }
@@ -295,20 +413,42 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     return NGX_CONF_OK;
 }
 
+// Prefix, regex and named locations serve more or other paths than their
+// name, and 401 answers and redirects point to that name.
 char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    auto* clcf = static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-#if (NGX_PCRE)
-    if (clcf->regex != nullptr) {
-        return const_cast<char*>("must be in a location with a plain path (for example \"location = /auth/login\"), "
-                                 "so that 401 answers can point to it");
+    const ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
+    if (!clcf->exact_match) {
+        return const_cast<char*>("must be in an exact-match location, for example "
+                                 "\"location = /auth/login { spotauth_login; }\": 401 answers and redirects "
+                                 "point to the location's path");
     }
-#endif
     enclosing_srv_conf(cf)->login_uri = clcf->name;
     enclosing_srv_conf(cf)->has_login = 1;
     return set_endpoint(cf, &endpoint_handler<&login_endpoint>);
 }
 
+// Remembers the location, for the check of spotauth_redirect_uri's path.
 char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
+    const ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
+    MainConf* mcf = enclosing_main_conf(cf);
+    bool comparable = !clcf->named;
+#if (NGX_PCRE)
+    comparable = comparable && clcf->regex == nullptr;
+#endif
+    if (!comparable) {
+        mcf->callback_location_unknown = 1;
+    } else {
+        if (mcf->callback_locations == nullptr) {
+            mcf->callback_locations = ngx_array_create(cf->pool, 2, sizeof(CallbackPlace));
+        }
+        auto* place = mcf->callback_locations != nullptr
+                          ? static_cast<CallbackPlace*>(ngx_array_push(mcf->callback_locations))
+                          : nullptr;
+        if (place == nullptr) {
+            return static_cast<char*>(NGX_CONF_ERROR);
+        }
+        *place = {clcf->name, clcf->exact_match ? 1 : 0};
+    }
     return set_endpoint(cf, &endpoint_handler<&callback_endpoint>);
 }
 
@@ -333,13 +473,46 @@ char* set_status(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
     return rv;
 }
 
+// The health check needs the server's settings (its keys) and the zone.
+char* set_health(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
+    return set_endpoint(cf, &health_handler);
+}
+
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    char* rv = ngx_conf_set_enum_slot(cf, cmd, conf);
-    if (rv == NGX_CONF_OK && static_cast<LocConf*>(conf)->protect != kProtectOff) {
+    auto* lcf = static_cast<LocConf*>(conf);
+    char* rv = conf_boundary(cf, [&] { return set_enum_naming_values(cf, cmd, lcf->protect); });
+    if (rv == NGX_CONF_OK && lcf->protect != kProtectOff) {
         mark_used(cf);
-        enclosing_srv_conf(cf)->protects = 1;
+        SrvConf* scf = enclosing_srv_conf(cf);
+        if (scf->protect_place.line == 0) {
+            remember_place(cf, scf->protect_place);
+        }
+        scf->protects = 1;
     }
     return rv;
+}
+
+// spotauth_profile_claims id=<field> name=<field> (either or both)
+char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    auto* scf = static_cast<SrvConf*>(conf);
+    if (scf->profile_id_claim.data != nullptr) {
+        return const_cast<char*>("is duplicate");
+    }
+    return conf_boundary(cf, [&]() -> char* {
+        const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
+        std::vector<std::string> values;
+        for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
+            values.push_back(to_string(args[i]));
+        }
+        const auto claims = spotauth::parse_profile_claims(values);
+        if (!claims) {
+            return conf_error(cf, "\"" + to_string(cmd->name) + "\" directive " + claims.error());
+        }
+        scf->profile_id_claim = to_ngx(cf->pool, claims->id);
+        scf->profile_name_claim = to_ngx(cf->pool, claims->name);
+        const bool stored = scf->profile_id_claim.data != nullptr && scf->profile_name_claim.data != nullptr;
+        return stored ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    });
 }
 
 // spotauth_zone name:size
@@ -384,16 +557,17 @@ char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
 char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     auto* scf = static_cast<SrvConf*>(conf);
     if (scf->key_files == NGX_CONF_UNSET_PTR) {
-        scf->key_files = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        scf->key_files = ngx_array_create(cf->pool, 2, sizeof(KeyFile));
         if (scf->key_files == nullptr) {
             return static_cast<char*>(NGX_CONF_ERROR);
         }
     }
-    auto* path = static_cast<ngx_str_t*>(ngx_array_push(scf->key_files));
-    if (path == nullptr) {
+    auto* file = static_cast<KeyFile*>(ngx_array_push(scf->key_files));
+    if (file == nullptr) {
         return static_cast<char*>(NGX_CONF_ERROR);
     }
-    *path = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    *file = {static_cast<ngx_str_t*>(cf->args->elts)[1], {}};
+    remember_place(cf, file->place);
     return NGX_CONF_OK;
 }
 

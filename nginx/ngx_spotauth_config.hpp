@@ -20,6 +20,8 @@ char* set_session(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_token(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_logout(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_health(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
@@ -29,6 +31,30 @@ char* set_require_product(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexce
 
 // The values of `spotauth on | off | redirect | retry`.
 extern ngx_conf_enum_t protect_modes[];
+
+// Records where the directive being parsed is (file and line).
+void remember_place(ngx_conf_t* cf, ConfPlace& place) noexcept;
+
+// A server-level directive set by nginx's `Slot` (ngx_conf_set_str_slot...),
+// its place remembered for the messages of spotauth::check_settings.
+template <char* (*Slot)(ngx_conf_t*, ngx_command_t*, void*), spotauth::Directive D>
+char* set_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    char* rv = Slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        remember_place(cf, static_cast<SrvConf*>(conf)->places[static_cast<std::size_t>(D)]);
+    }
+    return rv;
+}
+
+// The same for an http-level string directive, its place kept in `Place`.
+template <ConfPlace MainConf::*Place>
+char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    char* rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        remember_place(cf, static_cast<MainConf*>(conf)->*Place);
+    }
+    return rv;
+}
 
 // Postconfiguration: the default zone when the module is used without
 // spotauth_zone.

@@ -39,4 +39,7 @@ ngx_int_t endpoint_handler(ngx_http_request_t* r) noexcept {
 
 ngx_int_t status_handler(ngx_http_request_t* r) noexcept;
 
+// ngx_spotauth_health.cpp
+ngx_int_t health_handler(ngx_http_request_t* r) noexcept;
+
 }  // namespace spotauth_ngx

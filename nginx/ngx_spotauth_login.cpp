@@ -89,7 +89,7 @@ void completing(Callback* cb, Step&& step) noexcept {
 void on_profile(Callback& cb, const HttpResponse& res) {
     ngx_http_request_t* r = cb.r;
     const Settings& s = cb.settings;
-    const auto profile = spotauth::parse_profile(res.status, res.body);
+    const auto profile = spotauth::parse_profile(res.status, res.body, s.client.profile_claims);
     if (!profile) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0, "spotauth: login failed: profile request answered HTTP %l %s",
                       res.status, res.error.c_str());

@@ -12,6 +12,7 @@
 #include "spotauth/redis.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
+#include "spotauth/settings.hpp"
 
 #include <cstdint>
 #include <exception>
@@ -37,15 +38,30 @@ struct Settings {
     std::string login_uri;
 };
 
+// Where a directive was set (line 0: nowhere), for the messages given after
+// parsing, when nginx's own "in FILE:LINE" would name the end of the block.
+struct ConfPlace {
+    ngx_str_t file;
+    ngx_uint_t line;
+};
+
+struct KeyFile {
+    ngx_str_t path;
+    ConfPlace place;
+};
+
 struct SrvConf {
     ngx_str_t client_id;
     ngx_str_t client_secret_file;
-    ngx_array_t* key_files;  // of ngx_str_t
+    ngx_array_t* key_files;  // of KeyFile
     ngx_str_t redirect_uri;
     ngx_str_t scopes;
     ngx_str_t authorize_url;
     ngx_str_t token_url;
     ngx_str_t api_url;
+    ngx_str_t profile_url;
+    ngx_str_t profile_id_claim;
+    ngx_str_t profile_name_claim;
     ngx_str_t ca_file;
     ngx_flag_t cookie_secure;
     ngx_msec_t connect_timeout;
@@ -55,7 +71,16 @@ struct SrvConf {
     ngx_flag_t used;       // some location of this server needs the settings
     ngx_flag_t has_login;  // a location of this server has spotauth_login
     ngx_flag_t protects;   // "spotauth on|redirect|retry" is used in this server
+    // By spotauth::Directive; [use] is the first directive needing the settings.
+    ConfPlace places[spotauth::kDirectiveCount];
+    ConfPlace protect_place;  // the first "spotauth on|redirect|retry"
     Settings* settings;
+};
+
+// A location with spotauth_callback.
+struct CallbackPlace {
+    ngx_str_t path;
+    ngx_flag_t exact;
 };
 
 // Code exchanges per minute (spotauth_exchange_limit).
@@ -70,12 +95,16 @@ struct MainConf {
     ngx_shm_zone_t* zone;
     ngx_str_t redis_url;                  // spotauth_redis, as written
     ngx_str_t redis_password_file;        // spotauth_redis_password_file
+    ConfPlace redis_place;                // where spotauth_redis is
+    ConfPlace redis_password_place;       // where spotauth_redis_password_file is
     spotauth::RedisEndpoint* redis;       // checked and resolved; null without Redis
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;
     ExchangeLimits exchange_limits;
     ngx_flag_t exchange_limits_set;
     ngx_flag_t used;
+    ngx_array_t* callback_locations;  // of CallbackPlace, of every server
+    ngx_flag_t callback_location_unknown;  // a regex or named location has one
 };
 
 // `spotauth off | on | retry | redirect` (0 is off), and who may go on once

@@ -489,6 +489,14 @@ void ZoneCounters::call_started() { ngx_atomic_fetch_add(&state_of(zone_)->calls
 
 void ZoneCounters::call_finished() { ngx_atomic_fetch_add(&state_of(zone_)->calls[ngx_process_slot].calls, -1); }
 
+bool zone_responds(ngx_shm_zone_t* zone) {
+    if (zone == nullptr || zone->data == nullptr) {
+        return false;
+    }
+    Lock lock(pool_of(zone));
+    return state_of(zone)->layout == kLayout;
+}
+
 spotauth::CounterValues ZoneCounters::snapshot() const {
     const ZoneState* z = state_of(zone_);
     spotauth::CounterValues v{};

@@ -19,6 +19,10 @@ namespace spotauth_ngx {
 // The zone's init handler (ngx_shm_zone_t.init).
 ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data);
 
+// True when the zone is set up in this module's layout and its lock can be
+// taken and released (spotauth_health).
+bool zone_responds(ngx_shm_zone_t* zone);
+
 // Refresh claims and results, keyed by refresh_key(). A full zone evicts
 // the oldest settled results, never a claim in flight. (The protocol is the
 // core's RefreshStore; this gives it the zone's records, locked.)

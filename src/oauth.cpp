@@ -124,6 +124,62 @@ TokenResponse parse_token_success(std::string_view body) {
     return r;
 }
 
+bool is_claim_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+}
+
+// Non-empty names of letters, digits, '_' and '-', joined by single dots.
+bool is_claim_path(std::string_view path) {
+    bool name_started = false;
+    for (const char c : path) {
+        if (c == '.' && name_started) {
+            name_started = false;
+        } else if (is_claim_name_char(c)) {
+            name_started = true;
+        } else {
+            return false;
+        }
+    }
+    return name_started;
+}
+
+// The value at a dotted path of nested objects; null when any step is
+// missing or not an object.
+const json* claim_at(const json& doc, std::string_view path) {
+    const json* node = &doc;
+    while (node->is_object()) {
+        const auto dot = path.find('.');
+        const auto it = node->find(std::string(path.substr(0, dot)));
+        if (it == node->end()) {
+            return nullptr;
+        }
+        node = &*it;
+        if (dot == std::string_view::npos) {
+            return node;
+        }
+        path.remove_prefix(dot + 1);
+    }
+    return nullptr;
+}
+
+// A user id as text: strings as they are, integers (GitHub's ids) in
+// decimal; anything else is no id.
+std::string id_text(const json* value) {
+    if (value == nullptr) {
+        return {};
+    }
+    if (value->is_string()) {
+        return value->get<std::string>();
+    }
+    if (value->is_number_unsigned()) {
+        return std::to_string(value->get<std::uint64_t>());
+    }
+    if (value->is_number_integer()) {
+        return std::to_string(value->get<std::int64_t>());
+    }
+    return {};
+}
+
 }  // namespace
 
 std::optional<std::string> random_token() {
@@ -169,12 +225,32 @@ std::string refresh_body(std::string_view refresh_token) {
     return form_encode({{"grant_type", "refresh_token"}, {"refresh_token", std::string(refresh_token)}});
 }
 
-std::string profile_url(const ClientConfig& client) {
-    std::string url = client.api_url;
-    while (!url.empty() && url.back() == '/') {
-        url.pop_back();
+std::string default_profile_url(std::string_view api_url) {
+    while (!api_url.empty() && api_url.back() == '/') {
+        api_url.remove_suffix(1);
     }
-    return url + "/v1/me";
+    return std::string(api_url) + "/v1/me";
+}
+
+Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args) {
+    ProfileClaims claims;
+    for (const std::string& arg : args) {
+        const auto eq = arg.find('=');
+        const std::string name = arg.substr(0, eq);
+        std::string* path = name == "id" ? &claims.id : name == "name" ? &claims.name : nullptr;
+        if (path == nullptr || eq == std::string::npos) {
+            return Expected<ProfileClaims>::failure("has an invalid parameter \"" + arg +
+                                                    "\": use id=<field> and name=<field>, for example "
+                                                    "\"id=sub name=name\"");
+        }
+        *path = arg.substr(eq + 1);
+        if (!is_claim_path(*path)) {
+            return Expected<ProfileClaims>::failure("has an invalid field in \"" + arg +
+                                                    "\": field names are letters, digits, \"_\" and \"-\", "
+                                                    "joined with dots for nested objects (\"data.user.id\")");
+        }
+    }
+    return claims;
 }
 
 HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body) {
@@ -192,7 +268,7 @@ HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, 
 
 HttpRequest profile_request(const ClientConfig& client, const CallLimits& limits, std::string_view access_token) {
     HttpRequest req;
-    req.url = profile_url(client);
+    req.url = client.profile_url;
     req.headers = {"Authorization: Bearer " + std::string(access_token), "Accept: application/json"};
     req.connect_timeout_ms = limits.connect_timeout_ms;
     req.total_timeout_ms = limits.timeout_ms;
@@ -205,7 +281,7 @@ TokenResponse parse_token_response(long status, std::string_view body) {
     return is_success(status) ? parse_token_success(body) : parse_token_error(status, body);
 }
 
-std::optional<Profile> parse_profile(long status, std::string_view body) {
+std::optional<Profile> parse_profile(long status, std::string_view body, const ProfileClaims& claims) {
     if (!is_success(status)) {
         return std::nullopt;
     }
@@ -214,11 +290,12 @@ std::optional<Profile> parse_profile(long status, std::string_view body) {
         return std::nullopt;
     }
     // Both end up in headers, variables and the error log: cleaned here.
-    const auto id = clean_user_id(string_field(doc, "id"));
+    const auto id = clean_user_id(id_text(claim_at(doc, claims.id)));
     if (!id) {
         return std::nullopt;
     }
-    Profile p{*id, clean_display_name(string_field(doc, "display_name")),
+    const json* name = claim_at(doc, claims.name);
+    Profile p{*id, clean_display_name(name != nullptr && name->is_string() ? name->get<std::string>() : ""),
               clean_profile_word(string_field(doc, "product")), clean_profile_word(string_field(doc, "country"))};
     // Spotify's display_name may be null; the id is always there.
     if (p.display_name.empty()) {

@@ -18,6 +18,15 @@ api.spotify.com (Bearer access token required, Spotify-style error bodies)
     ANY  /v1/echo            mock-only: returns the method, request target and
                              headers it received (shows what nginx forwarded)
 
+Other providers' profile endpoints (the same Bearer access tokens, counted and
+faulted like /v1 calls), for spotauth_profile_url and spotauth_profile_claims:
+    GET  /user               shaped like GitHub's: {"id": <integer>, "login":
+                             <user name>, "name": <display name>, "type": "User"}
+    GET  /oauth2/v3/userinfo shaped like Google's: {"sub": <21 digit string>,
+                             "name": <display name>, "given_name", "email",
+                             "email_verified"}
+    The numbers are stable per user: github_user_id() and google_subject().
+
 As on Spotify, /v1/me carries "email" only with scope user-read-email and
 "country", "product" and "explicit_content" only with user-read-private; the
 top-items endpoints answer 403 "Insufficient client scope" without
@@ -225,6 +234,17 @@ def spotify_id(kind, name):
     return "".join(digits)
 
 
+def github_user_id(user):
+    """The stable integer id of the GitHub-shaped /user answer."""
+    return int.from_bytes(hashlib.sha256(f"github:{user}".encode()).digest()[:4], "big")
+
+
+def google_subject(user):
+    """The stable 21 digit "sub" of the Google-shaped userinfo answer."""
+    number = int.from_bytes(hashlib.sha256(f"google:{user}".encode()).digest(), "big")
+    return "1" + str(number % 10 ** 20).zfill(20)
+
+
 def random_token(prefix, length):
     """A random URL-safe token: prefix followed by length characters."""
     return prefix + secrets.token_urlsafe(length)[:length]
@@ -364,6 +384,19 @@ def user_profile(user, display_name, scopes, product="premium", country="SE"):
                         "explicit_content": {"filter_enabled": False,
                                              "filter_locked": False}})
     return profile
+
+
+def github_profile(user, display_name):
+    return {"id": github_user_id(user), "login": user, "name": display_name, "type": "User"}
+
+
+def google_userinfo(user, display_name):
+    return {"sub": google_subject(user), "name": display_name, "given_name": (display_name.split() or [user])[0],
+            "email": f"{user}@example.com", "email_verified": True}
+
+
+# Path -> the answer for (user, display name).
+OTHER_PROFILES = {"/user": github_profile, "/oauth2/v3/userinfo": google_userinfo}
 
 
 class ApiError(Exception):
@@ -1077,7 +1110,7 @@ class MockHandler(BaseHTTPRequestHandler):
             return self._decide(query, body)
         if path == "/api/token":
             return self._token(body) if self.command == "POST" else self._token_405()
-        if path.startswith("/v1/"):
+        if path.startswith("/v1/") or path in OTHER_PROFILES:
             return self._web_api(path, query)
         if path.startswith("/_mock/"):
             return self._control(path, query, body)
@@ -1182,6 +1215,10 @@ class MockHandler(BaseHTTPRequestHandler):
             return api_error(exc.status, exc.message, challenge if exc.status == 401 else ())
 
     def _api_resource(self, path, query, user, display_name, scopes):
+        if path in OTHER_PROFILES:
+            if self.command != "GET":
+                raise ApiError(405, "Method not allowed")
+            return json_reply(200, OTHER_PROFILES[path](user, display_name))
         if path == "/v1/echo":
             return json_reply(200, {"method": self.command, "path": self.path,
                                     "headers": self._header_dict()})

@@ -1,4 +1,5 @@
-// A value or a human-readable error: the core reports failures this way
+// A value or a human-readable error (or an error of type E that says more,
+// such as which directive it is about): the core reports failures this way
 // instead of throwing across the C boundary of the nginx glue.
 #pragma once
 
@@ -8,12 +9,12 @@
 
 namespace spotauth {
 
-template <typename T>
+template <typename T, typename E = std::string>
 class Expected {
 public:
     Expected(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
 
-    static Expected failure(std::string error) {
+    static Expected failure(E error) {
         Expected e;
         e.error_ = std::move(error);
         return e;
@@ -23,12 +24,12 @@ public:
     const T& operator*() const { return *value_; }
     T& operator*() { return *value_; }
     const T* operator->() const { return &*value_; }
-    const std::string& error() const { return error_; }
+    const E& error() const { return error_; }
 
 private:
     Expected() = default;
     std::optional<T> value_;
-    std::string error_;
+    E error_;
 };
 
 }  // namespace spotauth

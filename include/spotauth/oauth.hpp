@@ -2,14 +2,29 @@
 // pure functions: what to send to the provider and what its answers mean.
 #pragma once
 
+#include "spotauth/expected.hpp"
 #include "spotauth/http_client.hpp"
 #include "spotauth/session.hpp"
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spotauth {
+
+// Where the profile answer holds the user's id and display name: field
+// names, dotted for nested objects ("id", "sub", "data.user.id"). The
+// defaults are Spotify's /v1/me.
+struct ProfileClaims {
+    std::string id = "id";
+    std::string name = "display_name";
+};
+
+// The arguments of `spotauth_profile_claims` ("id=sub", "name=login"; either
+// or both) over the defaults; the error completes the sentence
+// `"spotauth_profile_claims" directive ...`.
+Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args);
 
 struct ClientConfig {
     std::string client_id;
@@ -19,6 +34,8 @@ struct ClientConfig {
     std::string authorize_url;
     std::string token_url;
     std::string api_url;  // base of the Web API, where /v1/me lives
+    std::string profile_url;  // who the user is, fetched with the access token at login
+    ProfileClaims profile_claims;
 };
 
 // A fresh random value of 256 bits, base64url: used for `state` and as the
@@ -44,7 +61,8 @@ std::string code_exchange_body(const ClientConfig& client, std::string_view code
 
 std::string refresh_body(std::string_view refresh_token);
 
-std::string profile_url(const ClientConfig& client);
+// Spotify's profile endpoint under an API base: `api_url` + "/v1/me".
+std::string default_profile_url(std::string_view api_url);
 
 // Bounds of every call to the provider.
 struct CallLimits {
@@ -57,7 +75,7 @@ struct CallLimits {
 // client authentication; answers are read up to 64 KB.
 HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body);
 
-// The profile (/v1/me) with the user's access token; read up to 256 KB.
+// The profile (client.profile_url) with the user's access token; read up to 256 KB.
 HttpRequest profile_request(const ClientConfig& client, const CallLimits& limits, std::string_view access_token);
 
 // What a token-endpoint answer means for the session.
@@ -88,7 +106,11 @@ struct Profile {
     std::string country{};
 };
 
-std::optional<Profile> parse_profile(long status, std::string_view body);
+// The user of a profile answer: the id at `claims.id` (a string, or an
+// integer turned into its decimal text) and the display name at
+// `claims.name` (the id when absent or not a string), both cleaned.
+// nullopt when the answer is not a JSON object or has no usable id.
+std::optional<Profile> parse_profile(long status, std::string_view body, const ProfileClaims& claims = {});
 
 // A session for a user who just logged in.
 Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,

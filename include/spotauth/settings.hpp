@@ -1,23 +1,55 @@
 // A server's OAuth settings as nginx.conf gives them (files already read by
 // the caller), checked and turned into what requests need. Every message
-// names the directive to fix; `nginx -t` prints it.
+// names the directive to fix, and says which one it is about so that
+// `nginx -t` can print the file and line that set it.
 #pragma once
 
 #include "spotauth/expected.hpp"
 #include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace spotauth {
 
-// A file named by a directive: its path as written, and its text or why it
-// could not be read.
+// What a message is about. `use`: the first directive that needs these
+// settings (a required directive is missing, so there is no line of its own).
+enum class Directive {
+    use,
+    client_id,
+    client_secret_file,
+    key_file,
+    redirect_uri,
+    authorize_url,
+    token_url,
+    api_url,
+    profile_url,
+};
+inline constexpr std::size_t kDirectiveCount = 9;
+
+struct SettingsMessage {
+    Directive directive = Directive::use;
+    std::size_t index = 0;  // which spotauth_key_file, in the order given
+    std::string text;
+};
+
+// A file named by a directive: its path as written, its text or why it
+// could not be read, and its permission bits where known.
 struct ConfigFile {
     std::string path;
     Expected<std::string> text;
+    std::optional<unsigned> mode = std::nullopt;
+};
+
+// A location with spotauth_callback (of any server): its path, and whether
+// it is an exact-match location (a prefix location serves every path under
+// its own).
+struct CallbackLocation {
+    std::string path;
+    bool exact = true;
 };
 
 struct RawSettings {
@@ -29,15 +61,19 @@ struct RawSettings {
     std::string authorize_url;
     std::string token_url;
     std::string api_url;
+    std::string profile_url;  // empty: default_profile_url(api_url)
+    ProfileClaims profile_claims;
+    // nullopt: not known (a regex location has spotauth_callback), not checked.
+    std::optional<std::vector<CallbackLocation>> callback_locations;
     bool secure_cookies = true;
 };
 
 struct CheckedSettings {
     ClientConfig client;
-    std::vector<Key> keys;          // the first seals, all open
-    std::vector<std::string> warnings;  // fine to start with, worth a look
+    std::vector<Key> keys;                  // the first seals, all open
+    std::vector<SettingsMessage> warnings;  // fine to start with, worth a look
 };
 
-Expected<CheckedSettings> check_settings(const RawSettings& raw);
+Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw);
 
 }  // namespace spotauth

@@ -223,9 +223,12 @@ class Nginx:
     def tls_base(self):
         return f"https://127.0.0.1:{self.tls_port}"
 
-    def write_conf_file(self, name, text):
+    def write_conf_file(self, name, text, mode=0o600):
+        """Writes conf/`name`; secrets are kept from group and others, as
+        `nginx -t` asks (tests of that warning pass another mode)."""
         path = self.prefix / "conf" / name
         path.write_text(text)
+        path.chmod(mode)
         return path
 
     def write_config(self, **changes):

@@ -4,6 +4,8 @@ import base64
 
 import pytest
 
+from conftest import free_port
+
 
 def check_fails(nginx, *expected):
     result = nginx.check()
@@ -13,10 +15,33 @@ def check_fails(nginx, *expected):
     return result.stderr
 
 
-def test_valid_config_passes(make_nginx):
-    result = make_nginx().check()
+def check_passes(nginx):
+    result = nginx.check()
     assert result.returncode == 0, result.stderr
-    assert "syntax is ok" in result.stderr
+    return result.stderr
+
+
+def place_of(nginx, text):
+    """' in FILE:LINE' of the first line of nginx.conf holding `text`, as
+    nginx ends its messages."""
+    conf = nginx.prefix / "conf" / "nginx.conf"
+    for number, line in enumerate(conf.read_text().splitlines(), start=1):
+        if text in line:
+            return f" in {conf}:{number}"
+    raise AssertionError(f"{text!r} is not in nginx.conf")
+
+
+def message_line(stderr, text):
+    """The line of nginx's output that holds `text`."""
+    lines = [line for line in stderr.splitlines() if text in line]
+    assert lines, stderr
+    return lines[0]
+
+
+def test_valid_config_passes(make_nginx):
+    stderr = check_passes(make_nginx())
+    assert "syntax is ok" in stderr
+    assert "[warn]" not in stderr  # the suite's own config is clean
 
 
 def test_missing_client_id(make_nginx):
@@ -73,9 +98,13 @@ def test_server_directive_in_location_is_refused(make_nginx):
     check_fails(n, '"spotauth_client_id" directive is not allowed here')
 
 
-def test_login_in_regex_location_is_refused(make_nginx):
-    n = make_nginx(server_extra="        location ~ ^/login$ { spotauth_login; }")
-    check_fails(n, "plain path")
+@pytest.mark.parametrize("location", ["location ~ ^/login$", "location /auth/", "location /login",
+                                      "location @login"])
+def test_login_outside_an_exact_match_location_is_refused(make_nginx, location):
+    n = make_nginx(server_extra=f"        {location} {{ spotauth_login; }}")
+    stderr = check_fails(n, '"spotauth_login" directive must be in an exact-match location, for example '
+                            '"location = /auth/login { spotauth_login; }"')
+    assert message_line(stderr, "exact-match").endswith(place_of(n, location))
 
 
 def test_secure_cookies_over_http_warn(make_nginx):
@@ -98,3 +127,142 @@ def test_unused_module_needs_no_settings(make_nginx):
                       .replace("spotauth on;", "spotauth off;"))
     result = n.check()
     assert result.returncode == 0, result.stderr
+
+
+SPOTIFY_AUTHORIZE = "        spotauth_authorize_url https://accounts.spotify.com/authorize;"
+
+
+def test_placeholder_spotify_client_id_warns(make_nginx):
+    n = make_nginx(client_id="CHANGE-ME-client-id", server_extra=SPOTIFY_AUTHORIZE)
+    stderr = check_passes(n)
+    warning = message_line(stderr, 'spotauth_client_id "CHANGE-ME-client-id" is not a Spotify client id')
+    assert "[warn]" in warning and "32 hexadecimal characters" in warning
+    assert warning.endswith(place_of(n, "spotauth_client_id"))
+
+
+def test_spotify_shaped_client_id_does_not_warn(make_nginx):
+    n = make_nginx(client_id="0123456789abcdef0123456789ABCDEF", server_extra=SPOTIFY_AUTHORIZE)
+    assert "[warn]" not in check_passes(n)
+
+
+def test_other_providers_client_ids_are_not_checked(make_nginx):
+    # The suite's client id ("test-client") at the mock's authorize URL.
+    assert "not a Spotify client id" not in check_passes(make_nginx())
+
+
+def test_redirect_uri_no_callback_serves_warns(make_nginx):
+    n = make_nginx(redirect_uri="http://127.0.0.1/oauth/cb")
+    stderr = check_passes(n)
+    warning = message_line(stderr, 'has the path "/oauth/cb", which no spotauth_callback location serves')
+    assert '(they are at "/auth/callback")' in warning
+    assert 'Add "location = /oauth/cb { spotauth_callback; }"' in warning
+    assert warning.endswith(place_of(n, "spotauth_redirect_uri"))
+
+
+def test_redirect_uri_served_by_another_servers_callback_passes(make_nginx):
+    other = (f"    server {{ listen 127.0.0.1:{free_port()}; location = /oauth/cb {{ spotauth_callback; }} }}")
+    n = make_nginx(redirect_uri="http://127.0.0.1/oauth/cb", http_extra=other)
+    assert "no spotauth_callback location serves" not in check_passes(n)
+
+
+def test_redirect_uri_with_a_regex_callback_is_not_checked(make_nginx):
+    n = make_nginx(redirect_uri="http://127.0.0.1/oauth/cb",
+                   server_extra="        location ~ ^/oauth/ { spotauth_callback; }")
+    assert "no spotauth_callback location serves" not in check_passes(n)
+
+
+@pytest.mark.parametrize("name,directive,mode", [
+    ("spotauth.key", "spotauth_key_file", 0o644),
+    ("client-secret", "spotauth_client_secret_file", 0o640),
+])
+def test_secret_files_others_can_read_warn(make_nginx, name, directive, mode):
+    n = make_nginx()
+    path = n.prefix / "conf" / name
+    path.chmod(mode)
+    warning = message_line(check_passes(n), "is accessible to group or others")
+    assert f'{directive} "{name}" is accessible to group or others (mode 0{mode:o})' in warning
+    assert f'"chmod 600 {name}"' in warning
+    assert warning.endswith(place_of(n, directive))
+
+
+def test_second_key_file_warning_points_at_its_line(make_nginx):
+    n = make_nginx(key_files=("spotauth.key", "old.key"))
+    n.write_conf_file("old.key", n.key_text, mode=0o604)
+    warning = message_line(check_passes(n), "is accessible to group or others")
+    assert 'spotauth_key_file "old.key"' in warning and warning.endswith(place_of(n, "old.key"))
+
+
+def test_short_key_error_points_at_its_line(make_nginx):
+    n = make_nginx(key_files=("spotauth.key", "short.key"))
+    n.write_conf_file("short.key", base64.b64encode(b"x" * 16).decode())
+    stderr = check_fails(n, "holds 16 bytes")
+    assert message_line(stderr, "holds 16 bytes").endswith(place_of(n, "short.key"))
+
+
+def test_bad_url_error_points_at_its_directive(make_nginx):
+    n = make_nginx(token_url="accounts.example/api/token")
+    stderr = check_fails(n, "is not a valid absolute URL")
+    assert message_line(stderr, "spotauth_token_url").endswith(place_of(n, "spotauth_token_url"))
+
+
+def test_missing_directive_error_points_at_the_first_use(make_nginx):
+    n = make_nginx(client_id=None)
+    stderr = check_fails(n, '"spotauth_client_id" is required')
+    assert message_line(stderr, "is required").endswith(place_of(n, "spotauth_login;"))
+
+
+def test_protect_without_login_points_at_spotauth_on(make_nginx):
+    n = make_nginx()
+    conf = n.prefix / "conf" / "nginx.conf"
+    conf.write_text(conf.read_text().replace("location = /auth/login    { spotauth_login; }", ""))
+    stderr = check_fails(n, 'need a "location = /auth/login { spotauth_login; }"')
+    assert message_line(stderr, "need a").endswith(place_of(n, "spotauth redirect;"))
+
+
+def test_invalid_enum_value_lists_the_valid_ones(make_nginx):
+    n = make_nginx(server_extra="        location = /x { spotauth yes; }")
+    stderr = check_fails(n, 'invalid value "yes" in "spotauth" directive, it must be '
+                            '"on", "off", "redirect" or "retry"')
+    assert message_line(stderr, "invalid value").endswith(place_of(n, "spotauth yes;"))
+    n = make_nginx(server_extra="        spotauth_cookie_secure yes;")
+    check_fails(n, 'invalid value "yes" in "spotauth_cookie_secure" directive, it must be "on" or "off"')
+
+
+def test_bad_profile_url(make_nginx):
+    n = make_nginx(server_extra="        spotauth_profile_url /user;")
+    stderr = check_fails(n, 'spotauth_profile_url "/user" is not a valid absolute URL')
+    assert message_line(stderr, "spotauth_profile_url").endswith(place_of(n, "spotauth_profile_url"))
+
+
+@pytest.mark.parametrize("args,problem", [
+    ("email=mail", 'has an invalid parameter "email=mail": use id=<field> and name=<field>'),
+    ("id=data..id", 'has an invalid field in "id=data..id"'),
+    ("id=sub name=", 'has an invalid field in "name="'),
+])
+def test_bad_profile_claims(make_nginx, args, problem):
+    n = make_nginx(server_extra=f"        spotauth_profile_claims {args};")
+    stderr = check_fails(n, f'"spotauth_profile_claims" directive {problem}')
+    assert message_line(stderr, "spotauth_profile_claims").endswith(place_of(n, "spotauth_profile_claims"))
+
+
+def test_health_needs_the_settings(make_nginx):
+    n = make_nginx(client_id=None)
+    conf = n.prefix / "conf" / "nginx.conf"
+    text = conf.read_text()
+    for endpoint in ("login", "callback", "session", "token", "logout"):
+        text = text.replace(f"spotauth_{endpoint};", "return 204;")
+    for mode in ("redirect", "retry", "on"):
+        text = text.replace(f"spotauth {mode};", "spotauth off;")
+    conf.write_text(text.replace("location = /public", "location = /health { spotauth_health; }\n"
+                                                       "        location = /public"))
+    stderr = check_fails(n, '"spotauth_client_id" is required', "spotauth_health")
+    assert message_line(stderr, "is required").endswith(place_of(n, "spotauth_health;"))
+
+
+def test_redis_errors_point_at_their_directive(make_nginx):
+    n = make_nginx(http_extra="    spotauth_redis http://127.0.0.1:6379;")
+    stderr = check_fails(n, "must start with redis:// or unix:")
+    assert message_line(stderr, "spotauth_redis").endswith(place_of(n, "spotauth_redis"))
+    n = make_nginx(http_extra="    spotauth_redis_password_file redis-password;")
+    stderr = check_fails(n, '"spotauth_redis_password_file" needs "spotauth_redis"')
+    assert message_line(stderr, "needs").endswith(place_of(n, "spotauth_redis_password_file"))

@@ -54,7 +54,7 @@ TEST(TokenRequests, Bodies) {
               "grant_type=authorization_code&code=c0de"
               "&redirect_uri=https%3A%2F%2Fexample.org%2Fauth%2Fcallback&code_verifier=v");
     EXPECT_EQ(refresh_body("AQ/x"), "grant_type=refresh_token&refresh_token=AQ%2Fx");
-    EXPECT_EQ(profile_url(client()), "https://api.spotify.com/v1/me");
+    EXPECT_EQ(default_profile_url(client().api_url), "https://api.spotify.com/v1/me");
 }
 
 TEST(TokenResponse, SuccessWithRotation) {
@@ -202,7 +202,8 @@ TEST(NewSession, SetsExpiriesFromNow) {
 }
 
 TEST(ProviderRequests, TokenRequestIsABasicAuthFormPost) {
-    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api"};
+    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api",
+                        "https://api/v1/me", {}};
     const HttpRequest req = token_request(client, {1000, 2000, "/ca.pem"}, "grant_type=refresh_token&refresh_token=R");
     EXPECT_EQ(req.url, "https://a/api/token");
     EXPECT_EQ(req.post_body, "grant_type=refresh_token&refresh_token=R");
@@ -214,9 +215,67 @@ TEST(ProviderRequests, TokenRequestIsABasicAuthFormPost) {
 }
 
 TEST(ProviderRequests, ProfileRequestCarriesTheAccessToken) {
-    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api/"};
+    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api/",
+                        "https://api/user", {}};
     const HttpRequest req = profile_request(client, {}, "BQ-token");
-    EXPECT_EQ(req.url, "https://api/v1/me");
+    EXPECT_EQ(req.url, "https://api/user");
     EXPECT_TRUE(req.post_body.empty());
     EXPECT_EQ(req.headers.front(), "Authorization: Bearer BQ-token");
+}
+
+TEST(Profile, ClaimsNameOtherProvidersFields) {
+    // GitHub's /user: a numeric id, the login as name.
+    auto p = parse_profile(200, R"({"id":12345,"login":"octo","name":"Octo Cat"})", {"id", "login"});
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->id, "12345");
+    EXPECT_EQ(p->display_name, "octo");
+    // Google's userinfo.
+    p = parse_profile(200, R"({"sub":"109876543210987654321","name":"Grace"})", {"sub", "name"});
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->id, "109876543210987654321");
+    EXPECT_EQ(p->display_name, "Grace");
+}
+
+TEST(Profile, NestedClaimsAndNegativeIds) {
+    const auto p = parse_profile(200, R"({"data":{"user":{"id":-7,"profile":{"name":"N\r\nX"}}}})",
+                                 {"data.user.id", "data.user.profile.name"});
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->id, "-7");
+    EXPECT_EQ(p->display_name, "NX");  // cleaned like Spotify's
+}
+
+TEST(Profile, IdsThatAreNotStringsOrIntegersAreRefused) {
+    for (const char* body : {R"({"id":1.5})", R"({"id":true})", R"({"id":{"x":1}})", R"({"id":null})",
+                             R"({"data":"flat"})", R"({"data":{"user":[1]}})"}) {
+        EXPECT_FALSE(parse_profile(200, body, {"id", "name"})) << body;
+        EXPECT_FALSE(parse_profile(200, body, {"data.user.id", "name"})) << body;
+    }
+}
+
+TEST(Profile, NameThatIsNotAStringFallsBackToTheId) {
+    EXPECT_EQ(parse_profile(200, R"({"id":42,"name":{"first":"A"}})", {"id", "name"})->display_name, "42");
+}
+
+TEST(ProfileClaims, DirectiveArguments) {
+    auto c = parse_profile_claims({});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, "id");
+    EXPECT_EQ(c->name, "display_name");
+    c = parse_profile_claims({"name=login"});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, "id");
+    EXPECT_EQ(c->name, "login");
+    c = parse_profile_claims({"id=data.user.id", "name=data.user-info.full_name"});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->id, "data.user.id");
+    EXPECT_EQ(c->name, "data.user-info.full_name");
+}
+
+TEST(ProfileClaims, BadArgumentsSayWhatIsAllowed) {
+    for (const char* arg : {"email=mail", "id", "id=", "id=a..b", "id=.a", "id=a.", "name=a b", "id=a/b"}) {
+        const auto c = parse_profile_claims({arg});
+        ASSERT_FALSE(c) << arg;
+        EXPECT_NE(c.error().find(arg), std::string::npos) << c.error();
+    }
+    EXPECT_NE(parse_profile_claims({"email=mail"}).error().find("use id=<field> and name=<field>"), std::string::npos);
 }

@@ -24,7 +24,23 @@ RawSettings valid() {
 std::string error_of(const RawSettings& raw) {
     const auto checked = check_settings(raw);
     EXPECT_FALSE(checked);
-    return checked ? "" : checked.error();
+    return checked ? "" : checked.error().text;
+}
+
+SettingsMessage failure_of(const RawSettings& raw) {
+    const auto checked = check_settings(raw);
+    EXPECT_FALSE(checked);
+    return checked ? SettingsMessage{} : checked.error();
+}
+
+std::vector<std::string> warnings_of(const RawSettings& raw) {
+    const auto checked = check_settings(raw);
+    EXPECT_TRUE(checked);
+    std::vector<std::string> texts;
+    for (const SettingsMessage& w : checked ? checked->warnings : std::vector<SettingsMessage>{}) {
+        texts.push_back(w.text);
+    }
+    return texts;
 }
 
 }  // namespace
@@ -79,8 +95,105 @@ TEST(CheckSettings, SecureCookiesOverHttpWarn) {
     auto checked = check_settings(raw);
     ASSERT_TRUE(checked);
     ASSERT_EQ(checked->warnings.size(), 1u);
-    EXPECT_NE(checked->warnings[0].find("browsers only keep Secure cookies"), std::string::npos);
+    EXPECT_EQ(checked->warnings[0].directive, Directive::redirect_uri);
+    EXPECT_NE(checked->warnings[0].text.find("browsers only keep Secure cookies"), std::string::npos);
     raw.secure_cookies = false;
     checked = check_settings(raw);
     EXPECT_TRUE(checked->warnings.empty());
+}
+
+TEST(CheckSettings, MessagesSayWhichDirectiveTheyAreAbout) {
+    RawSettings raw = valid();
+    raw.client_id.clear();
+    EXPECT_EQ(failure_of(raw).directive, Directive::use);
+    raw = valid();
+    raw.key_files.push_back(ConfigFile{"/x/short.key", std::string("c2hvcnQ=")});
+    const SettingsMessage m = failure_of(raw);
+    EXPECT_EQ(m.directive, Directive::key_file);
+    EXPECT_EQ(m.index, 1u);
+    raw = valid();
+    raw.client_secret = ConfigFile{"/x/secret", std::string("")};
+    EXPECT_EQ(failure_of(raw).directive, Directive::client_secret_file);
+    raw = valid();
+    raw.api_url = "api.example";
+    EXPECT_EQ(failure_of(raw).directive, Directive::api_url);
+}
+
+TEST(CheckSettings, ProfileUrlDefaultsUnderTheApiAndIsChecked) {
+    RawSettings raw = valid();
+    auto checked = check_settings(raw);
+    ASSERT_TRUE(checked);
+    EXPECT_EQ(checked->client.profile_url, "https://api.spotify.com/v1/me");
+    raw.profile_url = "https://api.github.com/user";
+    raw.profile_claims = {"id", "login"};
+    checked = check_settings(raw);
+    ASSERT_TRUE(checked);
+    EXPECT_EQ(checked->client.profile_url, "https://api.github.com/user");
+    EXPECT_EQ(checked->client.profile_claims.name, "login");
+    raw.profile_url = "/user";
+    const SettingsMessage m = failure_of(raw);
+    EXPECT_EQ(m.directive, Directive::profile_url);
+    EXPECT_NE(m.text.find("spotauth_profile_url \"/user\" is not a valid absolute URL"), std::string::npos);
+}
+
+TEST(CheckSettings, ClientIdThatIsNotSpotifysFormatWarns) {
+    RawSettings raw = valid();
+    raw.client_id = "CHANGE-ME-client-id";
+    const auto checked = check_settings(raw);
+    ASSERT_TRUE(checked);
+    ASSERT_EQ(checked->warnings.size(), 1u);
+    EXPECT_EQ(checked->warnings[0].directive, Directive::client_id);
+    EXPECT_NE(checked->warnings[0].text.find("spotauth_client_id \"CHANGE-ME-client-id\" is not a Spotify client id"),
+              std::string::npos);
+    raw.client_id = "0123456789ABCDEF0123456789abcdef";
+    EXPECT_TRUE(warnings_of(raw).empty());
+    raw.client_id = "0123456789abcdef0123456789abcde";  // 31
+    EXPECT_EQ(warnings_of(raw).size(), 1u);
+    // Other providers have other formats.
+    raw.authorize_url = "https://github.com/login/oauth/authorize";
+    raw.client_id = "Iv1.8a61f9b3a7aba766";
+    EXPECT_TRUE(warnings_of(raw).empty());
+}
+
+TEST(CheckSettings, RedirectPathMustBeACallbackLocation) {
+    RawSettings raw = valid();
+    raw.callback_locations = std::vector<CallbackLocation>{{"/auth/callback", true}};
+    EXPECT_TRUE(warnings_of(raw).empty());
+    raw.redirect_uri = "https://www.example.org/auth/callback?x=1";
+    EXPECT_TRUE(warnings_of(raw).empty());
+    raw.redirect_uri = "https://www.example.org/callback";
+    auto warnings = warnings_of(raw);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("has the path \"/callback\", which no spotauth_callback location serves "
+                               "(they are at \"/auth/callback\")"),
+              std::string::npos);
+    raw.redirect_uri = "https://www.example.org";
+    EXPECT_NE(warnings_of(raw)[0].find("has the path \"/\""), std::string::npos);
+    raw.redirect_uri = "https://www.example.org/auth/callback/more";
+    EXPECT_EQ(warnings_of(raw).size(), 1u);  // exact match only
+    raw.callback_locations = std::vector<CallbackLocation>{{"/auth/", false}};
+    EXPECT_TRUE(warnings_of(raw).empty());  // a prefix location serves it
+    raw.callback_locations = std::vector<CallbackLocation>{};
+    EXPECT_NE(warnings_of(raw)[0].find("(there is none)"), std::string::npos);
+    raw.callback_locations.reset();  // unknown: not checked
+    EXPECT_TRUE(warnings_of(raw).empty());
+}
+
+TEST(CheckSettings, SecretFilesOthersCanReadWarn) {
+    RawSettings raw = valid();
+    raw.client_secret->mode = 0600;
+    raw.key_files[0].mode = 0400;
+    EXPECT_TRUE(warnings_of(raw).empty());
+    raw.client_secret->mode = 0640;
+    raw.key_files.push_back(ConfigFile{"/etc/nginx/old.key", std::string(kKey), 0604});
+    const auto checked = check_settings(raw);
+    ASSERT_TRUE(checked);
+    ASSERT_EQ(checked->warnings.size(), 2u);
+    EXPECT_EQ(checked->warnings[0].directive, Directive::client_secret_file);
+    EXPECT_EQ(checked->warnings[0].text,
+              "spotauth: spotauth_client_secret_file \"/etc/nginx/secret\" is accessible to group or others "
+              "(mode 0640); it holds a secret: \"chmod 600 /etc/nginx/secret\"");
+    EXPECT_EQ(checked->warnings[1].directive, Directive::key_file);
+    EXPECT_EQ(checked->warnings[1].index, 1u);
+    EXPECT_NE(checked->warnings[1].text.find("(mode 0604)"), std::string::npos);
 }

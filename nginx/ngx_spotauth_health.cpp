@@ -1,0 +1,36 @@
+// spotauth_health: whether this server can sign users in and keep their
+// sessions, for load balancers and orchestrators (the core decides the answer).
+#include "ngx_spotauth_endpoints.hpp"
+
+#include "ngx_spotauth_reply.hpp"
+#include "ngx_spotauth_worker.hpp"
+#include "ngx_spotauth_zone.hpp"
+
+#include "spotauth/health.hpp"
+
+namespace spotauth_ngx {
+namespace {
+
+ngx_int_t health_endpoint(ngx_http_request_t* r) {
+    spotauth::HealthChecks checks;
+    checks.keys = settings_of(r) != nullptr;
+    // Without a worker (a process that does not serve) nothing uses the zone.
+    checks.zone = worker() != nullptr && zone_responds(main_conf_of(r)->zone);
+    const spotauth::HealthReport report = spotauth::health_report(checks);
+    return send_json(r, static_cast<ngx_uint_t>(report.status), report.body);
+}
+
+}  // namespace
+
+ngx_int_t health_handler(ngx_http_request_t* r) noexcept {
+    if ((r->method & kGetOrHead) == 0) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return c_boundary(r->connection->log, "the health endpoint", NGX_HTTP_INTERNAL_SERVER_ERROR,
+                      [r] { return health_endpoint(r); });
+}
+
+}  // namespace spotauth_ngx

@@ -1,0 +1,18 @@
+#include "spotauth/health.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace spotauth {
+
+HealthReport health_report(const HealthChecks& checks) {
+    const auto state = [](bool ok) { return ok ? "ok" : "unavailable"; };
+    nlohmann::json body = {{"status", "ok"}, {"checks", {{"keys", state(checks.keys)}, {"zone", state(checks.zone)}}}};
+    if (checks.keys && checks.zone) {
+        return {200, body.dump()};
+    }
+    body["status"] = "unavailable";
+    body["reason"] = !checks.keys ? "keys_not_loaded" : "zone_unavailable";
+    return {503, body.dump()};
+}
+
+}  // namespace spotauth
