@@ -16,6 +16,9 @@ ngx_int_t health_endpoint(ngx_http_request_t* r) {
     checks.keys = settings_of(r) != nullptr;
     // Without a worker (a process that does not serve) nothing uses the zone.
     checks.zone = worker() != nullptr && zone_responds(main_conf_of(r)->zone);
+    if (main_conf_of(r)->redis != nullptr) {
+        checks.redis = worker() != nullptr && worker()->fleet_connected();
+    }
     const spotauth::HealthReport report = spotauth::health_report(checks);
     return send_json(r, static_cast<ngx_uint_t>(report.status), report.body);
 }

@@ -77,6 +77,9 @@ public:
     // Cheap: an atomic read, and a hash lookup in this worker's copy.
     bool revoked(const spotauth::Session& session);
 
+    // With spotauth_redis: whether this worker is connected to it.
+    bool fleet_connected() const { return fleet_ && fleet_->redis.up(); }
+
     spotauth::HttpClient& client() { return client_; }
     spotauth::RefreshCoordinator& refresh() { return refresh_; }
     ZoneLoginStates& login_states() { return login_states_; }

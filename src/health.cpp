@@ -7,7 +7,13 @@ namespace spotauth {
 HealthReport health_report(const HealthChecks& checks) {
     const auto state = [](bool ok) { return ok ? "ok" : "unavailable"; };
     nlohmann::json body = {{"status", "ok"}, {"checks", {{"keys", state(checks.keys)}, {"zone", state(checks.zone)}}}};
+    if (checks.redis) {
+        body["checks"]["redis"] = state(*checks.redis);
+    }
     if (checks.keys && checks.zone) {
+        if (checks.redis && !*checks.redis) {
+            body["status"] = "degraded";
+        }
         return {200, body.dump()};
     }
     body["status"] = "unavailable";

@@ -2,6 +2,7 @@
 // orchestrators: can this server sign users in and keep their sessions?
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace spotauth {
@@ -11,6 +12,8 @@ namespace spotauth {
 struct HealthChecks {
     bool keys = false;
     bool zone = false;
+    // spotauth_redis: nullopt without it; whether this worker is connected.
+    std::optional<bool> redis;
 };
 
 struct HealthReport {
@@ -18,10 +21,11 @@ struct HealthReport {
     std::string body;  // JSON
 };
 
-// 200 {"status":"ok","checks":{"keys":"ok","zone":"ok"}} when every check
-// passes; otherwise 503 {"status":"unavailable","reason":<first failing
-// check's reason>,"checks":{...}}. (A later "degraded" state answers 200
-// with the same shape.)
+// 200 {"status":"ok","checks":{"keys":"ok","zone":"ok"[,"redis":"ok"]}}
+// when every check passes; 200 {"status":"degraded",...,"redis":
+// "unavailable"} when only Redis is down (the machine still serves on its
+// own: a load balancer must not pull every machine at once); otherwise 503
+// {"status":"unavailable","reason":<first failing check's reason>,...}.
 HealthReport health_report(const HealthChecks& checks);
 
 }  // namespace spotauth

@@ -253,3 +253,16 @@ def test_a_callback_on_another_machine_than_its_login_works_once(make_nginx, moc
                               allow_redirects=False, timeout=10)
         assert replay.status_code == 400 and replay.json()["error"] == "invalid_state"
     assert mock.stats()["token_calls"]["authorization_code"] == 1
+
+
+def test_health_is_degraded_not_down_without_redis(make_nginx, mock, redis):
+    extra = "        location = /healthz { spotauth_health; }"
+    n = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=extra + "\n" + METRICS).start()
+    wait_until_connected(n)
+    r = n.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "checks": {"keys": "ok", "zone": "ok", "redis": "ok"}}
+    redis.stop()
+    wait_until_connected(n, up=0)
+    r = n.get("/healthz")
+    assert r.status_code == 200  # a load balancer must not pull every machine at once
+    assert r.json()["status"] == "degraded" and r.json()["checks"]["redis"] == "unavailable"

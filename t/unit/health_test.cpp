@@ -7,21 +7,32 @@ using namespace spotauth;
 using nlohmann::json;
 
 TEST(Health, AllChecksPassingIsOk) {
-    const HealthReport r = health_report({true, true});
+    const HealthReport r = health_report({true, true, std::nullopt});
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"ok","checks":{"keys":"ok","zone":"ok"}})"));
 }
 
 TEST(Health, MissingKeysMakeItUnavailable) {
-    const HealthReport r = health_report({false, true});
+    const HealthReport r = health_report({false, true, std::nullopt});
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"unavailable","reason":"keys_not_loaded",
                                                    "checks":{"keys":"unavailable","zone":"ok"}})"));
 }
 
 TEST(Health, ADeadZoneMakesItUnavailable) {
-    const HealthReport r = health_report({true, false});
+    const HealthReport r = health_report({true, false, std::nullopt});
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"unavailable","reason":"zone_unavailable",
                                                    "checks":{"keys":"ok","zone":"unavailable"}})"));
+}
+
+TEST(Health, RedisDownIsDegradedNotUnavailable) {
+    const HealthReport down = health_report({true, true, false});
+    EXPECT_EQ(down.status, 200);
+    EXPECT_NE(down.body.find("\"status\":\"degraded\""), std::string::npos);
+    EXPECT_NE(down.body.find("\"redis\":\"unavailable\""), std::string::npos);
+    const HealthReport up = health_report({true, true, true});
+    EXPECT_NE(up.body.find("\"status\":\"ok\""), std::string::npos);
+    EXPECT_NE(up.body.find("\"redis\":\"ok\""), std::string::npos);
+    EXPECT_EQ(health_report({true, true, std::nullopt}).body.find("redis"), std::string::npos);
 }
