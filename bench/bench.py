@@ -114,7 +114,7 @@ http {{
     spotauth_api_url http://{mock};
     spotauth_cookie_secure off;
     spotauth_timeout 10s;
-
+{http_extra}
     upstream json_up {{
         server 127.0.0.1:{up_port};
         keepalive 32;
@@ -170,20 +170,20 @@ http {{
 class Nginx:
     """Debian's nginx with the module, from a scratch prefix under /tmp."""
 
-    def __init__(self, scratch, name, module, mock, workers, worker_connections):
+    def __init__(self, scratch, name, module, mock, workers, worker_connections, key=None, http_extra=""):
         self.prefix = scratch / name
         for sub in ("conf", "logs", "tmp"):
             (self.prefix / sub).mkdir(parents=True)
         self.prefix.chmod(0o755)
         self.port, self.up_port, self.refresh_port = free_port(), free_port(), free_port()
-        self.key = secrets.token_bytes(32)
+        self.key = key or secrets.token_bytes(32)
         (self.prefix / "conf" / "spotauth.key").write_text(base64.b64encode(self.key).decode() + "\n")
         (self.prefix / "conf" / "client-secret").write_text(mock.client_secret + "\n")
         (self.prefix / "conf" / "nginx.conf").write_text(NGINX_CONF.format(
             module=module, workers=workers, worker_connections=worker_connections,
             client_id=CLIENT_ID, port=self.port, up_port=self.up_port,
             refresh_port=self.refresh_port, mock=mock.hostport, body=UPSTREAM_BODY,
-            fast_token=FAST_TOKEN_BODY))
+            fast_token=FAST_TOKEN_BODY, http_extra=http_extra))
         self.mock = mock
         self.proc = None
 
@@ -496,6 +496,58 @@ def scenario_storm(server, mock, args):
     return {"rounds": rounds}
 
 
+class RedisServer:
+    """redis-server on a free loopback port, stopped by PID (scenario 6)."""
+
+    def __init__(self, scratch):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port), "--bind",
+             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(scratch)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def two_port_storm(ports, cookie, n):
+    """storm() split over two machines, at once."""
+    results = []
+    threads = [threading.Thread(target=lambda p=p: results.append(storm(p, "/api/v1/me", cookie, n // len(ports))))
+               for p in ports]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = [s for r in results for s in r[0]]
+    return statuses, sum(r[1] for r in results), max(r[2] for r in results)
+
+
+def scenario_fleet(machines, mock, args):
+    """Scenario 6: two machines with one Redis. A rotating refresh storm split
+    across both, then the valid-session overhead with spotauth_redis set."""
+    first, second = machines
+    rounds = []
+    for i in range(args.storm_rounds):
+        mock.reset()
+        mock.configure(rotate_refresh=True)
+        cookie = expiring_login(first, f"fleet{i}")
+        mock.reset()
+        mock.configure(rotate_refresh=True, token_delay=args.storm_delay)
+        statuses, cookies, drain = two_port_storm([first.port, second.port], cookie, args.storm)
+        calls = mock.stats()["token_calls"]["refresh_token"]
+        failed = sum(1 for x in statuses if x != 200)
+        log(f"6. round {i + 1}: {calls} token call(s), {failed} failed of {len(statuses)} over two machines, "
+            f"drained in {drain:.3f} s")
+        rounds.append({"token_calls": calls, "failed": failed, "requests": len(statuses), "drain_s": drain})
+    mock.reset()
+    overhead = scenario_overhead(first, login(first, "alice"), args, label="6b.")
+    return {"rounds": rounds, "overhead": overhead}
+
+
 def scenario_memory(server, mock, args):
     mock.reset()
     valid_cookie = login(server, "mem")
@@ -720,6 +772,21 @@ def render(results, args, machine, started_at, elapsed):
                      f"(rounds {', '.join(f'{d:.3f}' for d in drains)}; "
                      f"median answer {median([r['p50_s'] for r in rr]):.3f} s)", "—", "info"))
 
+    fl = results.get("fleet")
+    if fl:
+        rr = fl["rounds"]
+        calls = [r["token_calls"] for r in rr]
+        failed = sum(r["failed"] for r in rr)
+        rows.append(("6. two machines + Redis", f"token-endpoint calls per rotating storm of {args.storm} "
+                     "split over both", ", ".join(map(str, calls)) + f" ({len(rr)} storms)", "exactly 1",
+                     status(all(c == 1 for c in calls))))
+        drains = ", ".join(f"{r['drain_s']:.3f}" for r in rr)
+        rows.append(("6. two machines + Redis", "failed requests",
+                     f"{failed} of {fmt_int(sum(r['requests'] for r in rr))} (drained in {drains} s)", "0",
+                     status(failed == 0)))
+        overhead_rows(fl["overhead"], "6b. overhead with spotauth_redis", 0.95, None,
+                      "; a valid session, Redis configured (no round trip per request)")
+
     sl = results.get("stall")
     if sl:
         rr = sl["rounds"]
@@ -928,7 +995,7 @@ def main():
     ap.add_argument("--out", default=str(BENCH / "results.md"))
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--started-at", type=float, default=0.0, help="epoch seconds when run.sh began")
-    ap.add_argument("--scenarios", default="1,2,3,4", help="comma-separated subset of 1,2,3,4")
+    ap.add_argument("--scenarios", default="1,2,3,4,6", help="comma-separated subset of 1,2,3,4,6")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--uncached-sessions", type=int, default=4_000,
                     help="distinct sessions rotated in scenario 1b (0: skip 1b); more than the 512 "
@@ -989,6 +1056,22 @@ def main():
             log(f"2. refresh storm: {args.storm_rounds} × {args.storm} concurrent requests")
             results["storm"] = scenario_storm(b, mock, args)
             b.stop()
+        if "6" in scenarios and shutil.which("redis-server"):
+            redis = RedisServer(scratch)
+            try:
+                extra = f"    spotauth_redis redis://127.0.0.1:{redis.port};"
+                f1 = Nginx(scratch, "f1", module, mock, workers=2, worker_connections=8192, http_extra=extra).start()
+                servers.append(f1)
+                f2 = Nginx(scratch, "f2", module, mock, workers=2, worker_connections=8192, key=f1.key,
+                           http_extra=extra).start()
+                servers.append(f2)
+                time.sleep(0.5)  # both connect to Redis (reconnects are logged, not needed here)
+                log(f"6. two machines + Redis: {args.storm_rounds} × {args.storm} requests split over both")
+                results["fleet"] = scenario_fleet((f1, f2), mock, args)
+                f1.stop()
+                f2.stop()
+            finally:
+                redis.stop()
         if "4" in scenarios:
             c = Nginx(scratch, "c", module, mock, workers=1, worker_connections=4096).start()
             servers.append(c)
