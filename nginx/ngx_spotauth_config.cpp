@@ -466,7 +466,7 @@ char* set_logout(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
 
 // Metrics need the shared zone but no OAuth settings.
 char* set_status(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    char* rv = set_content_handler(cf, &status_handler);
+    char* rv = set_content_handler(cf, &plain_endpoint_handler<&status_endpoint>);
     if (rv == NGX_CONF_OK) {
         enclosing_main_conf(cf)->used = 1;
     }
@@ -475,7 +475,7 @@ char* set_status(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
 
 // The health check needs the server's settings (its keys) and the zone.
 char* set_health(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    return set_endpoint(cf, &health_handler);
+    return set_endpoint(cf, &plain_endpoint_handler<&health_endpoint>);
 }
 
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {

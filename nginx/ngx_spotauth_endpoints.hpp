@@ -14,20 +14,28 @@ ngx_int_t session_endpoint(ngx_http_request_t* r, const Settings& s);
 ngx_int_t token_endpoint(ngx_http_request_t* r, const Settings& s);
 ngx_int_t logout_endpoint(ngx_http_request_t* r, const Settings& s);
 
-// ngx_spotauth_status.cpp (needs no OAuth settings)
+// ngx_spotauth_status.cpp and ngx_spotauth_health.cpp (health reads the
+// settings if the server has them; neither needs them)
 ngx_int_t status_endpoint(ngx_http_request_t* r);
+ngx_int_t health_endpoint(ngx_http_request_t* r);
 
 constexpr ngx_uint_t kGetOrHead = NGX_HTTP_GET | NGX_HTTP_HEAD;
 
-// What nginx calls: refuse other methods, drop any body, and keep every
-// exception on this side of the C boundary.
-template <ngx_int_t (*Endpoint)(ngx_http_request_t*, const Settings&), ngx_uint_t Methods = kGetOrHead>
-ngx_int_t endpoint_handler(ngx_http_request_t* r) noexcept {
-    if ((r->method & Methods) == 0) {
+// What every handler does first: refuse other methods and drop any body.
+// 0 when the request may go on, else the status to answer.
+inline ngx_int_t admit_request(ngx_http_request_t* r, ngx_uint_t methods) {
+    if ((r->method & methods) == 0) {
         return NGX_HTTP_NOT_ALLOWED;
     }
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_discard_request_body(r) == NGX_OK ? 0 : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+// What nginx calls for an endpoint of a server with OAuth settings; every
+// exception stays on this side of the C boundary.
+template <ngx_int_t (*Endpoint)(ngx_http_request_t*, const Settings&), ngx_uint_t Methods = kGetOrHead>
+ngx_int_t endpoint_handler(ngx_http_request_t* r) noexcept {
+    if (const ngx_int_t refused = admit_request(r, Methods)) {
+        return refused;
     }
     const Settings* s = settings_of(r);
     if (s == nullptr) {
@@ -37,9 +45,14 @@ ngx_int_t endpoint_handler(ngx_http_request_t* r) noexcept {
                       [&] { return Endpoint(r, *s); });
 }
 
-ngx_int_t status_handler(ngx_http_request_t* r) noexcept;
-
-// ngx_spotauth_health.cpp
-ngx_int_t health_handler(ngx_http_request_t* r) noexcept;
+// The same for the endpoints that read no settings (status, health).
+template <ngx_int_t (*Endpoint)(ngx_http_request_t*)>
+ngx_int_t plain_endpoint_handler(ngx_http_request_t* r) noexcept {
+    if (const ngx_int_t refused = admit_request(r, kGetOrHead)) {
+        return refused;
+    }
+    return c_boundary(r->connection->log, "a spotauth endpoint", NGX_HTTP_INTERNAL_SERVER_ERROR,
+                      [r] { return Endpoint(r); });
+}
 
 }  // namespace spotauth_ngx

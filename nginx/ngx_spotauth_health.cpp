@@ -9,7 +9,6 @@
 #include "spotauth/health.hpp"
 
 namespace spotauth_ngx {
-namespace {
 
 ngx_int_t health_endpoint(ngx_http_request_t* r) {
     spotauth::HealthChecks checks;
@@ -21,19 +20,6 @@ ngx_int_t health_endpoint(ngx_http_request_t* r) {
     }
     const spotauth::HealthReport report = spotauth::health_report(checks);
     return send_json(r, static_cast<ngx_uint_t>(report.status), report.body);
-}
-
-}  // namespace
-
-ngx_int_t health_handler(ngx_http_request_t* r) noexcept {
-    if ((r->method & kGetOrHead) == 0) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return c_boundary(r->connection->log, "the health endpoint", NGX_HTTP_INTERNAL_SERVER_ERROR,
-                      [r] { return health_endpoint(r); });
 }
 
 }  // namespace spotauth_ngx
