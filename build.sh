@@ -89,13 +89,13 @@ build_core() {
 # Configures (when needed) and builds the module in `tree`, a private copy
 # of an nginx source tree, then puts the .so at `out` (a new inode, so nginx
 # processes still running the old .so keep their mapping). Reconfigures
-# when the module's config or its list of headers changed.
+# when the module's config or its list of glue sources and headers changed.
 #   make_module TREE OUT CONFIGURE-COMMAND...
 make_module() {
     local tree="$1" out="$2"
     shift 2
     local headers
-    headers="$(cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp)"
+    headers="$(cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp nginx/*.cpp)"
     if [ ! -f "$tree/objs/Makefile" ] || [ "$ROOT/config" -nt "$tree/objs/Makefile" ] \
         || [ "$headers" != "$(cat "$tree/.spotauth-headers" 2>/dev/null)" ]; then
         (cd "$tree" && "$@" --add-dynamic-module="$ROOT" >/dev/null)

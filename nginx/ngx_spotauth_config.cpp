@@ -1,4 +1,6 @@
-// Configuration (see ngx_spotauth_config.hpp).
+// Configuration: the conf structures' create/merge and loading what a
+// server needs (files read here, checked by the core); the directive
+// setters are in ngx_spotauth_directives.cpp.
 #include "ngx_spotauth_config.hpp"
 
 #include "ngx_spotauth_endpoints.hpp"
@@ -22,27 +24,10 @@
 #include <vector>
 
 namespace spotauth_ngx {
-namespace {
-
-constexpr std::size_t kMinZoneSize = 64 * 1024;
-constexpr std::size_t kDefaultZoneSize = 1024 * 1024;
-constexpr ExchangeLimits kDefaultExchangeLimits = {20, 600};
 
 char* conf_error(ngx_conf_t* cf, const std::string& message) {
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", message.c_str());
     return static_cast<char*>(NGX_CONF_ERROR);
-}
-
-// Config-time functions nginx calls: an exception becomes a config error.
-template <typename Body>
-char* conf_boundary(ngx_conf_t* cf, Body&& body) noexcept {
-    try {
-        return body();
-    } catch (const std::exception& e) {
-        return conf_error(cf, std::string("spotauth: ") + e.what());
-    } catch (...) {
-        return conf_error(cf, "spotauth: configuration failed");
-    }
 }
 
 spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
@@ -64,6 +49,24 @@ spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
     }
     return {to_string(name), text.str(), mode};
 }
+
+SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {
+    return static_cast<SrvConf*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_spotauth_module));
+}
+
+MainConf* enclosing_main_conf(ngx_conf_t* cf) {
+    return static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module));
+}
+
+namespace {
+
+void merge_place(ConfPlace& conf, const ConfPlace& prev) {
+    if (conf.line == 0) {
+        conf = prev;
+    }
+}
+
+constexpr ExchangeLimits kDefaultExchangeLimits = {20, 600};
 
 // Every spotauth_callback location's path, or nullopt when some cannot be
 // compared with a URL's path (regex and named locations).
@@ -154,83 +157,6 @@ char* load_settings(ngx_conf_t* cf, SrvConf* conf) {
     return NGX_CONF_OK;
 }
 
-SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {
-    return static_cast<SrvConf*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_spotauth_module));
-}
-
-MainConf* enclosing_main_conf(ngx_conf_t* cf) {
-    return static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module));
-}
-
-// Records that this server (and so the http block) needs the settings, and
-// where it first said so.
-void mark_used(ngx_conf_t* cf) {
-    SrvConf* scf = enclosing_srv_conf(cf);
-    if (scf->used != 1) {
-        remember_place(cf, scf->places[static_cast<std::size_t>(spotauth::Directive::use)]);
-    }
-    scf->used = 1;
-    enclosing_main_conf(cf)->used = 1;
-}
-
-void merge_place(ConfPlace& conf, const ConfPlace& prev) {
-    if (conf.line == 0) {
-        conf = prev;
-    }
-}
-
-ngx_http_core_loc_conf_t* core_loc_conf(ngx_conf_t* cf) {
-    return static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-}
-
-// "on", "off", "redirect" or "retry"
-std::string enum_values_text(const ngx_conf_enum_t* values) {
-    std::string text;
-    for (const ngx_conf_enum_t* v = values; v->name.len != 0; ++v) {
-        if (!text.empty()) {
-            text += (v + 1)->name.len != 0 ? ", " : " or ";
-        }
-        text += "\"" + to_string(v->name) + "\"";
-    }
-    return text;
-}
-
-// ngx_conf_set_enum_slot, but an invalid value is answered with the valid
-// ones, as nginx does for flags.
-char* set_enum_naming_values(ngx_conf_t* cf, ngx_command_t* cmd, ngx_uint_t& field) {
-    if (field != NGX_CONF_UNSET_UINT) {
-        return const_cast<char*>("is duplicate");
-    }
-    const ngx_str_t& value = static_cast<ngx_str_t*>(cf->args->elts)[1];
-    const auto* values = static_cast<const ngx_conf_enum_t*>(cmd->post);
-    for (const ngx_conf_enum_t* v = values; v->name.len != 0; ++v) {
-        if (v->name.len == value.len && ngx_strcasecmp(v->name.data, value.data) == 0) {
-            field = v->value;
-            return NGX_CONF_OK;
-        }
-    }
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid value \"%V\" in \"%V\" directive, it must be %s", &value,
-                       &cmd->name, enum_values_text(values).c_str());
-    return static_cast<char*>(NGX_CONF_ERROR);
-}
-
-char* set_content_handler(ngx_conf_t* cf, ngx_http_handler_pt handler) {
-    ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
-    if (clcf->handler != nullptr) {
-        return const_cast<char*>("is duplicate: this location already has a content handler");
-    }
-    clcf->handler = handler;
-    return NGX_CONF_OK;
-}
-
-char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
-    char* rv = set_content_handler(cf, handler);
-    if (rv == NGX_CONF_OK) {
-        mark_used(cf);
-    }
-    return rv;
-}
-
 // A host name becomes an address here, at configuration time: a worker
 // never waits on DNS when it reconnects.
 std::optional<std::string> resolve(const std::string& host) {
@@ -282,21 +208,7 @@ char* load_redis(ngx_conf_t* cf, MainConf* conf) {
     return conf->redis != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
 }
 
-ngx_shm_zone_t* add_zone(ngx_conf_t* cf, ngx_str_t name, std::size_t size) {
-    ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_spotauth_module);
-    if (zone != nullptr) {
-        zone->init = init_zone;
-    }
-    return zone;
-}
-
 }  // namespace
-
-ngx_conf_enum_t protect_modes[] = {{ngx_string("on"), 1},
-                                   {ngx_string("off"), kProtectOff},
-                                   {ngx_string("redirect"), 3},
-                                   {ngx_string("retry"), 2},
-                                   {ngx_null_string, 0}};
 
 void remember_place(ngx_conf_t* cf, ConfPlace& place) noexcept {
     ngx_str_t file = cf->conf_file->file.name;
@@ -411,233 +323,6 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
                               "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
     }
     return NGX_CONF_OK;
-}
-
-// Prefix, regex and named locations serve more or other paths than their
-// name, and 401 answers and redirects point to that name.
-char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    const ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
-    if (!clcf->exact_match) {
-        return const_cast<char*>("must be in an exact-match location, for example "
-                                 "\"location = /auth/login { spotauth_login; }\": 401 answers and redirects "
-                                 "point to the location's path");
-    }
-    enclosing_srv_conf(cf)->login_uri = clcf->name;
-    enclosing_srv_conf(cf)->has_login = 1;
-    return set_endpoint(cf, &endpoint_handler<&login_endpoint>);
-}
-
-// Remembers the location, for the check of spotauth_redirect_uri's path.
-char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    const ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
-    MainConf* mcf = enclosing_main_conf(cf);
-    bool comparable = !clcf->named;
-#if (NGX_PCRE)
-    comparable = comparable && clcf->regex == nullptr;
-#endif
-    if (!comparable) {
-        mcf->callback_location_unknown = 1;
-    } else {
-        if (mcf->callback_locations == nullptr) {
-            mcf->callback_locations = ngx_array_create(cf->pool, 2, sizeof(CallbackPlace));
-        }
-        auto* place = mcf->callback_locations != nullptr
-                          ? static_cast<CallbackPlace*>(ngx_array_push(mcf->callback_locations))
-                          : nullptr;
-        if (place == nullptr) {
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-        *place = {clcf->name, clcf->exact_match ? 1 : 0};
-    }
-    return set_endpoint(cf, &endpoint_handler<&callback_endpoint>);
-}
-
-char* set_session(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    return set_endpoint(cf, &endpoint_handler<&session_endpoint>);
-}
-
-char* set_token(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    return set_endpoint(cf, &endpoint_handler<&token_endpoint>);
-}
-
-char* set_logout(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    return set_endpoint(cf, &endpoint_handler<&logout_endpoint, NGX_HTTP_POST>);
-}
-
-// Metrics need the shared zone but no OAuth settings.
-char* set_status(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    char* rv = set_content_handler(cf, &plain_endpoint_handler<&status_endpoint>);
-    if (rv == NGX_CONF_OK) {
-        enclosing_main_conf(cf)->used = 1;
-    }
-    return rv;
-}
-
-// The health check needs the server's settings (its keys) and the zone.
-char* set_health(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
-    return set_endpoint(cf, &plain_endpoint_handler<&health_endpoint>);
-}
-
-char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    auto* lcf = static_cast<LocConf*>(conf);
-    char* rv = conf_boundary(cf, [&] { return set_enum_naming_values(cf, cmd, lcf->protect); });
-    if (rv == NGX_CONF_OK && lcf->protect != kProtectOff) {
-        mark_used(cf);
-        SrvConf* scf = enclosing_srv_conf(cf);
-        if (scf->protect_place.line == 0) {
-            remember_place(cf, scf->protect_place);
-        }
-        scf->protects = 1;
-    }
-    return rv;
-}
-
-// spotauth_profile_claims id=<field> name=<field> (either or both)
-char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    auto* scf = static_cast<SrvConf*>(conf);
-    if (scf->profile_id_claim.data != nullptr) {
-        return const_cast<char*>("is duplicate");
-    }
-    return conf_boundary(cf, [&]() -> char* {
-        const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
-        std::vector<std::string> values;
-        for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
-            values.push_back(to_string(args[i]));
-        }
-        const auto claims = spotauth::parse_profile_claims(values);
-        if (!claims) {
-            return conf_error(cf, "\"" + to_string(cmd->name) + "\" directive " + claims.error());
-        }
-        scf->profile_id_claim = to_ngx(cf->pool, claims->id);
-        scf->profile_name_claim = to_ngx(cf->pool, claims->name);
-        const bool stored = scf->profile_id_claim.data != nullptr && scf->profile_name_claim.data != nullptr;
-        return stored ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-    });
-}
-
-// spotauth_zone name:size
-char* set_zone(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* mcf = static_cast<MainConf*>(conf);
-    if (mcf->zone != nullptr) {
-        return const_cast<char*>("is duplicate");
-    }
-    const ngx_str_t arg = static_cast<ngx_str_t*>(cf->args->elts)[1];
-    const auto* colon = static_cast<u_char*>(ngx_strlchr(arg.data, arg.data + arg.len, ':'));
-    if (colon == nullptr || colon == arg.data) {
-        return const_cast<char*>("must be name:size, for example \"spotauth:1m\"");
-    }
-    const ngx_str_t name{static_cast<size_t>(colon - arg.data), arg.data};
-    ngx_str_t size_text{arg.len - name.len - 1, const_cast<u_char*>(colon) + 1};
-    const ssize_t size = ngx_parse_size(&size_text);
-    if (size == NGX_ERROR || static_cast<size_t>(size) < kMinZoneSize) {
-        return const_cast<char*>("has an invalid size: use at least 64k, for example \"spotauth:1m\"");
-    }
-    mcf->zone = add_zone(cf, name, static_cast<size_t>(size));
-    return mcf->zone != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-}
-
-// spotauth_exchange_limit per_address per_worker (code exchanges per minute)
-char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* mcf = static_cast<MainConf*>(conf);
-    if (mcf->exchange_limits_set) {
-        return const_cast<char*>("is duplicate");
-    }
-    const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
-    const ngx_int_t per_address = ngx_atoi(args[1].data, args[1].len);
-    const ngx_int_t in_total = ngx_atoi(args[2].data, args[2].len);
-    if (per_address <= 0 || in_total <= 0 || per_address > 1000000 || in_total > 1000000) {
-        return const_cast<char*>("takes two positive numbers of code exchanges per minute: per client "
-                                 "address and per worker, for example \"spotauth_exchange_limit 20 600\"");
-    }
-    mcf->exchange_limits = {static_cast<std::uint32_t>(per_address), static_cast<std::uint32_t>(in_total)};
-    mcf->exchange_limits_set = 1;
-    return NGX_CONF_OK;
-}
-
-char* add_key_file(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* scf = static_cast<SrvConf*>(conf);
-    if (scf->key_files == NGX_CONF_UNSET_PTR) {
-        scf->key_files = ngx_array_create(cf->pool, 2, sizeof(KeyFile));
-        if (scf->key_files == nullptr) {
-            return static_cast<char*>(NGX_CONF_ERROR);
-        }
-    }
-    auto* file = static_cast<KeyFile*>(ngx_array_push(scf->key_files));
-    if (file == nullptr) {
-        return static_cast<char*>(NGX_CONF_ERROR);
-    }
-    *file = {static_cast<ngx_str_t*>(cf->args->elts)[1], {}};
-    remember_place(cf, file->place);
-    return NGX_CONF_OK;
-}
-
-// spotauth_allow_users path | off: the file is read now (and on every reload).
-char* set_allow_users(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* lcf = static_cast<LocConf*>(conf);
-    if (lcf->allowed_users != NGX_CONF_UNSET_PTR) {
-        return const_cast<char*>("is duplicate");
-    }
-    const ngx_str_t path = static_cast<ngx_str_t*>(cf->args->elts)[1];
-    if (to_view(path) == "off") {
-        lcf->allowed_users = nullptr;
-        return NGX_CONF_OK;
-    }
-    return conf_boundary(cf, [&]() -> char* {
-        const std::string prefix = "spotauth: spotauth_allow_users \"" + to_string(path) + "\" ";
-        const spotauth::ConfigFile file = read_config_file(cf, path);
-        if (!file.text) {
-            return conf_error(cf, prefix + file.text.error());
-        }
-        auto list = spotauth::UserAllowlist::parse(*file.text);
-        if (!list) {
-            return conf_error(cf, prefix + list.error());
-        }
-        if (list->size() == 0) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s", (prefix + "lists nobody: every signed-in user is "
-                                                                      "refused").c_str());
-        }
-        lcf->allowed_users = pool_new<spotauth::UserAllowlist>(cf->pool, std::move(*list));
-        return lcf->allowed_users != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-    });
-}
-
-// spotauth_require_product product ... | off
-char* set_require_product(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
-    auto* lcf = static_cast<LocConf*>(conf);
-    if (lcf->products != NGX_CONF_UNSET_PTR) {
-        return const_cast<char*>("is duplicate");
-    }
-    const auto* args = static_cast<ngx_str_t*>(cf->args->elts);
-    if (cf->args->nelts == 2 && to_view(args[1]) == "off") {
-        lcf->products = nullptr;
-        return NGX_CONF_OK;
-    }
-    return conf_boundary(cf, [&]() -> char* {
-        std::vector<std::string> products;
-        for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
-            const std::string product = to_string(args[i]);
-            if (product.empty() || product == "off" || spotauth::clean_profile_word(product) != product) {
-                return const_cast<char*>("takes Spotify products as /v1/me names them, for example "
-                                         "\"spotauth_require_product premium\", or \"off\"");
-            }
-            products.push_back(product);
-        }
-        lcf->products = pool_new<std::vector<std::string>>(cf->pool, std::move(products));
-        return lcf->products != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
-    });
-}
-
-ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept {
-    MainConf* mcf = enclosing_main_conf(cf);
-    if (mcf->used && mcf->zone == nullptr) {
-        // No spotauth_zone: workers still need one place to coordinate.
-        ngx_str_t name = ngx_string("spotauth");
-        mcf->zone = add_zone(cf, name, kDefaultZoneSize);
-        if (mcf->zone == nullptr) {
-            return NGX_ERROR;
-        }
-    }
-    return NGX_OK;
 }
 
 }  // namespace spotauth_ngx

@@ -1,8 +1,13 @@
-// Configuration: the conf structures' create/merge, the directive setters,
-// and loading a server's settings (files read here, checked by the core).
+// Configuration: the conf structures' create/merge, the directive setters
+// (ngx_spotauth_directives.cpp), and loading a server's settings (files read
+// here, checked by the core).
 #pragma once
 
 #include "ngx_spotauth_module.hpp"
+
+#include "spotauth/settings.hpp"
+
+#include <string>
 
 namespace spotauth_ngx {
 
@@ -59,5 +64,29 @@ char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
 // Postconfiguration: the default zone when the module is used without
 // spotauth_zone.
 ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept;
+
+// --- shared by the configuration rooms ---------------------------------------
+
+// An [emerg] message about the directive being parsed; NGX_CONF_ERROR.
+char* conf_error(ngx_conf_t* cf, const std::string& message);
+
+// A file a directive names, relative to nginx's prefix: its text, or why
+// it cannot be read.
+spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name);
+
+SrvConf* enclosing_srv_conf(ngx_conf_t* cf);
+MainConf* enclosing_main_conf(ngx_conf_t* cf);
+
+// Config-time functions nginx calls: an exception becomes a config error.
+template <typename Body>
+char* conf_boundary(ngx_conf_t* cf, Body&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        return conf_error(cf, std::string("spotauth: ") + e.what());
+    } catch (...) {
+        return conf_error(cf, "spotauth: configuration failed");
+    }
+}
 
 }  // namespace spotauth_ngx

@@ -65,7 +65,7 @@ build_module() {
     # The header list is in the stamp: config makes the headers dependencies
     # of the glue when configure runs, so a new header needs a new configure.
     local want
-    want="$(printf '%s\n' "${CONFIGURE_ARGS[@]}" "$SPOTAUTH_CORE_LIB"; cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp)"
+    want="$(printf '%s\n' "${CONFIGURE_ARGS[@]}" "$SPOTAUTH_CORE_LIB"; cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp nginx/*.cpp)"
     if [ ! -f "$tree/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
         || [ /usr/share/nginx/src/conf_flags -nt "$tree/objs/Makefile" ] || [ "$ROOT/config" -nt "$tree/objs/Makefile" ]; then
         log "configuring nginx $(nginx -v 2>&1 | sed 's|.*/||') with ASan+UBSan ($tree)"
