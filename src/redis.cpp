@@ -158,12 +158,16 @@ struct RedisClient::Impl {
         : loop(l), endpoint(std::move(e)), timing(t), clock(std::move(c)), on_state(std::move(s)),
           backoff_ms(timing.backoff_first_ms) {}
 
+    // Going away with the worker: the callers' callbacks are not run (what
+    // they would answer may be gone already).
     ~Impl() {
+        pending.clear();
+        unavailable.clear();
         if (ac != nullptr) {
             redisAsyncContext* c = ac;
             ac = nullptr;
             c->onDisconnect = nullptr;
-            redisAsyncFree(c);  // pending callbacks run with no reply
+            redisAsyncFree(c);
         }
         loop.arm_timer(-1);
     }

@@ -66,7 +66,8 @@ public:
     bool up() const;
 
     // Sends `argv`; `done` runs later (never from inside command()), with
-    // the reply, or nullopt when Redis did not answer in time or is down.
+    // the reply, or nullopt when Redis did not answer in time or is down;
+    // never once the client is destroyed.
     void command(std::vector<std::string> argv, Reply done);
 
     void on_socket_ready(int fd, int events) override;
