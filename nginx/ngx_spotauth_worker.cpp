@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 
 namespace spotauth_ngx {
@@ -13,6 +14,7 @@ constexpr std::size_t kSessionCacheSize = 512;
 constexpr std::size_t kExchangeLimitAddresses = 10000;
 constexpr time_t kMisconfigurationLogSeconds = 60;
 constexpr ngx_msec_t kRevocationPollMs = 500;
+constexpr std::size_t kRevokedPruneFloor = 1024;
 constexpr const char* kRevokedKey = "spotauth:revoked";
 // Records a revocation at Redis's own time (no clock skew between machines)
 // and forgets those older than a year (no session lives longer).
@@ -75,9 +77,19 @@ std::optional<bool> Worker::consume_login_state(const std::string& key, std::fun
 }
 
 void Worker::learn_revocation(std::string sid, spotauth::UnixTime until) {
-    if (until > now()) {
-        revoked_[std::move(sid)] = until;
+    const spotauth::UnixTime t = now();
+    if (until <= t) {
+        return;
     }
+    // Sessions that ended anyway are forgotten now and then, so the copy
+    // stays the size of the revocations in force.
+    if (revoked_.size() >= std::max<std::size_t>(revoked_pruned_at_ * 2, kRevokedPruneFloor)) {
+        for (auto it = revoked_.begin(); it != revoked_.end();) {
+            it = it->second <= t ? revoked_.erase(it) : std::next(it);
+        }
+        revoked_pruned_at_ = revoked_.size();
+    }
+    revoked_[std::move(sid)] = until;
 }
 
 void Worker::revoke(const spotauth::Session& session) {
