@@ -1314,6 +1314,11 @@ def single_target(target, token_key):
 class MockServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive handlers must not delay exit
+    # socketserver listens with a backlog of 5: a burst of nginx's upstream
+    # connections (200 requests released at once by one refresh) overflowed
+    # it on a loaded machine, and the dropped handshakes waited out TCP's
+    # retransmission backoff (seconds).
+    request_queue_size = 1024
 
     def __init__(self, address, state, verbose):
         if ":" in address[0]:

@@ -32,7 +32,9 @@ from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
-NGINX = os.environ.get("SPOTAUTH_NGINX") or DEBIAN_NGINX
+# The `nginx` on PATH by default: sanitizer runs put a wrapper first there
+# (t/sanitize/bin/nginx) for the one-shot `nginx -t` and `-s reload`.
+NGINX = os.environ.get("SPOTAUTH_NGINX") or shutil.which("nginx") or DEBIAN_NGINX
 # For sanitizer and valgrind runs: libraries to preload into nginx (ASan
 # runtime for an instrumented module) and a command to run nginx under.
 NGINX_PRELOAD = os.environ.get("SPOTAUTH_NGINX_PRELOAD", "")
@@ -48,7 +50,7 @@ def nginx_version_of(binary):
 
 NGINX_VERSION = nginx_version_of(NGINX)
 # Tests of Debian's packaging (install, .deb, demo) need Debian's nginx.
-debian_nginx_only = pytest.mark.skipif(NGINX != DEBIAN_NGINX,
+debian_nginx_only = pytest.mark.skipif(os.path.realpath(NGINX) != DEBIAN_NGINX,
                                        reason="needs Debian's nginx (/usr/sbin/nginx)")
 
 
