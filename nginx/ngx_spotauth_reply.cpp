@@ -61,14 +61,8 @@ bool add_response_header(ngx_http_request_t* r, std::string_view name, std::stri
     return h->key.data != nullptr && h->value.data != nullptr;
 }
 
-bool set_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name, std::string_view value,
-                std::int64_t max_age) {
-    return add_response_header(r, "Set-Cookie",
-                               spotauth::set_cookie_value(name, value, {s.secure_cookies, max_age}));
-}
-
 bool clear_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name) {
-    return set_cookie(r, s, name, "", 0);
+    return add_response_header(r, "Set-Cookie", spotauth::set_cookie_value(name, "", {s.secure_cookies, 0}));
 }
 
 ngx_int_t send_body(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type, std::string_view body) {

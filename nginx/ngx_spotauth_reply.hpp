@@ -14,9 +14,7 @@ namespace spotauth_ngx {
 // False when out of memory.
 bool add_response_header(ngx_http_request_t* r, std::string_view name, std::string_view value);
 
-// A Set-Cookie for one of the module's cookies; max_age 0 clears it.
-bool set_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name, std::string_view value,
-                std::int64_t max_age);
+// Adds a Set-Cookie that clears one of the module's cookies; false when out of memory.
 bool clear_cookie(ngx_http_request_t* r, const Settings& s, std::string_view name);
 
 ngx_int_t send_body(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type, std::string_view body);
