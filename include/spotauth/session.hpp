@@ -74,21 +74,44 @@ struct SharedSession {
 // Use one cache per KeyRing.
 class SessionCache {
 public:
-    explicit SessionCache(std::size_t capacity) : capacity_(capacity) {}
+    explicit SessionCache(std::size_t capacity) : capacity_(capacity) { index_.reserve(capacity); }
 
     SharedSession open(const KeyRing& keys, std::string_view cookie, UnixTime now);
 
     std::size_t size() const { return index_.size(); }
 
 private:
-    struct Remembered {
+    // A cookie with its hash, computed once per lookup from the cookie's
+    // last characters: a sealed cookie ends in its AES-GCM tag, which nobody
+    // without the key can choose, so the tail spreads entries as well as the
+    // whole 0.7 kB would. Equality compares the hashes first and then every
+    // byte; the table never reads a remembered cookie to rehash it.
+    struct Key {
+        std::string_view cookie;
+        std::size_t hash = 0;
+        bool operator==(const Key& other) const { return hash == other.hash && cookie == other.cookie; }
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& key) const noexcept { return key.hash; }
+    };
+    static Key key_of(std::string_view cookie);
+    struct Entry;
+    using Lru = std::list<Entry>;  // front: most recently used
+    // Views into the entries' cookies. Sized once for `capacity` entries, so
+    // it never rehashes and the iterators the entries keep stay valid.
+    using Index = std::unordered_map<Key, Lru::iterator, KeyHash>;
+    struct Entry {
+        std::string cookie;
         std::shared_ptr<const Session> session;
         bool old_key = false;
+        Index::iterator indexed;  // where index_ lists this entry
     };
-    using Entry = std::pair<std::string, Remembered>;  // cookie, what it opened to
+
+    void remember(Key key, std::shared_ptr<const Session> session, bool old_key);
+
     std::size_t capacity_;
-    std::list<Entry> lru_;  // front: most recently used
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // views into lru_
+    Lru lru_;
+    Index index_;
 };
 
 struct LoginTransaction {

@@ -247,6 +247,49 @@ TEST(SessionCache, HeldSessionOutlivesEviction) {
     EXPECT_EQ(again.session->refresh_token, held.session->refresh_token);
 }
 
+TEST(SessionCache, EvictsTheLeastRecentlyUsedAndReusesItsPlace) {
+    SessionCache cache(2);
+    std::vector<std::string> cookies;
+    for (const char* user : {"a", "b", "c"}) {
+        Session s = sample();
+        s.user_id = user;
+        cookies.push_back(*seal_session(ring(), s));
+    }
+    const auto open = [&](std::size_t i) { return cache.open(ring(), cookies[i], 1'700'000'100).session; };
+    const auto a = open(0);
+    const auto b = open(1);
+    EXPECT_EQ(open(0), a);  // a is now the most recently used
+    const auto c = open(2);  // full: b's entry is recycled for c
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_EQ(open(0), a);
+    EXPECT_EQ(open(2), c);
+    const auto b_again = open(1);  // a miss: opened anew
+    EXPECT_NE(b_again, b);
+    EXPECT_EQ(b_again->user_id, "b");
+    EXPECT_EQ(cache.size(), 2u);
+    for (int round = 0; round < 50; ++round) {  // churn: every answer still right
+        for (std::size_t i = 0; i < cookies.size(); ++i) {
+            EXPECT_EQ(open(i)->user_id, std::string(1, static_cast<char>('a' + i)));
+        }
+    }
+    EXPECT_EQ(cache.size(), 2u);
+}
+
+// The cache hashes a cookie's tail (the GCM tag) only; a cookie that ends
+// like a remembered one is still compared byte for byte, so a forged head
+// with a stolen tail is opened (and refused), not served from the cache.
+TEST(SessionCache, SameTailDifferentCookieIsNoHit) {
+    SessionCache cache(4);
+    const auto cookie = *seal_session(ring(), sample());
+    ASSERT_EQ(cache.open(ring(), cookie, 1'700'000'100).status, CookieStatus::valid);
+    std::string forged = cookie;
+    forged[forged.size() / 2] = forged[forged.size() / 2] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(cache.open(ring(), forged, 1'700'000'100).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.open(ring(), "x." + cookie.substr(2), 1'700'000'100).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.open(ring(), cookie, 1'700'000'100).status, CookieStatus::valid);
+    EXPECT_EQ(cache.size(), 1u);
+}
+
 TEST(SessionCache, RemembersTheKeyThatSealedIt) {
     const Key old_key = make_key(std::string(32, 'o'));
     const KeyRing rotated({make_key(std::string(32, 'n')), old_key});
