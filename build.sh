@@ -361,9 +361,14 @@ demo() {
     cp /etc/nginx/mime.types "$run/conf/"
     (umask 077 && openssl rand -base64 32 >"$run/conf/spotauth.key" && openssl rand -hex 24 >"$run/conf/client-secret")
     sed -e "s/@LISTEN@/$listen/g" -e "s/@MOCK@/$mock/g" "$ROOT/conf/demo.conf" >"$run/conf/nginx.conf"
+    # spotauth_allow_users: alice gets in, bob (named on the consent page) is refused.
+    cp "$ROOT/conf/demo-allowed-users" "$run/conf/"
+    local hint="This demo lets in alice only (conf/demo-allowed-users):"
+    hint+=" log in as bob to see nginx refuse a user Spotify signed in."
 
     "$PYTHON" "$ROOT/t/mock_spotify.py" --host "${mock%:*}" --port "${mock##*:}" \
-        --client-id demo-client --client-secret-file "$run/conf/client-secret" >"$run/logs/mock.out" &
+        --client-id demo-client --client-secret-file "$run/conf/client-secret" \
+        --consent-hint "$hint" >"$run/logs/mock.out" &
     local mock_pid=$!
     local waited=0
     until grep -q "listening on" "$run/logs/mock.out" 2>/dev/null; do

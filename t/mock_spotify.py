@@ -86,7 +86,8 @@ recorded in the request log):
                              revoked ones (every token ever issued)
 
 Run: /usr/bin/python3 t/mock_spotify.py --port 0 --client-id demo-client \
-         --client-secret-file PATH [--access-ttl 3600] [--rotate-refresh]
+         --client-secret-file PATH [--access-ttl 3600] [--rotate-refresh] \
+         [--consent-hint TEXT]
 It prints "mock_spotify listening on http://HOST:PORT" once bound and serves
 until SIGTERM or SIGINT.
 """
@@ -873,8 +874,12 @@ def error_page(status, message):
                       f'<p class="error">{html.escape(message)}</p>')
 
 
-def consent_page(params):
-    """Spotify's "<client> wants to access your Spotify account" page."""
+DEFAULT_CONSENT_HINT = "Try alice, bob, carol or any other name."
+
+
+def consent_page(params, hint=DEFAULT_CONSENT_HINT):
+    """Spotify's "<client> wants to access your Spotify account" page; `hint`
+    is the line under the user field (--consent-hint)."""
     scopes = params.get("scope", "").split()
     items = "".join(f"<li>{html.escape(SCOPES[scope])}</li>" for scope in scopes) \
         or "<li>View your public profile information</li>"
@@ -887,7 +892,7 @@ def consent_page(params):
 <form method="post" action="/authorize/decide">
 {hidden}<label for="user">Log in as</label>
 <input id="user" name="user" value="alice" autocomplete="username">
-<p>Try alice, bob, carol or any other name.</p>
+<p id="hint">{html.escape(hint)}</p>
 <div class="buttons">
 <button name="decision" value="agree" id="agree">Agree</button>
 <button name="decision" value="cancel" id="cancel">Cancel</button>
@@ -1130,7 +1135,7 @@ class MockHandler(BaseHTTPRequestHandler):
 
     def _authorize(self, query):
         params = authorize_params(query)
-        return authorize_problem(params, self.state.client_id) or consent_page(params)
+        return authorize_problem(params, self.state.client_id) or consent_page(params, self.server.consent_hint)
 
     def _decide(self, query, body):
         if self.command == "GET":
@@ -1320,11 +1325,12 @@ class MockServer(ThreadingHTTPServer):
     # retransmission backoff (seconds).
     request_queue_size = 1024
 
-    def __init__(self, address, state, verbose):
+    def __init__(self, address, state, verbose, consent_hint=DEFAULT_CONSENT_HINT):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.state = state
         self.verbose = verbose
+        self.consent_hint = consent_hint
         super().__init__(address, MockHandler)
 
     def server_bind(self):
@@ -1363,6 +1369,9 @@ def parse_args(argv):
     parser.add_argument("--rotate-refresh", action="store_true",
                         help="refresh grants return a new refresh token and revoke the old one")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--consent-hint", default=DEFAULT_CONSENT_HINT,
+                        help="the line under the consent page's user field (the demo names "
+                             "who its allow list lets in)")
     args = parser.parse_args(argv)
     if args.client_secret_file:
         try:
@@ -1382,7 +1391,7 @@ def main(argv=None):
     state = MockState(args.client_id, args.client_secret, args.access_ttl, args.rotate_refresh)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _raise_stop)
-    server = MockServer((args.host, args.port), state, args.verbose)
+    server = MockServer((args.host, args.port), state, args.verbose, args.consent_hint)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mock_spotify listening on http://{shown_host}:{server.server_port}", flush=True)
     try:

@@ -1,36 +1,71 @@
 """`./build.sh demo`, the README's first command, really serves the demo:
-the landing page, the login through the mock and the dashboard."""
+the landing page, the login through the mock and the dashboard; and its
+allow list (conf/demo-allowed-users) lets alice in and refuses bob."""
 import os
 import signal
 import subprocess
 from types import SimpleNamespace
 
+import pytest
 import requests
 
 from conftest import ROOT, consent, debian_nginx_only, free_port, query_params, scratch_dir, wait_for_port
 
+pytestmark = debian_nginx_only  # the demo runs Debian's nginx
 
-@debian_nginx_only  # the demo runs Debian's nginx
-def test_build_sh_demo_serves_the_site():
+
+@pytest.fixture(scope="module")
+def demo():
+    """One `./build.sh demo` for the module's tests, stopped with Ctrl-C's
+    SIGINT; checks that it leaves no nginx running."""
     listen, mock_port = free_port(), free_port()
     run_dir = scratch_dir("spotauth-demo-t-")
     env = dict(os.environ, SPOTAUTH_DEMO_DIR=str(run_dir),
                SPOTAUTH_DEMO_LISTEN=f"127.0.0.1:{listen}", SPOTAUTH_DEMO_MOCK=f"127.0.0.1:{mock_port}")
-    demo = subprocess.Popen([str(ROOT / "build.sh"), "demo"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([str(ROOT / "build.sh"), "demo"], env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_port(listen, demo, timeout=300)  # may build first
-        base = f"http://127.0.0.1:{listen}"
-        landing = requests.get(base + "/", timeout=10)
-        assert landing.status_code == 200 and "Connect with Spotify" in landing.text
-        session = requests.Session()
-        r = session.get(base + "/dashboard.html", timeout=10)  # follows to the mock's consent page
-        assert "Agree" in r.text
-        mock = SimpleNamespace(url=f"http://127.0.0.1:{mock_port}")
-        r = session.get(consent(mock, query_params(r.url)), timeout=10)
-        assert r.url == base + "/dashboard.html"
-        assert session.get(base + "/auth/session", timeout=10).json()["user"]["id"] == "alice"
+        wait_for_port(listen, process, timeout=300)  # may build first
+        yield SimpleNamespace(base=f"http://127.0.0.1:{listen}", run_dir=run_dir,
+                              mock=SimpleNamespace(url=f"http://127.0.0.1:{mock_port}"))
     finally:
-        os.killpg(demo.pid, signal.SIGINT)
-        demo.wait(timeout=30)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
     assert not (run_dir / "logs" / "nginx.pid").exists(), "the demo left nginx running"
+
+
+def consent_page(demo, session):
+    """Opens the protected dashboard without a session: the login's 302s
+    end on the mock's consent page; returns its URL's query parameters."""
+    r = session.get(demo.base + "/dashboard.html", timeout=10)
+    assert "Agree" in r.text
+    return r, query_params(r.url)
+
+
+def test_build_sh_demo_serves_the_site(demo):
+    landing = requests.get(demo.base + "/", timeout=10)
+    assert landing.status_code == 200 and "Connect with Spotify" in landing.text
+    session = requests.Session()
+    _, params = consent_page(demo, session)
+    r = session.get(consent(demo.mock, params), timeout=10)  # alice, the default
+    assert r.url == demo.base + "/dashboard.html"
+    assert session.get(demo.base + "/auth/session", timeout=10).json()["user"]["id"] == "alice"
+
+
+def test_demo_allow_list_refuses_the_second_user(demo):
+    assert (demo.run_dir / "conf" / "demo-allowed-users").read_text() == \
+        (ROOT / "conf" / "demo-allowed-users").read_text()
+    session = requests.Session()
+    page, params = consent_page(demo, session)
+    assert "lets in alice only" in page.text and "bob" in page.text  # the consent page names both
+    r = session.get(consent(demo.mock, params, user="bob"), timeout=10,
+                    headers={"Accept": "text/html,application/xhtml+xml"}, allow_redirects=False)
+    assert r.status_code == 403, r.text
+    assert "No access" in r.text
+    assert not [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("spotauth=")], \
+        "a refused user got a session cookie"
+    assert "spotauth" not in session.cookies
+    assert session.get(demo.base + "/auth/session", timeout=10).json() == {"authenticated": False}
+    # The dashboard sends bob through the login again, not to the page.
+    r = session.get(demo.base + "/dashboard.html", allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
