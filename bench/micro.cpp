@@ -19,7 +19,7 @@
 #include "spotauth/cookie.hpp"
 #include "spotauth/crypto.hpp"
 #include "spotauth/jwe.hpp"
-#include "spotauth/session.hpp"
+#include "spotauth/session_cache.hpp"
 
 #include <benchmark/benchmark.h>
 

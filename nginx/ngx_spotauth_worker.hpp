@@ -12,7 +12,7 @@
 #include "spotauth/http_client.hpp"
 #include "spotauth/rate_limit.hpp"
 #include "spotauth/refresh.hpp"
-#include "spotauth/session.hpp"
+#include "spotauth/session_cache.hpp"
 
 #include <functional>
 #include <memory>

@@ -10,8 +10,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <iterator>
 
 namespace spotauth {
 namespace {
@@ -184,51 +182,6 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         return {CookieStatus::expired, {}, false};
     }
     return {CookieStatus::valid, std::move(s), !current_key};
-}
-
-SessionCache::Key SessionCache::key_of(std::string_view cookie) {
-    constexpr std::size_t kTail = 22;  // base64url of the 16-byte tag
-    return {cookie, std::hash<std::string_view>{}(cookie.substr(cookie.size() > kTail ? cookie.size() - kTail : 0))};
-}
-
-SharedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, UnixTime now) {
-    const Key key = key_of(cookie);
-    const auto hit = index_.find(key);
-    if (hit != index_.end()) {
-        lru_.splice(lru_.begin(), lru_, hit->second);
-        const Entry& entry = *hit->second;
-        if (entry.session->expires_at <= now) {
-            return {CookieStatus::expired, nullptr, false};
-        }
-        return {CookieStatus::valid, entry.session, entry.old_key};
-    }
-    OpenedSession opened = open_session(keys, cookie, now);
-    if (opened.status != CookieStatus::valid) {
-        return {opened.status, nullptr, false};
-    }
-    auto session = std::make_shared<const Session>(std::move(opened.session));
-    if (capacity_ > 0) {
-        remember(key, session, opened.old_key);
-    }
-    return {CookieStatus::valid, std::move(session), opened.old_key};
-}
-
-// A full cache recycles its least recently used entry in place: its cookie
-// is not read again (it is long out of the CPU's caches by then) and its
-// list node and string buffer are reused instead of freed and allocated.
-void SessionCache::remember(Key key, std::shared_ptr<const Session> session, bool old_key) {
-    if (index_.size() < capacity_) {
-        lru_.emplace_front();
-    } else {
-        index_.erase(lru_.back().indexed);
-        lru_.splice(lru_.begin(), lru_, std::prev(lru_.end()));
-    }
-    Entry& entry = lru_.front();
-    entry.cookie.assign(key.cookie);
-    entry.session = std::move(session);
-    entry.old_key = old_key;
-    key.cookie = entry.cookie;  // the index views the entry's copy, not the request's
-    entry.indexed = index_.emplace(key, lru_.begin()).first;
 }
 
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login) {
