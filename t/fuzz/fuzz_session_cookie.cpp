@@ -3,6 +3,7 @@
 // under a ring key, so the JSON claims parsing behind the tag check gets
 // fuzzed too (a fuzzer never forges a GCM tag).
 #include "fuzz_common.hpp"
+#include "spotauth/session_cache.hpp"
 
 #include <cstddef>
 #include <cstdint>
