@@ -18,7 +18,7 @@ constexpr Failure kAll[] = {
     Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
     Failure::code_exchange_failed, Failure::profile_unavailable,   Failure::session_too_large,
     Failure::cross_site,           Failure::exchanges_limited,     Failure::login_unavailable,
-    Failure::forbidden,
+    Failure::forbidden,            Failure::method_not_allowed,
 };
 
 }  // namespace
@@ -46,6 +46,7 @@ TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
         {Failure::exchanges_limited, {429, "too_many_requests"}},
         {Failure::login_unavailable, {503, "login_unavailable"}},
         {Failure::forbidden, {403, "forbidden"}},
+        {Failure::method_not_allowed, {405, "method_not_allowed"}},
     };
     for (const auto& [failure, reply] : expected) {
         const ErrorReply e = error_reply(failure);
