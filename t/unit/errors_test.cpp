@@ -102,6 +102,17 @@ TEST(DecideAccess, PagesNeverRefresh) {
     EXPECT_TRUE(bad.clear_cookie);
 }
 
+TEST(DecideAccess, PagesSayThatASessionEnded) {
+    const auto expired = decide_access({ProtectMode::redirect, CookieStatus::expired, false});
+    EXPECT_EQ(expired.action, AccessAction::deny);
+    EXPECT_EQ(expired.failure, Failure::session_expired);
+    const auto revoked = decide_access({ProtectMode::redirect, CookieStatus::revoked, false});
+    EXPECT_EQ(revoked.action, AccessAction::deny);
+    EXPECT_EQ(revoked.failure, Failure::session_revoked);
+    EXPECT_TRUE(error_reply(Failure::session_expired).ends_session);
+    EXPECT_TRUE(error_reply(Failure::session_revoked).offers_login);
+}
+
 TEST(DecideAccess, ReplayOnceAndOnlyWithAReplayableBody) {
     EXPECT_EQ(decide_access({ProtectMode::retry, CookieStatus::valid, false, false, true}).action,
               AccessAction::force_refresh);
@@ -132,7 +143,7 @@ TEST(DecideAccess, WithoutASessionTheRulesDoNotMatter) {
     AccessFacts api{ProtectMode::on, CookieStatus::absent};
     api.authorization = Authorization::user_not_listed;
     EXPECT_EQ(decide_access(api).failure, Failure::not_signed_in);
-    AccessFacts page{ProtectMode::redirect, CookieStatus::expired};
+    AccessFacts page{ProtectMode::redirect, CookieStatus::invalid};
     page.authorization = Authorization::user_not_listed;
     EXPECT_EQ(decide_access(page).action, AccessAction::login_redirect);
 }
