@@ -5,6 +5,7 @@
 #include "ngx_spotauth_reply.hpp"
 
 #include "spotauth/errors.hpp"
+#include "spotauth/responses.hpp"
 
 namespace spotauth_ngx {
 
@@ -60,14 +61,21 @@ ngx_int_t endpoint_handler(ngx_http_request_t* r) noexcept {
     });
 }
 
-// The same for the endpoints that read no settings (status, health).
+// The same for the endpoints that read no settings (status, health): they
+// answer programs, so a wrong method gets the 405 as JSON.
 template <ngx_int_t (*Endpoint)(ngx_http_request_t*)>
 ngx_int_t plain_endpoint_handler(ngx_http_request_t* r) noexcept {
-    if (const ngx_int_t refused = admit_request(r, kGetOrHead)) {
-        return refused;
-    }
-    return c_boundary(r->connection->log, "a spotauth endpoint", NGX_HTTP_INTERNAL_SERVER_ERROR,
-                      [r] { return Endpoint(r); });
+    return c_boundary(r->connection->log, "a spotauth endpoint", NGX_HTTP_INTERNAL_SERVER_ERROR, [r] {
+        if ((r->method & kGetOrHead) == 0) {
+            const spotauth::ErrorReply e = spotauth::error_reply(spotauth::Failure::method_not_allowed);
+            if (ngx_http_discard_request_body(r) != NGX_OK || !add_response_header(r, "Allow", "GET, HEAD")) {
+                return static_cast<ngx_int_t>(NGX_HTTP_INTERNAL_SERVER_ERROR);
+            }
+            return send_json(r, static_cast<ngx_uint_t>(e.status), spotauth::error_json(e.code, e.description));
+        }
+        const ngx_int_t refused = admit_request(r, kGetOrHead);
+        return refused != 0 ? refused : Endpoint(r);
+    });
 }
 
 }  // namespace spotauth_ngx

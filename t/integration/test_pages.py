@@ -124,6 +124,16 @@ def test_wrong_method_is_answered_by_the_module(server):
     assert r.status_code == 405 and "nginx" not in r.text and "method_not_allowed" in r.text
 
 
+def test_wrong_method_on_status_and_health_is_json(make_nginx):
+    n = make_nginx(server_extra="        location = /metrics { spotauth_status; }\n"
+                                "        location = /health { spotauth_health; }").start()
+    for path in ("/metrics", "/health"):
+        r = requests.post(n.base + path, headers=HTML, timeout=10)
+        assert r.status_code == 405, path
+        assert r.headers["Allow"] == "GET, HEAD"
+        assert r.json()["error"] == "method_not_allowed"
+
+
 def test_nginx_t_refuses_a_bad_template(make_nginx):
     n = templated_nginx(make_nginx, template="<p>{{title}}</p>\n<p>{{user_name}}</p>\n")
     check_fails(n, 'spotauth_error_template "error.html" has an unknown placeholder "{{user_name}}" on line 2',
