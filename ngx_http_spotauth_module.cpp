@@ -46,6 +46,8 @@ ngx_command_t commands[] = {
      offsetof(LocConf, protect), protect_modes},
     {ngx_string("spotauth_allow_users"), kAnyLevel | NGX_CONF_TAKE1, set_allow_users, NGX_HTTP_LOC_CONF_OFFSET, 0,
      nullptr},
+    {ngx_string("spotauth_error_template"), kAnyLevel | NGX_CONF_TAKE1, set_error_template, NGX_HTTP_LOC_CONF_OFFSET,
+     0, nullptr},
     {ngx_string("spotauth_require_product"), kAnyLevel | NGX_CONF_1MORE, set_require_product,
      NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
     {ngx_string("spotauth_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone, NGX_HTTP_MAIN_CONF_OFFSET, 0,

@@ -77,12 +77,13 @@ ngx_int_t proxy_with_token(ngx_http_request_t* r, const Settings& s, RequestStat
     return NGX_OK;
 }
 
-// API locations answer JSON, whatever the Accept header says; pages a
-// refused user asked for answer a page.
+// API locations answer JSON, whatever the Accept header says; pages
+// answer a page whose login link comes back to them.
 ngx_int_t deny(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
                spotauth::ProtectMode mode = spotauth::ProtectMode::on) {
-    return answered_in_access_phase(r, mode == spotauth::ProtectMode::redirect ? send_error_page(r, s, failure)
-                                                                               : send_error_json(r, s, failure));
+    return answered_in_access_phase(r, mode == spotauth::ProtectMode::redirect
+                                           ? send_error_page(r, s, failure, to_view(r->unparsed_uri))
+                                           : send_error_json(r, s, failure));
 }
 
 // Proxies with the new token, or answers the failure.

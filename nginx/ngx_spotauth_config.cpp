@@ -305,6 +305,7 @@ void* create_loc_conf(ngx_conf_t* cf) noexcept {
         conf->protect = NGX_CONF_UNSET_UINT;
         conf->allowed_users = static_cast<const spotauth::UserAllowlist*>(NGX_CONF_UNSET_PTR);
         conf->products = static_cast<const std::vector<std::string>*>(NGX_CONF_UNSET_PTR);
+        conf->error_template = static_cast<const spotauth::PageTemplate*>(NGX_CONF_UNSET_PTR);
     }
     return conf;
 }
@@ -315,6 +316,7 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_uint_value(conf->protect, prev->protect, kProtectOff);
     ngx_conf_merge_ptr_value(conf->allowed_users, prev->allowed_users, nullptr);
     ngx_conf_merge_ptr_value(conf->products, prev->products, nullptr);
+    ngx_conf_merge_ptr_value(conf->error_template, prev->error_template, nullptr);
     // Merged after its server: the server's scopes are known here.
     const SrvConf* scf = enclosing_srv_conf(cf);
     if (conf->products != nullptr && scf->used &&

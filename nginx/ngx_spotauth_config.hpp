@@ -33,6 +33,7 @@ char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcep
 char* add_key_file(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_allow_users(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_require_product(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_error_template(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 
 // The values of `spotauth on | off | redirect | retry`.
 extern ngx_conf_enum_t protect_modes[];

@@ -7,6 +7,7 @@
 
 #include "spotauth/authorization.hpp"
 #include "spotauth/oauth.hpp"
+#include "spotauth/page.hpp"
 #include "spotauth/provider_text.hpp"
 #include "spotauth/settings.hpp"
 
@@ -308,6 +309,29 @@ char* set_require_product(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
         }
         lcf->products = pool_new<std::vector<std::string>>(cf->pool, std::move(products));
         return lcf->products != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+    });
+}
+
+// spotauth_error_template path: read and parsed now (and on every reload);
+// a placeholder the module does not know stops the configuration.
+char* set_error_template(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* lcf = static_cast<LocConf*>(conf);
+    if (lcf->error_template != NGX_CONF_UNSET_PTR) {
+        return const_cast<char*>("is duplicate");
+    }
+    const ngx_str_t path = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    return conf_boundary(cf, [&]() -> char* {
+        const std::string prefix = "spotauth: spotauth_error_template \"" + to_string(path) + "\" ";
+        const spotauth::ConfigFile file = read_config_file(cf, path);
+        if (!file.text) {
+            return conf_error(cf, prefix + file.text.error());
+        }
+        auto page = spotauth::PageTemplate::parse(*file.text);
+        if (!page) {
+            return conf_error(cf, prefix + page.error());
+        }
+        lcf->error_template = pool_new<spotauth::PageTemplate>(cf->pool, std::move(*page));
+        return lcf->error_template != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
     });
 }
 

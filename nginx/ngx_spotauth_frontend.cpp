@@ -8,6 +8,7 @@
 
 #include "spotauth/access.hpp"
 #include "spotauth/errors.hpp"
+#include "spotauth/page.hpp"
 #include "spotauth/responses.hpp"
 #include "spotauth/url.hpp"
 
@@ -128,8 +129,9 @@ ngx_int_t token_endpoint(ngx_http_request_t* r, const Settings& s) {
 }
 
 ngx_int_t logout_endpoint(ngx_http_request_t* r, const Settings& s) {
+    const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
     if (!is_same_origin(r)) {
-        return send_error(r, s, Failure::cross_site);
+        return send_error(r, s, Failure::cross_site, return_to);
     }
     // Ended on the server too: a copy of the cookie stops working everywhere.
     RequestState* state = request_state(r);
@@ -149,8 +151,9 @@ ngx_int_t logout_endpoint(ngx_http_request_t* r, const Settings& s) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    // A form goes back to the site, which can say why (docs/frontend.md).
     if (is_navigation(r)) {
-        return send_redirect(r, spotauth::safe_return_to(query_arg(r, "return_to").value_or("")));
+        return send_redirect(r, spotauth::with_notice(return_to, spotauth::Notice::logged_out));
     }
     return send_body(r, NGX_HTTP_NO_CONTENT, "text/plain", "");
 }

@@ -60,17 +60,18 @@ const char* outcome_name(spotauth::TokenOutcome outcome) {
     return "unknown";
 }
 
-// A sign-in that fails before the code exchange.
-ngx_int_t refuse(ngx_http_request_t* r, const Settings& s, Failure failure) {
+// A sign-in that fails before the code exchange; a page's login link
+// comes back to `return_to` (the login cookie's, when it could be read).
+ngx_int_t refuse(ngx_http_request_t* r, const Settings& s, Failure failure, std::string_view return_to = {}) {
     count(spotauth::kLoginsFailed);
-    return send_error(r, s, failure);
+    return send_error(r, s, failure, return_to);
 }
 
 // A sign-in that fails after it: the request was parked.
 void finish_failed(Callback& cb, Failure failure) {
     count(spotauth::kLoginsFailed);
     cb.transfer = 0;
-    finish_parked(cb.r, send_error(cb.r, cb.settings, failure));
+    finish_parked(cb.r, send_error(cb.r, cb.settings, failure, cb.login.return_to));
 }
 
 // Runs a transfer's completion for a parked callback; an exception ends
@@ -167,7 +168,7 @@ std::optional<ngx_int_t> check_callback(ngx_http_request_t* r, const Settings& s
         if (!add_response_header(r, "Retry-After", std::to_string((wait + 999) / 1000))) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-        return refuse(r, s, Failure::exchanges_limited);
+        return refuse(r, s, Failure::exchanges_limited, login->return_to);
     }
     return std::nullopt;
 }
@@ -219,7 +220,7 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!worker()->record_login_state(spotauth::login_state_key(*state), now() + kLoginTtlSeconds)) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
-        return send_error(r, s, Failure::login_unavailable);
+        return send_error(r, s, Failure::login_unavailable, return_to);
     }
     // At most kMaxPendingLogins per browser: the oldest give way.
     for (const std::string& oldest : spotauth::login_cookies_to_clear(login_cookie_names(r, s))) {
@@ -241,19 +242,21 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!clear_cookie(r, s, login_cookie)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+    const auto login = spotauth::open_login(s.keys, cookie_value(r, login_cookie), now());
     const std::string provider_error = decoded_arg(r, "error");
     if (!provider_error.empty()) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0, "spotauth: login refused by provider: %s",
                       spotauth::percent_encode(provider_error).c_str());
-        return refuse(r, s, spotauth::provider_refusal(provider_error));
+        // Only a login of this browser's says where to come back to.
+        const bool ours = login && spotauth::constant_time_equal(state, login->state);
+        return refuse(r, s, spotauth::provider_refusal(provider_error), ours ? login->return_to : "");
     }
-    const auto login = spotauth::open_login(s.keys, cookie_value(r, login_cookie), now());
     if (const auto answered = check_callback(r, s, state, login)) {
         return *answered;
     }
     const std::string code = decoded_arg(r, "code");
     if (code.empty()) {
-        return refuse(r, s, Failure::code_missing);
+        return refuse(r, s, Failure::code_missing, login->return_to);
     }
     Callback* cb = pool_new<Callback>(r->pool, r, s, *login);
     if (cb == nullptr) {
@@ -271,7 +274,7 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
         });
     if (used_up_now && !*used_up_now) {
         log_replay(r);
-        return refuse(r, s, Failure::state_used);
+        return refuse(r, s, Failure::state_used, login->return_to);
     }
     if (used_up_now && !exchange_code(cb)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -9,6 +9,7 @@
 #include "spotauth/cookie.hpp"
 #include "spotauth/jwe.hpp"
 #include "spotauth/oauth.hpp"
+#include "spotauth/page.hpp"
 #include "spotauth/redis.hpp"
 #include "spotauth/refresh.hpp"
 #include "spotauth/session.hpp"
@@ -107,13 +108,15 @@ struct MainConf {
     ngx_flag_t callback_location_unknown;  // a regex or named location has one
 };
 
-// `spotauth off | on | retry | redirect` (0 is off), and who may go on once
-// signed in (spotauth_allow_users, spotauth_require_product; null: anyone,
-// NGX_CONF_UNSET_PTR until merged). The rules live in the cycle's pool.
+// `spotauth off | on | retry | redirect` (0 is off), who may go on once
+// signed in (spotauth_allow_users, spotauth_require_product; null: anyone)
+// and the page people see (spotauth_error_template; null: the built-in
+// one); NGX_CONF_UNSET_PTR until merged. They live in the cycle's pool.
 struct LocConf {
     ngx_uint_t protect;
     const spotauth::UserAllowlist* allowed_users;
     const std::vector<std::string>* products;
+    const spotauth::PageTemplate* error_template;
 };
 
 constexpr ngx_uint_t kProtectOff = 0;
@@ -122,6 +125,12 @@ constexpr ngx_uint_t kProtectOff = 0;
 inline spotauth::AccessRules access_rules_of(ngx_http_request_t* r) {
     const auto* lcf = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_spotauth_module));
     return {lcf->allowed_users, lcf->products};
+}
+
+// The page template of the request's location.
+inline const spotauth::PageTemplate& page_template_of(ngx_http_request_t* r) {
+    const auto* lcf = static_cast<LocConf*>(ngx_http_get_module_loc_conf(r, ngx_http_spotauth_module));
+    return lcf->error_template != nullptr ? *lcf->error_template : spotauth::PageTemplate::builtin();
 }
 
 inline const MainConf* main_conf_of(ngx_http_request_t* r) {

@@ -1,6 +1,7 @@
 // What the module sends (see ngx_spotauth_reply.hpp).
 #include "ngx_spotauth_reply.hpp"
 
+#include "spotauth/page.hpp"
 #include "spotauth/responses.hpp"
 
 namespace spotauth_ngx {
@@ -97,34 +98,35 @@ ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, std::string_view b
 
 namespace {
 
-ngx_int_t send_error_as(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure, bool html) {
+ngx_int_t send_error_as(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure, bool html,
+                        std::string_view return_to) {
     const spotauth::ErrorReply e = spotauth::error_reply(failure);
     if (!error_headers(r, s, e)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    const std::string_view login_url = e.offers_login ? std::string_view(s.login_uri) : std::string_view();
     const auto status = static_cast<ngx_uint_t>(e.status);
     if (html) {
-        const char* title = failure == spotauth::Failure::forbidden ? "No access" : "Sign-in problem";
-        return send_body(r, status, "text/html; charset=utf-8",
-                         spotauth::error_html(title, e.description, login_url.empty() ? "/" : login_url,
-                                              login_url.empty() ? "Back to the site" : "Sign in again"));
+        const spotauth::PageFields page = spotauth::error_page_fields(failure, s.login_uri, return_to);
+        return send_body(r, status, "text/html; charset=utf-8", page_template_of(r).render(page));
     }
+    const std::string_view login_url = e.offers_login ? std::string_view(s.login_uri) : std::string_view();
     return send_json(r, status, spotauth::error_json(e.code, e.description, login_url));
 }
 
 }  // namespace
 
-ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
-    return send_error_as(r, s, failure, spotauth::prefers_html(accept_header(r)));
+ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
+                     std::string_view return_to) {
+    return send_error_as(r, s, failure, spotauth::prefers_html(accept_header(r)), return_to);
 }
 
 ngx_int_t send_error_json(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
-    return send_error_as(r, s, failure, false);
+    return send_error_as(r, s, failure, false, {});
 }
 
-ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {
-    return send_error_as(r, s, failure, true);
+ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
+                          std::string_view return_to) {
+    return send_error_as(r, s, failure, true, return_to);
 }
 
 ngx_int_t send_token_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure) {

@@ -20,12 +20,16 @@ bool clear_cookie(ngx_http_request_t* r, const Settings& s, std::string_view nam
 ngx_int_t send_body(ngx_http_request_t* r, ngx_uint_t status, std::string_view content_type, std::string_view body);
 ngx_int_t send_json(ngx_http_request_t* r, ngx_uint_t status, std::string_view body);
 
-// The error table's answer: JSON for programs, a small page for a person
+// The error table's answer: JSON for programs, the location's page
+// template (spotauth_error_template, or the built-in page) for a person
 // whose browser navigated here; the session cookie cleared and the Bearer
-// challenge added where the table says so.
-ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
+// challenge added where the table says so. `return_to` is the same-site
+// path the page's login link comes back to (empty: the site's root).
+ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
+                     std::string_view return_to = {});
 ngx_int_t send_error_json(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
-ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);
+ngx_int_t send_error_page(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
+                          std::string_view return_to = {});
 
 // For the Web Playback SDK's endpoint: {"access_token":null,"error":code}.
 ngx_int_t send_token_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure);

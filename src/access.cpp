@@ -29,11 +29,16 @@ AccessDecision decide_access(const AccessFacts& f) {
     const bool signed_in = f.cookie == CookieStatus::valid && f.authorization == Authorization::allowed;
     switch (f.mode) {
         case ProtectMode::redirect:
-            // A page needs no token, so no refresh either.
-            return signed_in ? AccessDecision{AccessAction::serve_page}
-                             : AccessDecision{AccessAction::login_redirect, Failure::not_signed_in,
-                                              f.cookie == CookieStatus::invalid || f.cookie == CookieStatus::expired ||
-                                                  f.cookie == CookieStatus::revoked};
+            // A page needs no token, so no refresh either. A session that
+            // ended (its lifetime, or a logout elsewhere) is said so on a
+            // page with a way back in, not hidden behind a new login.
+            if (signed_in) {
+                return {AccessAction::serve_page};
+            }
+            if (f.cookie == CookieStatus::expired || f.cookie == CookieStatus::revoked) {
+                return {AccessAction::deny, cookie_failure(f.cookie)};
+            }
+            return {AccessAction::login_redirect, Failure::not_signed_in, f.cookie == CookieStatus::invalid};
         case ProtectMode::retry:
             if (!signed_in) {
                 return {AccessAction::deny, Failure::not_signed_in};

@@ -58,6 +58,9 @@ ErrorReply error_reply(Failure failure) {
             // The login link: another account, or a subscription changed since login.
             return {403, "forbidden", "Your Spotify account does not have access to this page.", true, false,
                     false};
+        case Failure::method_not_allowed:
+            return {405, "method_not_allowed", "This address does not take this kind of request.", false, false,
+                    false};
     }
     return {500, "internal_error", "Something went wrong.", false, false, false};
 }

@@ -94,11 +94,44 @@ const spotauth = (() => {
     throw new ApiError('fail', r.status, code, message, body);
   }
 
+  // Why the browser was sent back to the site: nginx adds
+  // ?spotauth_notice=logged_out to a logout's return_to; the dashboard sends
+  // the other codes when the API says the session is over. Shown as text,
+  // never as HTML: the parameter is in a URL anybody can craft.
+  const NOTICE = 'spotauth_notice';
+  const NOTICES = {
+    logged_out: 'You are signed out. Connect again any time.',
+    session_expired: 'Your session has ended. Connect again to continue.',
+    session_revoked: 'You were signed out in another tab or on another device. Connect again to continue.',
+    refresh_failed: 'Spotify no longer accepts this session (access removed or password changed). Connect again to continue.',
+  };
+
+  /** The notice code of this page's URL, if it is a known one; the
+   *  parameter is removed from the address bar (and so from bookmarks and
+   *  the history) either way. */
+  function takeNotice() {
+    const url = new URL(location.href);
+    const code = url.searchParams.get(NOTICE);
+    if (code === null) return '';
+    url.searchParams.delete(NOTICE);
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    return Object.hasOwn(NOTICES, code) ? code : '';
+  }
+
+  function noticeText(code) {
+    return NOTICES[code] || '';
+  }
+
+  /** Back to the landing page, which says why (a code of NOTICES). */
+  function leave(code) {
+    location.assign('/?' + NOTICE + '=' + encodeURIComponent(code));
+  }
+
   /** Shows the element with this id and hides the others given. */
   function show(id, ...others) {
     for (const other of others) document.getElementById(other).hidden = true;
     document.getElementById(id).hidden = false;
   }
 
-  return { loginUrl, login, loginWorked, session, api, ApiError, show };
+  return { loginUrl, login, loginWorked, session, api, ApiError, show, takeNotice, noticeText, leave };
 })();

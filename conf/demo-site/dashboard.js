@@ -23,12 +23,21 @@ function clearNotice() {
   $('notice').hidden = true;
 }
 
+// spotauth's 401 codes that mean the session ended (docs/frontend.md).
+const ENDED = ['refresh_failed', 'session_expired', 'session_revoked'];
+
 // What to do with an error of spotauth.api(): log in again, or try again.
 function apiFailed(e, what, retry) {
   if (!(e instanceof spotauth.ApiError)) throw e;
   if (e.kind === 'login') {
-    // not_authenticated / refresh_failed: the session is gone. Sign in and
-    // come back here; the body's login_url is where the login starts.
+    // The session is over (Spotify refused it, its lifetime is up, or it was
+    // signed out elsewhere): back to the landing page, which says so.
+    if (ENDED.includes(e.code)) {
+      spotauth.leave(e.code);
+      return;
+    }
+    // not_authenticated: no usable session. Sign in and come back here; the
+    // body's login_url is where the login starts.
     if (spotauth.login(e.body && e.body.login_url)) return;
     notice('error', 'Spotify keeps refusing this session.', {
       label: 'Connect again',
@@ -56,6 +65,10 @@ async function loadSession() {
     return;
   }
   if (!s.authenticated) {
+    if (s.error === 'refresh_failed') {
+      spotauth.leave(s.error);
+      return;
+    }
     // Signed out in another tab, or the session ended since this page loaded.
     if (!spotauth.login()) notice('error', 'You are signed out.', {
       label: 'Connect again', run: () => location.assign(spotauth.loginUrl()),

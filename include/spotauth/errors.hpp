@@ -31,6 +31,7 @@ enum class Failure {
     exchanges_limited,        // callback: spotauth_exchange_limit reached
     login_unavailable,        // login: no room for the login state
     forbidden,                // signed in, but spotauth_allow_users / spotauth_require_product refuse
+    method_not_allowed,       // an endpoint asked with a method it does not take
 };
 
 struct ErrorReply {

@@ -1,5 +1,6 @@
 // Bodies of the module's own responses. Error codes are a stable contract
-// (documented in README.md); descriptions are for people.
+// (documented in README.md); descriptions are for people. HTML pages are
+// made by page.hpp.
 #pragma once
 
 #include <string>
@@ -12,10 +13,6 @@ namespace spotauth {
 // {"error":code,"error_description":description[,"login_url":login_url]}
 std::string error_json(std::string_view code, std::string_view description,
                        std::string_view login_url = {});
-
-// The same message as a small page, for a person in a browser tab.
-std::string error_html(std::string_view title, std::string_view description,
-                       std::string_view link_url, std::string_view link_text);
 
 // The session endpoint's answer: who is signed in (never a token), and
 // `error` when the last refresh failed. `session` is null when signed out.

@@ -342,9 +342,11 @@ async function run(browser) {
   // 7. Log out with the form: back on the landing page, API says 401.
   await settled();
   await page.click('#logout');
-  await page.waitForURL(sameUrl(`${BASE}/`));
+  await page.waitForURL((u) => u.origin === BASE && u.pathname === '/');
   await page.locator('#connect').waitFor();
-  ok('logout form returns to the landing page, which offers Connect again');
+  await page.locator('#site-notice[data-notice="logged_out"]').waitFor();
+  check(page.url() === `${BASE}/`, `spotauth_notice stays in the address bar: ${page.url()}`);
+  ok('logout form returns to the landing page, which says "signed out" and offers Connect again');
   check(!(await sessionCookie(context)), 'the session cookie is still in the browser after logout');
   const after = await page.evaluate(async () => {
     const r = await fetch('/api/spotify/v1/me/top/artists?limit=10', { credentials: 'same-origin' });

@@ -123,7 +123,8 @@ def test_allowed_refused_and_anonymous_on_pages(make_nginx, mock):
         assert r.status_code == 403
         assert r.headers["Content-Type"] == "text/html; charset=utf-8"
         assert "<title>No access</title>" in r.text
-        assert 'href="/auth/login"' in r.text
+        # Signing in again (another account) comes back to this page.
+        assert 'href="/auth/login?return_to=%2Fteam.html"' in r.text
         assert not session_cookie_set(r)
     anonymous = n.get("/team.html")
     assert anonymous.status_code == 302

@@ -1,6 +1,8 @@
 """The demo site (conf/demo-site) in a real browser: Debian's chromium driven
 by playwright-core (t/browser/e2e.mjs) through login, dashboard, an inline
-token refresh, logout and a deep link, against nginx + the mock Spotify."""
+token refresh, logout and a deep link, against nginx + the mock Spotify;
+and screenshots of every page state, the module's own pages included, at
+1280 and 390 px wide (t/browser/pages.mjs) into build/artifacts/."""
 import shutil
 import subprocess
 from pathlib import Path
@@ -54,3 +56,41 @@ def test_demo_site_in_chromium(make_nginx, mock, tmp_path):
         shutil.copy(shot, ARTIFACTS / shot.name)
     assert run.returncode == 0, f"browser test failed:\n{output}\nnginx error log:\n{n.error_log()}"
     assert screenshot.stat().st_size > 10_000, "the dashboard screenshot is suspiciously small"
+
+
+# A page alice may not see (only carol is listed): the module's 403 page.
+MEMBERS = """
+        location = /members.html {
+            spotauth redirect;
+            spotauth_allow_users members.users;
+            root html;
+        }"""
+
+
+def test_page_states_at_desktop_and_phone_width(make_nginx, mock, tmp_path):
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    n = make_nginx(http_extra=TYPES, server_extra=STATIC + MEMBERS)
+    n.write_conf_file("members.users", "carol\n", mode=0o644)
+    html = n.prefix / "html"
+    shutil.copytree(SITE, html, dirs_exist_ok=True)
+    html.chmod(0o755)
+    n.start()
+
+    run = subprocess.run(["node", str(BROWSER_DIR / "pages.mjs"), n.base, mock.url, str(tmp_path)],
+                         cwd=BROWSER_DIR, capture_output=True, text=True, timeout=150)
+    output = run.stdout + run.stderr
+    print(output)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for stale in ARTIFACTS.glob("pages-*.png"):
+        stale.unlink()
+    shots = sorted(tmp_path.glob("pages-*.png"))
+    for shot in shots:
+        shutil.copy(shot, ARTIFACTS / shot.name)
+    assert run.returncode == 0, f"page screenshots failed:\n{output}\nnginx error log:\n{n.error_log()}"
+    states = {"home-signed-out", "callback-declined", "dashboard", "forbidden", "notice-refresh_failed",
+              "notice-logged_out", "session-revoked-page", "notice-session_expired", "notice-session_revoked"}
+    expected = {f"pages-{width}-{state}.png" for width in (1280, 390) for state in states}
+    assert {shot.name for shot in shots} == expected
+    assert all(shot.stat().st_size > 5_000 for shot in shots)

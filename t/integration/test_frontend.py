@@ -146,11 +146,14 @@ def test_logout_by_form_redirects_to_validated_return_to(server):
     nav = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"}
     r = session.post(server.base + "/auth/logout?return_to=/bye", headers=nav, allow_redirects=False)
     assert r.status_code == 302
-    assert r.headers["Location"] == f"{server.base}/bye"
+    # Back to the site with the reason for the page to show (docs/frontend.md).
+    assert r.headers["Location"] == f"{server.base}/bye?spotauth_notice=logged_out"
     assert server.get("/api/spotify/v1/me", session=session).status_code == 401
     r = session.post(server.base + "/auth/logout?return_to=//evil.example", headers=nav,
                      allow_redirects=False)
-    assert r.headers["Location"] == f"{server.base}/"
+    assert r.headers["Location"] == f"{server.base}/?spotauth_notice=logged_out"
+    r = session.post(server.base + "/auth/logout?return_to=%2Fa%3Fb%3Dc", headers=nav, allow_redirects=False)
+    assert r.headers["Location"] == f"{server.base}/a?b=c&spotauth_notice=logged_out"
 
 
 def test_logout_refuses_cross_site_and_get(server):

@@ -18,7 +18,7 @@ constexpr Failure kAll[] = {
     Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
     Failure::code_exchange_failed, Failure::profile_unavailable,   Failure::session_too_large,
     Failure::cross_site,           Failure::exchanges_limited,     Failure::login_unavailable,
-    Failure::forbidden,
+    Failure::forbidden,            Failure::method_not_allowed,
 };
 
 }  // namespace
@@ -46,6 +46,7 @@ TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
         {Failure::exchanges_limited, {429, "too_many_requests"}},
         {Failure::login_unavailable, {503, "login_unavailable"}},
         {Failure::forbidden, {403, "forbidden"}},
+        {Failure::method_not_allowed, {405, "method_not_allowed"}},
     };
     for (const auto& [failure, reply] : expected) {
         const ErrorReply e = error_reply(failure);
@@ -101,6 +102,17 @@ TEST(DecideAccess, PagesNeverRefresh) {
     EXPECT_TRUE(bad.clear_cookie);
 }
 
+TEST(DecideAccess, PagesSayThatASessionEnded) {
+    const auto expired = decide_access({ProtectMode::redirect, CookieStatus::expired, false});
+    EXPECT_EQ(expired.action, AccessAction::deny);
+    EXPECT_EQ(expired.failure, Failure::session_expired);
+    const auto revoked = decide_access({ProtectMode::redirect, CookieStatus::revoked, false});
+    EXPECT_EQ(revoked.action, AccessAction::deny);
+    EXPECT_EQ(revoked.failure, Failure::session_revoked);
+    EXPECT_TRUE(error_reply(Failure::session_expired).ends_session);
+    EXPECT_TRUE(error_reply(Failure::session_revoked).offers_login);
+}
+
 TEST(DecideAccess, ReplayOnceAndOnlyWithAReplayableBody) {
     EXPECT_EQ(decide_access({ProtectMode::retry, CookieStatus::valid, false, false, true}).action,
               AccessAction::force_refresh);
@@ -131,7 +143,7 @@ TEST(DecideAccess, WithoutASessionTheRulesDoNotMatter) {
     AccessFacts api{ProtectMode::on, CookieStatus::absent};
     api.authorization = Authorization::user_not_listed;
     EXPECT_EQ(decide_access(api).failure, Failure::not_signed_in);
-    AccessFacts page{ProtectMode::redirect, CookieStatus::expired};
+    AccessFacts page{ProtectMode::redirect, CookieStatus::invalid};
     page.authorization = Authorization::user_not_listed;
     EXPECT_EQ(decide_access(page).action, AccessAction::login_redirect);
 }

@@ -1,0 +1,79 @@
+// The module's HTML pages. Every page a person sees from the module (a
+// sign-in that failed, a page they may not see, a session that ended)
+// comes from one template: the built-in one, styled like the demo site, or
+// the operator's (`spotauth_error_template`). A template is parsed once, at
+// configuration time, into literal text and placeholders; each answer fills
+// the placeholders with HTML-escaped values.
+#pragma once
+
+#include "spotauth/errors.hpp"
+#include "spotauth/expected.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spotauth {
+
+// Larger template files are refused at configuration time.
+inline constexpr std::size_t kMaxPageTemplateBytes = 64 * 1024;
+
+// What one page says; every value is escaped when it is filled in.
+struct PageFields {
+    int status = 0;
+    std::string code;         // the error table's stable code
+    std::string title;        // a few words for a person
+    std::string description;  // a sentence for a person
+    std::string login_url;    // sign in (again), back to the page the user was on
+    std::string home_url;     // the site
+};
+
+class PageTemplate {
+public:
+    // `{{status}}`, `{{code}}`, `{{title}}`, `{{description}}`,
+    // `{{login_url}}` and `{{home_url}}` (spaces inside the braces are
+    // allowed); anything else between `{{` and `}}`, an unclosed `{{` or a
+    // text over kMaxPageTemplateBytes is an error that says where.
+    static Expected<PageTemplate> parse(std::string_view text);
+
+    // The built-in page (parsed once).
+    static const PageTemplate& builtin();
+
+    std::string render(const PageFields& fields) const;
+
+private:
+    enum class Field { none, status, code, title, description, login_url, home_url };
+    struct Part {
+        std::string literal;  // text before the field
+        Field field = Field::none;
+    };
+    std::vector<Part> parts_;
+};
+
+// The text of the built-in template (also shipped as conf/spotauth-error.html).
+std::string_view builtin_page_template();
+
+// The page for an answer of the error table. `login_uri` is the server's
+// login location; `return_to` the same-site path to come back to after
+// signing in (empty or "/": the login's default, the site's root).
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to);
+
+// Escapes & < > " ' for HTML text and attribute values.
+std::string escape_html(std::string_view text);
+
+// Why the module sent a browser back to the site, for the page to show:
+// the value of the `spotauth_notice` query parameter (a stable contract,
+// documented in docs/frontend.md; never anything about the user).
+enum class Notice { logged_out, session_expired, session_revoked, refresh_failed };
+
+inline constexpr std::string_view kNoticeParameter = "spotauth_notice";
+
+std::string_view notice_code(Notice notice);
+
+// `path` (a same-site path, as safe_return_to gives) with
+// `spotauth_notice=<code>` added to its query.
+std::string with_notice(std::string_view path, Notice notice);
+
+}  // namespace spotauth

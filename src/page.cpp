@@ -1,0 +1,237 @@
+#include "spotauth/page.hpp"
+
+#include "spotauth/url.hpp"
+
+#include <array>
+#include <utility>
+
+namespace spotauth {
+namespace {
+
+constexpr std::string_view kOpen = "{{";
+constexpr std::string_view kClose = "}}";
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+std::size_t line_of(std::string_view text, std::size_t offset) {
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        line += text[i] == '\n' ? 1 : 0;
+    }
+    return line;
+}
+
+// A few words above the description.
+std::string_view page_title(Failure failure) {
+    switch (failure) {
+        case Failure::not_signed_in: return "Sign in first";
+        case Failure::session_invalid:
+        case Failure::token_rejected: return "Sign in again";
+        case Failure::session_expired: return "Your session has ended";
+        case Failure::session_revoked: return "You were signed out";
+        case Failure::refresh_refused: return "Your Spotify session ended";
+        case Failure::provider_unavailable: return "Spotify is not answering";
+        case Failure::provider_misconfigured: return "Sign-in is broken here";
+        case Failure::state_mismatch:
+        case Failure::state_used: return "This sign-in link has expired";
+        case Failure::consent_declined: return "Not connected";
+        case Failure::cross_site: return "Not allowed";
+        case Failure::exchanges_limited: return "Too many sign-ins";
+        case Failure::login_unavailable: return "Sign-in is busy";
+        case Failure::forbidden: return "No access";
+        case Failure::method_not_allowed: return "Not here";
+        case Failure::code_missing:
+        case Failure::provider_refused_login:
+        case Failure::code_exchange_failed:
+        case Failure::profile_unavailable:
+        case Failure::session_too_large: break;
+    }
+    return "Sign-in problem";
+}
+
+// The built-in page: the demo site's colours and type, no external assets,
+// one column that fits a 320 px wide phone.
+constexpr std::string_view kBuiltin = R"PAGE(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{title}}</title>
+<style>
+:root { color-scheme: dark; }
+* { box-sizing: border-box; }
+html { background: #121212; }
+body {
+  margin: 0;
+  min-height: 100vh;
+  font-family: "Helvetica Neue", Helvetica, Arial, "DejaVu Sans", system-ui, sans-serif;
+  color: #fff;
+  background: linear-gradient(180deg, #1f3a2a 0, #162219 220px, #121212 520px) no-repeat, #121212;
+  line-height: 1.5;
+  -webkit-font-smoothing: antialiased;
+}
+main { max-width: 40rem; margin: 0 auto; padding: 4rem 1.5rem; }
+.mark { display: flex; align-items: center; gap: .6rem; margin: 0 0 2.5rem; font-weight: 700; }
+.mark svg { width: 28px; height: 28px; flex: none; }
+.eyebrow {
+  text-transform: uppercase; letter-spacing: .12em; font-size: .75rem; font-weight: 700;
+  color: #b3b3b3; margin: 0 0 .5rem;
+}
+h1 {
+  font-size: clamp(2rem, 7vw, 3rem); line-height: 1.08; letter-spacing: -.03em;
+  margin: 0 0 1rem; overflow-wrap: anywhere;
+}
+.lead { color: #b3b3b3; font-size: 1.1rem; margin: 0 0 2rem; overflow-wrap: anywhere; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0; }
+.button {
+  display: inline-flex; align-items: center; border-radius: 500px; padding: .9rem 2rem;
+  font-weight: 700; text-decoration: none; background: #1ed760; color: #000;
+}
+.button:hover { background: #3be477; }
+.button:focus-visible { outline: 3px solid #fff; outline-offset: 3px; }
+.button.secondary { background: transparent; color: #fff; box-shadow: inset 0 0 0 1px #727272; }
+.button.secondary:hover { box-shadow: inset 0 0 0 1px #fff; }
+.code { margin: 3rem 0 0; color: #727272; font-size: .8rem; font-family: "DejaVu Sans Mono", ui-monospace, monospace; }
+</style>
+</head>
+<body>
+<main>
+<p class="mark"><svg viewBox="0 0 28 28" aria-hidden="true"><circle cx="14" cy="14" r="14" fill="#1ed760"/><path d="M7 10.5c4.8-1.6 10-1.2 14.2 1.1M8 14.6c4-1.2 8.2-.8 11.6 1M8.9 18.4c3.2-.9 6.4-.6 9.1.8" fill="none" stroke="#000" stroke-width="2.2" stroke-linecap="round"/></svg>Sign in with Spotify</p>
+<p class="eyebrow">Error {{status}}</p>
+<h1>{{title}}</h1>
+<p class="lead">{{description}}</p>
+<p class="actions"><a class="button" id="login" href="{{login_url}}">Sign in with Spotify</a><a class="button secondary" id="home" href="{{home_url}}">Back to the site</a></p>
+<p class="code">{{code}}</p>
+</main>
+</body>
+</html>
+)PAGE";
+
+}  // namespace
+
+std::string escape_html(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+Expected<PageTemplate> PageTemplate::parse(std::string_view text) {
+    using Result = Expected<PageTemplate>;
+    if (text.size() > kMaxPageTemplateBytes) {
+        return Result::failure("is " + std::to_string(text.size()) + " bytes, more than the " +
+                               std::to_string(kMaxPageTemplateBytes) + " allowed");
+    }
+    static constexpr std::array<std::pair<std::string_view, Field>, 6> kFields{{
+        {"status", Field::status},
+        {"code", Field::code},
+        {"title", Field::title},
+        {"description", Field::description},
+        {"login_url", Field::login_url},
+        {"home_url", Field::home_url},
+    }};
+    PageTemplate page;
+    std::size_t at = 0;
+    for (;;) {
+        const std::size_t open = text.find(kOpen, at);
+        if (open == std::string_view::npos) {
+            page.parts_.push_back({std::string(text.substr(at)), Field::none});
+            return page;
+        }
+        const std::size_t close = text.find(kClose, open + kOpen.size());
+        if (close == std::string_view::npos) {
+            return Result::failure("has a \"{{\" without \"}}\" on line " + std::to_string(line_of(text, open)));
+        }
+        const std::string_view name = trim(text.substr(open + kOpen.size(), close - open - kOpen.size()));
+        Field field = Field::none;
+        for (const auto& [known, value] : kFields) {
+            field = name == known ? value : field;
+        }
+        if (field == Field::none) {
+            std::string known_names;
+            for (const auto& known : kFields) {
+                known_names += (known_names.empty() ? "{{" : ", {{") + std::string(known.first) + "}}";
+            }
+            return Result::failure("has an unknown placeholder \"{{" + std::string(name.substr(0, 40)) +
+                                   "}}\" on line " + std::to_string(line_of(text, open)) + "; the known ones are " +
+                                   known_names);
+        }
+        page.parts_.push_back({std::string(text.substr(at, open - at)), field});
+        at = close + kClose.size();
+    }
+}
+
+const PageTemplate& PageTemplate::builtin() {
+    static const PageTemplate page = *parse(kBuiltin);
+    return page;
+}
+
+std::string_view builtin_page_template() { return kBuiltin; }
+
+std::string PageTemplate::render(const PageFields& fields) const {
+    std::string out;
+    for (const Part& part : parts_) {
+        out += part.literal;
+        switch (part.field) {
+            case Field::none: break;
+            case Field::status: out += std::to_string(fields.status); break;
+            case Field::code: out += escape_html(fields.code); break;
+            case Field::title: out += escape_html(fields.title); break;
+            case Field::description: out += escape_html(fields.description); break;
+            case Field::login_url: out += escape_html(fields.login_url); break;
+            case Field::home_url: out += escape_html(fields.home_url); break;
+        }
+    }
+    return out;
+}
+
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to) {
+    const ErrorReply e = error_reply(failure);
+    PageFields page;
+    page.status = e.status;
+    page.code = std::string(e.code);
+    page.title = std::string(page_title(failure));
+    page.description = std::string(e.description);
+    page.login_url = return_to.empty() || return_to == "/"
+                         ? std::string(login_uri)
+                         : append_query(login_uri, "return_to=" + percent_encode(return_to));
+    page.home_url = "/";
+    return page;
+}
+
+std::string_view notice_code(Notice notice) {
+    switch (notice) {
+        case Notice::logged_out: return "logged_out";
+        case Notice::session_expired: return "session_expired";
+        case Notice::session_revoked: return "session_revoked";
+        case Notice::refresh_failed: return "refresh_failed";
+    }
+    return "logged_out";
+}
+
+std::string with_notice(std::string_view path, Notice notice) {
+    const std::size_t hash = path.find('#');
+    const std::string_view fragment = hash == std::string_view::npos ? std::string_view() : path.substr(hash);
+    const std::string query = std::string(kNoticeParameter) + "=" + std::string(notice_code(notice));
+    return append_query(path.substr(0, hash), query) + std::string(fragment);
+}
+
+}  // namespace spotauth
