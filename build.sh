@@ -509,6 +509,7 @@ package() {
     command install -m 644 "$ROOT/packaging/copyright" "$doc/copyright"
     example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$doc/examples/spotauth.conf"
     chmod 644 "$doc/examples/spotauth.conf"
+    command install -m 644 "$ROOT/conf/spotauth-error.html" "$doc/examples/spotauth-error.html"
     {
         printf '%s (%s) unstable; urgency=medium\n\n' "$PKG_NAME" "$version"
         printf '  * Built by ./build.sh package%s.\n\n' \
@@ -548,7 +549,8 @@ Description: Sign in with Spotify for static sites (nginx module)
  .
  Installing the package enables the module through
  /etc/nginx/modules-enabled/50-mod-http-spotauth.conf; an annotated example
- configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf.
+ configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf, the
+ built-in error page (to start a spotauth_error_template from) next to it.
 EOF
     chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
     dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null

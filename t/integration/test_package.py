@@ -95,6 +95,7 @@ def test_package_installs_serves_a_login_and_removes_cleanly(mock, tmp_path):
         f"./usr/share/doc/{PKG}/copyright",
         f"./usr/share/doc/{PKG}/changelog.Debian.gz",
         f"./usr/share/doc/{PKG}/examples/spotauth.conf",
+        f"./usr/share/doc/{PKG}/examples/spotauth-error.html",
     } <= paths
     assert not [p for p in paths if p.startswith("./etc")]
     assert all(line.split()[1] == "root/root" for line in listing)
@@ -121,6 +122,8 @@ def test_package_installs_serves_a_login_and_removes_cleanly(mock, tmp_path):
         assert ENABLED.is_symlink() and os.readlink(ENABLED) == str(LOAD_FILE)
         assert Path(f"/usr/share/doc/{PKG}/examples/spotauth.conf").read_text() == \
             (ROOT / "conf" / "spotauth.conf").read_text()
+        assert Path(f"/usr/share/doc/{PKG}/examples/spotauth-error.html").read_text() == \
+            (ROOT / "conf" / "spotauth-error.html").read_text()
 
         # The stock configuration loads it.
         out = stock_nginx_t()

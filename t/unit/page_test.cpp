@@ -131,4 +131,9 @@ TEST(Notice, IsAddedToTheQuery) {
     EXPECT_EQ(with_notice("/", Notice::logged_out), "/?spotauth_notice=logged_out");
     EXPECT_EQ(with_notice("/a?b=c", Notice::logged_out), "/a?b=c&spotauth_notice=logged_out");
     EXPECT_EQ(with_notice("/a#top", Notice::session_expired), "/a?spotauth_notice=session_expired#top");
+    // A notice already in the page's query is replaced, not repeated.
+    EXPECT_EQ(with_notice("/?spotauth_notice=session_expired", Notice::logged_out), "/?spotauth_notice=logged_out");
+    EXPECT_EQ(with_notice("/a?x=1&spotauth_notice=refresh_failed&y=2#f", Notice::logged_out),
+              "/a?x=1&y=2&spotauth_notice=logged_out#f");
+    EXPECT_EQ(with_notice("/a?spotauth_notices=1", Notice::logged_out), "/a?spotauth_notices=1&spotauth_notice=logged_out");
 }
