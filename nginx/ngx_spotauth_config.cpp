@@ -20,7 +20,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 namespace spotauth_ngx {
@@ -31,23 +30,32 @@ char* conf_error(ngx_conf_t* cf, const std::string& message) {
 }
 
 spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
+    const auto failed = [&name](std::string why) {
+        return spotauth::ConfigFile{to_string(name), spotauth::Expected<std::string>::failure(std::move(why))};
+    };
     ngx_str_t path = name;
     if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return {to_string(name), spotauth::Expected<std::string>::failure("cannot be resolved")};
+        return failed("cannot be resolved");
+    }
+    struct stat st {};
+    if (::stat(to_string(path).c_str(), &st) != 0) {
+        return failed(std::string("cannot be read: ") + std::strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return failed("is not a regular file");
     }
     std::ifstream in(to_string(path), std::ios::binary);
     if (!in) {
-        return {to_string(name), spotauth::Expected<std::string>::failure(std::string("cannot be read: ") +
-                                                                          std::strerror(errno))};
+        return failed(std::string("cannot be read: ") + std::strerror(errno));
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    struct stat st {};
-    std::optional<unsigned> mode;
-    if (::stat(to_string(path).c_str(), &st) == 0) {
-        mode = static_cast<unsigned>(st.st_mode);
+    // One byte more than allowed, so a file that grew since stat() is caught too.
+    std::string text(spotauth::kMaxConfigFileBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > spotauth::kMaxConfigFileBytes) {
+        return failed("is larger than 1 MiB");
     }
-    return {to_string(name), text.str(), mode};
+    return {to_string(name), std::move(text), static_cast<unsigned>(st.st_mode)};
 }
 
 SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {

@@ -210,7 +210,7 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!state || !verifier) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    const std::string return_to = spotauth::safe_return_to(query_arg(r, "return_to").value_or(""));
+    const std::string return_to = spotauth::login_return_to(query_arg(r, "return_to").value_or(""));
     const auto login_cookie =
         spotauth::login_set_cookie(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds},
                                    spotauth::login_cookie_name(s.cookies, *state), {s.secure_cookies, kLoginTtlSeconds});

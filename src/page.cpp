@@ -227,23 +227,20 @@ std::string_view notice_code(Notice notice) {
     return "logged_out";
 }
 
-namespace {
-
-// `path` without any `spotauth_notice` parameter of its query: a page left
-// twice (logout from a page a notice brought the user to) shows one reason.
 std::string without_notice(std::string_view path) {
+    const std::size_t hash = path.find('#');
+    const std::string_view fragment = hash == std::string_view::npos ? std::string_view() : path.substr(hash);
+    path = path.substr(0, hash);
     const std::size_t question = path.find('?');
-    if (question == std::string_view::npos) {
-        return std::string(path);
-    }
     std::string kept(path.substr(0, question));
-    std::string_view query = path.substr(question + 1);
+    std::string_view query = question == std::string_view::npos ? std::string_view() : path.substr(question + 1);
     char separator = '?';
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
         const std::string_view pair = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-        const std::string_view name = pair.substr(0, pair.find('='));
+        // Compared as a browser's URLSearchParams reads it: spotauth%5Fnotice too.
+        const auto name = percent_decode(pair.substr(0, pair.find('=')), true);
         if (pair.empty() || name == kNoticeParameter) {
             continue;
         }
@@ -251,16 +248,20 @@ std::string without_notice(std::string_view path) {
         kept += pair;
         separator = '&';
     }
-    return kept;
+    return kept.append(fragment);
 }
 
-}  // namespace
+std::string login_return_to(std::string_view raw_value) {
+    return without_notice(safe_return_to(raw_value));
+}
 
 std::string with_notice(std::string_view path, Notice notice) {
-    const std::size_t hash = path.find('#');
-    const std::string_view fragment = hash == std::string_view::npos ? std::string_view() : path.substr(hash);
+    const std::string kept = without_notice(path);
+    const std::size_t hash = kept.find('#');
+    const std::string_view fragment =
+        hash == std::string::npos ? std::string_view() : std::string_view(kept).substr(hash);
     const std::string query = std::string(kNoticeParameter) + "=" + std::string(notice_code(notice));
-    return append_query(without_notice(path.substr(0, hash)), query) + std::string(fragment);
+    return append_query(std::string_view(kept).substr(0, hash), query) + std::string(fragment);
 }
 
 }  // namespace spotauth

@@ -6,9 +6,12 @@
 (async () => {
   const notice = spotauth.takeNotice();
   const s = await spotauth.session();
+  const signedIn = Boolean(s && s.authenticated);
   // {"authenticated": false, "error": "refresh_failed"}: Spotify no longer
-  // accepts the session (revoked access, password change...).
-  const reason = notice || (s && s.error === 'refresh_failed' ? 'refresh_failed' : '');
+  // accepts the session (revoked access, password change...). A notice says
+  // why the user is signed out, so a signed-in user (a stale or crafted
+  // link) sees none.
+  const reason = signedIn ? '' : notice || (s && s.error === 'refresh_failed' ? 'refresh_failed' : '');
   if (reason) {
     const box = document.getElementById('site-notice');
     box.className = reason === 'logged_out' ? 'notice info' : 'notice';
@@ -16,7 +19,7 @@
     document.getElementById('site-notice-text').textContent = spotauth.noticeText(reason);
     box.hidden = false;
   }
-  if (s && s.authenticated) {
+  if (signedIn) {
     document.getElementById('who-name').textContent = s.user.display_name || s.user.id;
     document.getElementById('who').hidden = false;
     spotauth.show('signed-in', 'signed-out');

@@ -73,7 +73,16 @@ inline constexpr std::string_view kNoticeParameter = "spotauth_notice";
 std::string_view notice_code(Notice notice);
 
 // `path` (a same-site path, as safe_return_to gives) with
-// `spotauth_notice=<code>` added to its query.
+// `spotauth_notice=<code>` added to its query, replacing any notice there.
 std::string with_notice(std::string_view path, Notice notice);
+
+// `path` without any `spotauth_notice` parameter (however its name is
+// percent-encoded): a page left twice shows one reason.
+std::string without_notice(std::string_view path);
+
+// Where a login sends the browser back: the `return_to` value as a
+// same-site path (safe_return_to), without a notice, which told why the
+// user was signed out and is stale once they sign in again.
+std::string login_return_to(std::string_view raw_value);
 
 }  // namespace spotauth

@@ -38,6 +38,11 @@ struct SettingsMessage {
 
 // A file named by a directive: its path as written, its text or why it
 // could not be read, and its permission bits where known.
+// The largest file a directive reads (keys, secrets, allow lists, the page
+// template): nginx -t refuses a bigger one, or one that is not a regular
+// file (a FIFO or a device would hang or exhaust the master).
+inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
 struct ConfigFile {
     std::string path;
     Expected<std::string> text;

@@ -1,6 +1,8 @@
 """`nginx -t` catches configuration mistakes with a message that says what
 to fix, and the module loads into Debian's stock nginx."""
 import base64
+import os
+import time
 
 import pytest
 
@@ -72,6 +74,19 @@ def test_key_that_is_not_base64(make_nginx):
 
 def test_missing_secret_file(make_nginx):
     check_fails(make_nginx(secret_file="absent-secret"), "spotauth_client_secret_file", "cannot be read")
+
+
+def test_a_fifo_or_a_huge_file_is_refused_without_reading_it(make_nginx):
+    """A directive's file that is not a regular file (a FIFO would block the
+    master forever) or is over 1 MiB is refused at once by nginx -t."""
+    n = make_nginx(secret_file="secret-fifo")
+    os.mkfifo(n.prefix / "conf" / "secret-fifo", 0o600)
+    started = time.monotonic()
+    check_fails(n, 'spotauth_client_secret_file "secret-fifo" is not a regular file')
+    assert time.monotonic() - started < 10
+    n = make_nginx(key_files=("huge.key",))
+    n.write_conf_file("huge.key", "A" * (1024 * 1024 + 1))
+    check_fails(n, 'spotauth_key_file "huge.key" is larger than 1 MiB')
 
 
 def test_empty_secret_file(make_nginx):

@@ -159,6 +159,16 @@ def test_logout_form_brings_the_notice_back_to_the_site(server):
     assert r.status_code == 204 and "Location" not in r.headers
 
 
+def test_signing_in_again_forgets_the_notice(server):
+    """Logged out to /dashboard.html?spotauth_notice=logged_out, the user
+    signs in from there: the callback brings them back without the stale
+    notice (however its name is encoded)."""
+    for stale in ("spotauth_notice=logged_out", "spotauth%5Fnotice=session_revoked"):
+        _, r = login(server, return_to=f"/dashboard.html?tab=2&{stale}")
+        assert r.status_code == 302, r.text
+        assert r.headers["Location"].endswith("/dashboard.html?tab=2"), r.headers["Location"]
+
+
 def test_a_page_says_that_its_session_was_signed_out(server):
     session, _ = login(server)
     copy = session_cookie(session)

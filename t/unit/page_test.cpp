@@ -136,4 +136,15 @@ TEST(Notice, IsAddedToTheQuery) {
     EXPECT_EQ(with_notice("/a?x=1&spotauth_notice=refresh_failed&y=2#f", Notice::logged_out),
               "/a?x=1&y=2&spotauth_notice=logged_out#f");
     EXPECT_EQ(with_notice("/a?spotauth_notices=1", Notice::logged_out), "/a?spotauth_notices=1&spotauth_notice=logged_out");
+    // However the name is encoded, as URLSearchParams would decode it.
+    EXPECT_EQ(with_notice("/?spotauth%5Fnotice=session_revoked&spotauth_notic%65=x", Notice::logged_out),
+              "/?spotauth_notice=logged_out");
+    EXPECT_EQ(without_notice("/a?b=1&&spotauth_notice&c"), "/a?b=1&c");
+}
+
+TEST(Notice, ALoginForgetsTheNoticeThatSignedTheUserOut) {
+    EXPECT_EQ(login_return_to("/dashboard.html?spotauth_notice=logged_out"), "/dashboard.html");
+    EXPECT_EQ(login_return_to("/a?x=1&spotauth_notice=session_expired#top"), "/a?x=1#top");
+    EXPECT_EQ(login_return_to("https://evil.example/"), "/");
+    EXPECT_EQ(login_return_to(""), "/");
 }
