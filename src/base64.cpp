@@ -74,6 +74,14 @@ std::string base64url_encode(std::string_view bytes) {
 // several times faster than translating to the standard alphabet for
 // EVP_DecodeBlock and re-encoding to check canonical form.
 std::optional<std::string> base64url_decode(std::string_view text) {
+    std::string out;
+    if (!base64url_decode_into(text, out)) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+bool base64url_decode_into(std::string_view text, std::string& out) {
     // For each byte, its 6-bit value in the URL-safe alphabet shifted to
     // each of the four places of a quartet's 24 bits; bit 31 for a byte
     // outside the alphabet, so OR-ing a quartet's four lookups flags it.
@@ -101,16 +109,16 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     const auto& p3 = kTables.place[3];
     const std::size_t tail = text.size() % 4;  // 0, 2 or 3 symbols after the last quartet
     if (tail == 1) {
-        return std::nullopt;
+        return false;
     }
     const std::size_t quartets = text.size() / 4;
-    std::string out(quartets * 3 + (tail == 0 ? 0 : tail - 1), '\0');
+    out.resize(quartets * 3 + (tail == 0 ? 0 : tail - 1));
     const auto* in = reinterpret_cast<const unsigned char*>(text.data());
     auto* o = reinterpret_cast<unsigned char*>(out.data());
     for (std::size_t i = 0; i < quartets; ++i, in += 4, o += 3) {
         const std::uint32_t n = p0[in[0]] | p1[in[1]] | p2[in[2]] | p3[in[3]];
         if ((n & kInvalid) != 0) {
-            return std::nullopt;
+            return false;
         }
         o[0] = static_cast<unsigned char>(n >> 16);
         o[1] = static_cast<unsigned char>(n >> 8);
@@ -121,18 +129,18 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     if (tail == 2) {  // 12 bits: one byte and 4 unused bits
         const std::uint32_t n = p0[in[0]] | p1[in[1]];
         if ((n & kInvalid) != 0 || (n & 0x0F000) != 0) {
-            return std::nullopt;
+            return false;
         }
         o[0] = static_cast<unsigned char>(n >> 16);
     } else if (tail == 3) {  // 18 bits: two bytes and 2 unused bits
         const std::uint32_t n = p0[in[0]] | p1[in[1]] | p2[in[2]];
         if ((n & kInvalid) != 0 || (n & 0x000C0) != 0) {
-            return std::nullopt;
+            return false;
         }
         o[0] = static_cast<unsigned char>(n >> 16);
         o[1] = static_cast<unsigned char>(n >> 8);
     }
-    return out;
+    return true;
 }
 
 }  // namespace spotauth

@@ -19,6 +19,20 @@ struct CompactParts {
     std::string_view header, encrypted_key, iv, ciphertext, tag;
 };
 
+// A thread's buffers for the binary parts of the token it opens, kept from
+// token to token: a worker opens every cookie it has not seen, and
+// allocating these was a third of that path's allocations.
+struct DecodedParts {
+    std::string iv;
+    std::string ciphertext;
+    std::string tag;
+};
+
+DecodedParts& decoded_parts() {
+    thread_local DecodedParts parts;
+    return parts;
+}
+
 std::optional<CompactParts> split_compact(std::string_view token) {
     std::array<std::string_view, 5> parts;
     std::size_t start = 0;
@@ -124,14 +138,14 @@ std::optional<KeyRing::Opened> KeyRing::open(std::string_view token, std::size_t
     if (key == nullptr) {
         return std::nullopt;
     }
-    const auto iv = base64url_decode(parts->iv);
-    const auto ciphertext = base64url_decode(parts->ciphertext);
-    const auto tag = base64url_decode(parts->tag);
-    if (!iv || !ciphertext || !tag) {
+    DecodedParts& decoded = decoded_parts();
+    if (!base64url_decode_into(parts->iv, decoded.iv) ||
+        !base64url_decode_into(parts->ciphertext, decoded.ciphertext) ||
+        !base64url_decode_into(parts->tag, decoded.tag)) {
         return std::nullopt;
     }
     // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
-    auto plaintext = aes256gcm_open(key->secret, *iv, parts->header, *ciphertext, *tag, spare);
+    auto plaintext = aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext, decoded.tag, spare);
     if (!plaintext) {
         return std::nullopt;
     }
