@@ -872,7 +872,7 @@ def render(results, args, machine, started_at, elapsed):
         mi = ns("BM_CacheMissOpenAndInject")
         if mi is not None:
             rows.append(("5. micro", "open + inject through a SessionCache miss (the module's path "
-                         "for a cookie it has not seen: open, remember, evict)",
+                         "for a cookie it does not hold: open, and remember it if seen before; 4,000 in rotation)",
                          f"{mi / 1000:.2f} µs (median {med.get('BM_CacheMissOpenAndInject', 0) / 1000:.2f})",
                          "—", "info"))
         co = ns("BM_CachedOpen")

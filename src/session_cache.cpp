@@ -16,6 +16,7 @@ SessionCache::SessionCache(std::size_t capacity)
         slots *= 2;
     }
     slots_.resize(slots);
+    seen_.resize(slots);
     entries_.reserve(capacity_);
 }
 
@@ -44,7 +45,7 @@ SharedSession SessionCache::open(const KeyRing& keys, std::string_view cookie, U
         return {opened.status, nullptr, false};
     }
     auto session = std::make_shared<const Session>(std::move(opened.session));
-    if (capacity_ > 0) {
+    if (capacity_ > 0 && seen_before(hash)) {
         remember(hash, cookie, session, opened.old_key);
     }
     return {CookieStatus::valid, std::move(session), opened.old_key};
@@ -63,6 +64,20 @@ SessionCache::Index SessionCache::find(std::uint64_t hash, std::string_view cook
             return s.entry;
         }
     }
+}
+
+// True when this cookie was opened before, and not remembered (a slot
+// keeps a cookie's mark until a newer cookie takes it). Marks are never 0,
+// the empty slot.
+bool SessionCache::seen_before(std::uint64_t hash) {
+    std::uint32_t& slot = seen_[(hash >> 32) & (seen_.size() - 1)];
+    const std::uint32_t mark = static_cast<std::uint32_t>(hash) | 1u;
+    if (slot == mark) {
+        slot = 0;
+        return true;
+    }
+    slot = mark;
+    return false;
 }
 
 // A full cache reuses the least recently used entry in place: its string

@@ -27,7 +27,11 @@ struct SharedSession {
 
 // Only authentic cookies are remembered, keyed by their exact bytes, so a
 // hit answers what open_session would; expiry is checked on every lookup.
-// The least recently used entry makes room. Use one cache per KeyRing.
+// A cookie is remembered the second time it is opened, not the first: a
+// burst of cookies seen once each (one-off clients, or somebody cycling
+// through many of their own sessions) then neither evicts the sessions in
+// use nor pays for entries nobody asks for again. The least recently used
+// entry makes room. Use one cache per KeyRing.
 //
 // Laid out flat (a fixed array of entries and an open-addressing table of
 // small slots) because a cookie a worker has not seen costs a lookup that
@@ -66,6 +70,7 @@ private:
     std::size_t next_slot(std::size_t slot) const { return (slot + 1) & (slots_.size() - 1); }
 
     Index find(std::uint64_t hash, std::string_view cookie) const;
+    bool seen_before(std::uint64_t hash);
     void remember(std::uint64_t hash, std::string_view cookie, std::shared_ptr<const Session> session,
                   bool old_key);
     void put_slot(std::uint64_t hash, Index entry);
@@ -77,6 +82,10 @@ private:
     std::size_t capacity_;
     std::vector<Entry> entries_;  // grows to capacity_ once, never reallocates
     std::vector<Slot> slots_;     // a power of two, at least twice capacity_
+    // Cookies opened once and not remembered: part of each one's hash, in
+    // a slot chosen by another part (as many slots as slots_; a newer
+    // cookie overwrites an older one, which is then opened once more).
+    std::vector<std::uint32_t> seen_;
     Index newest_ = kNone;
     Index oldest_ = kNone;
 };

@@ -30,18 +30,33 @@ Session sample() {
     return s;
 }
 
+constexpr UnixTime kNow = 1'700'000'100;
+
+std::string cookie_of(const std::string& user) {
+    Session s = sample();
+    s.user_id = user;
+    return *seal_session(ring(), s);
+}
+
+// Opens `cookie` until the cache remembers it (the second opening), and
+// returns the session it keeps.
+std::shared_ptr<const Session> remembered(SessionCache& cache, const std::string& cookie) {
+    cache.open(ring(), cookie, kNow);
+    return cache.open(ring(), cookie, kNow).session;
+}
+
 }  // namespace
 
 TEST(SessionCache, AnswersLikeOpenSession) {
     SessionCache cache(4);
     const auto cookie = *seal_session(ring(), sample());
-    for (int i = 0; i < 2; ++i) {  // miss, then hit
-        const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
+    for (int i = 0; i < 3; ++i) {  // opened, opened and remembered, hit
+        const SharedSession opened = cache.open(ring(), cookie, kNow);
         ASSERT_EQ(opened.status, CookieStatus::valid);
         ASSERT_TRUE(opened.session);
         EXPECT_EQ(opened.session->access_token, "BQ-access");
         EXPECT_FALSE(opened.old_key);
-        EXPECT_EQ(cache.size(), 1u);
+        EXPECT_EQ(cache.size(), i == 0 ? 0u : 1u);
     }
     const SharedSession expired = cache.open(ring(), cookie, 1'702'592'000);
     EXPECT_EQ(expired.status, CookieStatus::expired);
@@ -49,33 +64,50 @@ TEST(SessionCache, AnswersLikeOpenSession) {
     EXPECT_EQ(cache.size(), 1u);  // still remembered: expiry is checked on every lookup
 }
 
-TEST(SessionCache, HitsShareOneSession) {
+TEST(SessionCache, RemembersACookieOnItsSecondOpening) {
     SessionCache cache(4);
-    const auto cookie = *seal_session(ring(), sample());
-    const SharedSession first = cache.open(ring(), cookie, 1'700'000'100);
-    const SharedSession second = cache.open(ring(), cookie, 1'700'000'100);
-    ASSERT_TRUE(first.session);
-    EXPECT_EQ(first.session, second.session);  // the same object: nothing copied
-    EXPECT_EQ(first.session.use_count(), 3);   // the cache and the two holders
+    const auto cookie = cookie_of("alice");
+    const SharedSession first = cache.open(ring(), cookie, kNow);
+    EXPECT_EQ(first.session.use_count(), 1);  // not remembered
+    const SharedSession second = cache.open(ring(), cookie, kNow);
+    EXPECT_NE(second.session, first.session);  // opened again
+    const SharedSession third = cache.open(ring(), cookie, kNow);
+    EXPECT_EQ(third.session, second.session);  // the same object: nothing copied
+    EXPECT_EQ(third.session.use_count(), 3);   // the cache and the two holders
+}
+
+// A burst of cookies opened once each (one-off clients, or somebody cycling
+// through many of their own sessions) leaves the sessions in use cached.
+TEST(SessionCache, CookiesSeenOnceDoNotEvictTheOnesInUse) {
+    SessionCache cache(4);
+    std::vector<std::shared_ptr<const Session>> in_use;
+    for (int i = 0; i < 4; ++i) {
+        in_use.push_back(remembered(cache, cookie_of("user" + std::to_string(i))));
+    }
+    for (int i = 0; i < 200; ++i) {
+        ASSERT_EQ(cache.open(ring(), cookie_of("once" + std::to_string(i)), kNow).status, CookieStatus::valid);
+    }
+    EXPECT_EQ(cache.size(), 4u);
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(in_use[static_cast<std::size_t>(i)].use_count(), 2) << i;  // the cache still holds each
+    }
 }
 
 TEST(SessionCache, HeldSessionOutlivesEviction) {
     SessionCache cache(1);
-    const auto cookie = *seal_session(ring(), sample());
-    Session other = sample();
-    other.user_id = "bob";
-    const auto other_cookie = *seal_session(ring(), other);
-    const SharedSession held = cache.open(ring(), cookie, 1'700'000'100);
-    ASSERT_TRUE(held.session);
-    EXPECT_EQ(cache.open(ring(), other_cookie, 1'700'000'100).session->user_id, "bob");  // evicts alice
+    const auto cookie = cookie_of("alice");
+    const auto other_cookie = cookie_of("bob");
+    const std::shared_ptr<const Session> held = remembered(cache, cookie);
+    ASSERT_TRUE(held);
+    EXPECT_EQ(remembered(cache, other_cookie)->user_id, "bob");  // evicts alice
     EXPECT_EQ(cache.size(), 1u);
-    EXPECT_EQ(held.session.use_count(), 1);  // only the request holds it now
-    EXPECT_EQ(held.session->user_id, "alice");
-    EXPECT_EQ(held.session->access_token, "BQ-access");
-    // Opened again: a new entry, the same claims.
-    const SharedSession again = cache.open(ring(), cookie, 1'700'000'100);
-    EXPECT_NE(again.session, held.session);
-    EXPECT_EQ(again.session->refresh_token, held.session->refresh_token);
+    EXPECT_EQ(held.use_count(), 1);  // only the request holds it now
+    EXPECT_EQ(held->user_id, "alice");
+    EXPECT_EQ(held->access_token, "BQ-access");
+    // Opened again: a new object, the same claims.
+    const SharedSession again = cache.open(ring(), cookie, kNow);
+    EXPECT_NE(again.session, held);
+    EXPECT_EQ(again.session->refresh_token, held->refresh_token);
 }
 
 // The cache hashes a cookie's tail (the GCM tag) only; a cookie that ends
@@ -84,12 +116,12 @@ TEST(SessionCache, HeldSessionOutlivesEviction) {
 TEST(SessionCache, SameTailDifferentCookieIsNoHit) {
     SessionCache cache(4);
     const auto cookie = *seal_session(ring(), sample());
-    ASSERT_EQ(cache.open(ring(), cookie, 1'700'000'100).status, CookieStatus::valid);
+    ASSERT_TRUE(remembered(cache, cookie));
     std::string forged = cookie;
     forged[forged.size() / 2] = forged[forged.size() / 2] == 'A' ? 'B' : 'A';
-    EXPECT_EQ(cache.open(ring(), forged, 1'700'000'100).status, CookieStatus::invalid);
-    EXPECT_EQ(cache.open(ring(), "x." + cookie.substr(2), 1'700'000'100).status, CookieStatus::invalid);
-    EXPECT_EQ(cache.open(ring(), cookie, 1'700'000'100).status, CookieStatus::valid);
+    EXPECT_EQ(cache.open(ring(), forged, kNow).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.open(ring(), "x." + cookie.substr(2), kNow).status, CookieStatus::invalid);
+    EXPECT_EQ(cache.open(ring(), cookie, kNow).status, CookieStatus::valid);
     EXPECT_EQ(cache.size(), 1u);
 }
 
@@ -98,90 +130,101 @@ TEST(SessionCache, RemembersTheKeyThatSealedIt) {
     const KeyRing rotated({make_key(std::string(32, 'n')), old_key});
     const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
     SessionCache cache(4);
-    for (int i = 0; i < 2; ++i) {  // miss, then hit
-        const SharedSession opened = cache.open(rotated, old_cookie, 1'700'000'100);
+    for (int i = 0; i < 3; ++i) {  // opened, remembered, hit
+        const SharedSession opened = cache.open(rotated, old_cookie, kNow);
         ASSERT_EQ(opened.status, CookieStatus::valid);
         EXPECT_TRUE(opened.old_key);
     }
+    EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(SessionCache, WithoutCapacityOpensEveryTime) {
     SessionCache cache(0);
     const auto cookie = *seal_session(ring(), sample());
-    const SharedSession opened = cache.open(ring(), cookie, 1'700'000'100);
-    ASSERT_EQ(opened.status, CookieStatus::valid);
-    EXPECT_EQ(opened.session->user_id, "alice");
-    EXPECT_EQ(opened.session.use_count(), 1);
+    for (int i = 0; i < 2; ++i) {
+        const SharedSession opened = cache.open(ring(), cookie, kNow);
+        ASSERT_EQ(opened.status, CookieStatus::valid);
+        EXPECT_EQ(opened.session->user_id, "alice");
+        EXPECT_EQ(opened.session.use_count(), 1);
+    }
     EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(SessionCache, NeverRemembersBadCookies) {
     SessionCache cache(4);
-    EXPECT_EQ(cache.open(ring(), "garbage", 0).status, CookieStatus::invalid);
-    EXPECT_EQ(cache.open(ring(), "", 0).status, CookieStatus::absent);
-    std::string tampered = *seal_session(ring(), sample());
-    tampered[tampered.size() - 2] ^= 1;
-    EXPECT_EQ(cache.open(ring(), tampered, 1'700'000'100).status, CookieStatus::invalid);
+    for (int i = 0; i < 2; ++i) {  // twice each: a second opening would remember a good one
+        EXPECT_EQ(cache.open(ring(), "garbage", 0).status, CookieStatus::invalid);
+        EXPECT_EQ(cache.open(ring(), "", 0).status, CookieStatus::absent);
+        std::string tampered = *seal_session(ring(), sample());
+        tampered[tampered.size() - 2] ^= 1;
+        EXPECT_EQ(cache.open(ring(), tampered, kNow).status, CookieStatus::invalid);
+    }
     // Authentic but expired: not remembered either.
-    EXPECT_EQ(cache.open(ring(), *seal_session(ring(), sample()), 1'702'592'000).status, CookieStatus::expired);
+    const auto cookie = *seal_session(ring(), sample());
+    for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(cache.open(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
+    }
     EXPECT_EQ(cache.size(), 0u);
 }
 
 TEST(SessionCache, EvictsLeastRecentlyUsed) {
     SessionCache cache(2);
-    std::vector<std::string> cookies;
-    for (int i = 0; i < 3; ++i) {
-        Session s = sample();
-        s.user_id = "user" + std::to_string(i);
-        cookies.push_back(*seal_session(ring(), s));
-    }
-    cache.open(ring(), cookies[0], 1'700'000'100);
-    const auto first_1 = cache.open(ring(), cookies[1], 1'700'000'100).session;
-    const auto first_0 = cache.open(ring(), cookies[0], 1'700'000'100).session;  // 0 is now the most recent
-    cache.open(ring(), cookies[2], 1'700'000'100);  // evicts 1
+    const std::vector<std::string> cookies{cookie_of("user0"), cookie_of("user1"), cookie_of("user2")};
+    remembered(cache, cookies[0]);
+    const auto first_1 = remembered(cache, cookies[1]);
+    const auto first_0 = cache.open(ring(), cookies[0], kNow).session;  // 0 is now the most recent
+    remembered(cache, cookies[2]);  // evicts 1
     EXPECT_EQ(cache.size(), 2u);
-    EXPECT_EQ(cache.open(ring(), cookies[0], 1'700'000'100).session, first_0);  // still cached
-    EXPECT_EQ(cache.open(ring(), cookies[2], 1'700'000'100).session->user_id, "user2");
-    EXPECT_NE(cache.open(ring(), cookies[1], 1'700'000'100).session, first_1);  // opened anew
+    EXPECT_EQ(cache.open(ring(), cookies[0], kNow).session, first_0);  // still cached
+    EXPECT_EQ(cache.open(ring(), cookies[2], kNow).session->user_id, "user2");
+    EXPECT_NE(cache.open(ring(), cookies[1], kNow).session, first_1);  // opened anew
 }
 
-// Random opens over more cookies than the cache holds, checked against a
-// plain least-recently-used list: a hit hands out the very session object
-// the cookie was last opened to, a miss a new one.
+// Random openings over more cookies than the cache holds, each cookie
+// opened twice in a row (so it is remembered), checked against a plain
+// least-recently-used list: a hit hands out the very session object the
+// cookie was last remembered with, a miss a new one. At the end the
+// `capacity` most recent cookies must all still be found.
 TEST(SessionCache, BehavesLikeAnLruListUnderChurn) {
     constexpr std::size_t kCapacity = 8;
     std::vector<std::string> cookies;
     for (int i = 0; i < 40; ++i) {
-        Session s = sample();
-        s.user_id = "user" + std::to_string(i);
-        cookies.push_back(*seal_session(ring(), s));
+        cookies.push_back(cookie_of("user" + std::to_string(i)));
     }
     SessionCache cache(kCapacity);
     std::list<std::size_t> model;  // front: most recently used
-    std::map<std::size_t, std::shared_ptr<const Session>> last;
+    std::map<std::size_t, std::shared_ptr<const Session>> kept;
     std::mt19937 random(20261202);
     std::size_t hits = 0;
-    for (int step = 0; step < 5000; ++step) {
-        // Skewed towards a few cookies, so both hits and misses are common.
-        const std::size_t i = random() % 4 == 0 ? random() % cookies.size() : random() % 10;
-        const SharedSession opened = cache.open(ring(), cookies[i], 1'700'000'100);
-        ASSERT_EQ(opened.status, CookieStatus::valid);
-        ASSERT_EQ(opened.session->user_id, "user" + std::to_string(i));
-        const auto remembered = std::find(model.begin(), model.end(), i);
-        if (remembered != model.end()) {
+    const auto open_twice = [&](std::size_t i) {
+        const auto remembered_entry = std::find(model.begin(), model.end(), i);
+        const SharedSession first = cache.open(ring(), cookies[i], kNow);
+        const SharedSession second = cache.open(ring(), cookies[i], kNow);
+        ASSERT_EQ(first.session->user_id, "user" + std::to_string(i));
+        if (remembered_entry != model.end()) {
             ++hits;
-            ASSERT_EQ(opened.session, last[i]) << "step " << step;
-            model.erase(remembered);
+            ASSERT_EQ(first.session, kept[i]);
+            model.erase(remembered_entry);
         } else {
-            ASSERT_NE(opened.session, last[i]) << "step " << step;
+            ASSERT_NE(first.session, kept[i]);
+            ASSERT_NE(second.session, first.session);  // the second opening is the one remembered
             if (model.size() == kCapacity) {
                 model.pop_back();
             }
         }
+        ASSERT_EQ(cache.open(ring(), cookies[i], kNow).session, second.session);  // and found
         model.push_front(i);
-        last[i] = opened.session;
+        kept[i] = second.session;
         ASSERT_EQ(cache.size(), model.size());
+    };
+    for (int step = 0; step < 3000; ++step) {
+        // Skewed towards a few cookies, so both hits and misses are common.
+        open_twice(random() % 4 == 0 ? random() % cookies.size() : random() % 10);
+        ASSERT_FALSE(::testing::Test::HasFatalFailure()) << "step " << step;
     }
-    EXPECT_GT(hits, 1000u);
-    EXPECT_LT(hits, 4500u);
+    EXPECT_GT(hits, 600u);
+    EXPECT_LT(hits, 2700u);
+    for (const std::size_t i : model) {
+        EXPECT_EQ(cache.open(ring(), cookies[i], kNow).session, kept[i]) << i;
+    }
 }
