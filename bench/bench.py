@@ -931,7 +931,9 @@ def render(results, args, machine, started_at, elapsed):
            f"{args.uncached_sessions:,} distinct valid session cookies (minted with the server's key in "
            "the documented format, as in scenario 4; rotated by bench/report.lua), more than the "
            "512 a worker's session cache holds, so the spotauth side decrypts and parses the "
-           "cookie of every request: the cost of a cookie's first request in a worker.",
+           "cookie of every request: the cost of a cookie's first request in a worker. (The cache "
+           "remembers a cookie on its second opening, when the mark of its first survived; with "
+           "this rotation few do.)",
            f"- Scenario 2: `worker_processes 2`, `worker_connections 8192`; a Python asyncio client "
            f"opens {args.storm} connections, then sends one request on each at once (Connection: "
            "close) with the same session cookie whose access token is inside the 60 s leeway; "
@@ -947,8 +949,8 @@ def render(results, args, machine, started_at, elapsed):
            f"-c{args.connections}, stopped after a count (bench/report.lua), one session. Then "
            f"requests cycling through {args.distinct_sessions:,} distinct valid sessions (minted "
            "in the documented cookie format with the server's key), more than the module's "
-           "per-worker session cache holds, so it fills and then evicts on every request; that "
-           "growth is measured once the cache is full. Refreshes: wrk -t1 -c1 "
+           "per-worker session cache holds, so it fills and then churns (a cookie is remembered "
+           "on its second opening); that growth is measured once the cache is full. Refreshes: wrk -t1 -c1 "
            "(sequential, so no single-flight join) with one expiring session against a server "
            "whose `spotauth_token_url` is a location of the same nginx answering "
            f"`{FAST_TOKEN_BODY}`; expires_in 30 < 60 s leeway, so every request refreshes; "
