@@ -57,64 +57,12 @@ std::string_view page_title(Failure failure) {
     return "Sign-in problem";
 }
 
-// The built-in page: the demo site's colours and type, no external assets,
-// one column that fits a 320 px wide phone.
-constexpr std::string_view kBuiltin = R"PAGE(<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{{title}}</title>
-<style>
-:root { color-scheme: dark; }
-* { box-sizing: border-box; }
-html { background: #121212; }
-body {
-  margin: 0;
-  min-height: 100vh;
-  font-family: "Helvetica Neue", Helvetica, Arial, "DejaVu Sans", system-ui, sans-serif;
-  color: #fff;
-  background: linear-gradient(180deg, #1f3a2a 0, #162219 220px, #121212 520px) no-repeat, #121212;
-  line-height: 1.5;
-  -webkit-font-smoothing: antialiased;
-}
-main { max-width: 40rem; margin: 0 auto; padding: 4rem 1.5rem; }
-.mark { display: flex; align-items: center; gap: .6rem; margin: 0 0 2.5rem; font-weight: 700; }
-.mark svg { width: 28px; height: 28px; flex: none; }
-.eyebrow {
-  text-transform: uppercase; letter-spacing: .12em; font-size: .75rem; font-weight: 700;
-  color: #b3b3b3; margin: 0 0 .5rem;
-}
-h1 {
-  font-size: clamp(2rem, 7vw, 3rem); line-height: 1.08; letter-spacing: -.03em;
-  margin: 0 0 1rem; overflow-wrap: anywhere;
-}
-.lead { color: #b3b3b3; font-size: 1.1rem; margin: 0 0 2rem; overflow-wrap: anywhere; }
-.actions { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0; }
-.button {
-  display: inline-flex; align-items: center; border-radius: 500px; padding: .9rem 2rem;
-  font-weight: 700; text-decoration: none; background: #1ed760; color: #000;
-}
-.button:hover { background: #3be477; }
-.button:focus-visible { outline: 3px solid #fff; outline-offset: 3px; }
-.button.secondary { background: transparent; color: #fff; box-shadow: inset 0 0 0 1px #727272; }
-.button.secondary:hover { box-shadow: inset 0 0 0 1px #fff; }
-.code { margin: 3rem 0 0; color: #727272; font-size: .8rem; font-family: "DejaVu Sans Mono", ui-monospace, monospace; }
-</style>
-</head>
-<body>
-<main>
-<p class="mark"><svg viewBox="0 0 28 28" aria-hidden="true"><circle cx="14" cy="14" r="14" fill="#1ed760"/><path d="M7 10.5c4.8-1.6 10-1.2 14.2 1.1M8 14.6c4-1.2 8.2-.8 11.6 1M8.9 18.4c3.2-.9 6.4-.6 9.1.8" fill="none" stroke="#000" stroke-width="2.2" stroke-linecap="round"/></svg>Sign in with Spotify</p>
-<p class="eyebrow">Error {{status}}</p>
-<h1>{{title}}</h1>
-<p class="lead">{{description}}</p>
-<p class="actions"><a class="button" id="login" href="{{login_url}}">Sign in with Spotify</a><a class="button secondary" id="home" href="{{home_url}}">Back to the site</a></p>
-<p class="code">{{code}}</p>
-</main>
-</body>
-</html>
-)PAGE";
+// The built-in page: conf/spotauth-error.html, compiled in (CMakeLists.txt):
+// the demo site's colours and type, no external assets, one column that
+// fits a 320 px wide phone.
+constexpr std::string_view kBuiltin =
+#include "builtin_page.inc"
+    ;
 
 }  // namespace
 
