@@ -115,14 +115,18 @@ bool base64url_decode_into(std::string_view text, std::string& out) {
     out.resize(quartets * 3 + (tail == 0 ? 0 : tail - 1));
     const auto* in = reinterpret_cast<const unsigned char*>(text.data());
     auto* o = reinterpret_cast<unsigned char*>(out.data());
+    // Bad symbols are collected and judged once at the end (no branch per
+    // quartet): `out` is unspecified on failure anyway.
+    std::uint32_t seen = 0;
     for (std::size_t i = 0; i < quartets; ++i, in += 4, o += 3) {
         const std::uint32_t n = p0[in[0]] | p1[in[1]] | p2[in[2]] | p3[in[3]];
-        if ((n & kInvalid) != 0) {
-            return false;
-        }
+        seen |= n;
         o[0] = static_cast<unsigned char>(n >> 16);
         o[1] = static_cast<unsigned char>(n >> 8);
         o[2] = static_cast<unsigned char>(n);
+    }
+    if ((seen & kInvalid) != 0) {
+        return false;
     }
     // Canonical form only: the unused low bits of the last symbol are zero,
     // so a flipped bit there is not a second valid encoding.

@@ -131,18 +131,17 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
     return out;
 }
 
-std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view iv,
-                                          std::string_view aad, std::string_view ciphertext,
-                                          std::string_view tag, std::size_t spare) {
+bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
+                    std::string_view ciphertext, std::string_view tag, std::string& plaintext,
+                    std::size_t spare) {
     if (!valid_key_and_iv(key, iv) || tag.size() != kGcmTagBytes) {
-        return std::nullopt;
+        return false;
     }
     ReusedContext& context = open_context();
     EVP_CIPHER_CTX* const ctx = context.begin(key, iv);
     if (ctx == nullptr) {
-        return std::nullopt;
+        return false;
     }
-    std::string plaintext;
     plaintext.reserve(ciphertext.size() + spare);
     plaintext.resize(ciphertext.size());
     // EVP_CTRL_GCM_SET_TAG takes a non-const pointer but only copies the tag.
@@ -154,12 +153,14 @@ std::optional<std::string> aes256gcm_open(std::string_view key, std::string_view
                           static_cast<int>(ciphertext.size())) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag_bytes) != 1) {
         context.drop();
-        return std::nullopt;
+        plaintext.clear();
+        return false;
     }
     if (EVP_DecryptFinal_ex(ctx, bytes(plaintext) + len, &final_len) != 1) {
-        return std::nullopt;  // the tag does not verify; the context stays usable
+        plaintext.clear();  // the tag does not verify (the context stays usable): no unauthenticated bytes
+        return false;
     }
-    return plaintext;
+    return true;
 }
 
 }  // namespace spotauth

@@ -129,27 +129,37 @@ std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
            base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
 }
 
-std::optional<KeyRing::Opened> KeyRing::open(std::string_view token, std::size_t spare) const {
+std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
+    Opened opened;
+    if (!open(token, opened)) {
+        return std::nullopt;
+    }
+    return opened;
+}
+
+bool KeyRing::open(std::string_view token, Opened& out, std::size_t spare) const {
+    out.plaintext.clear();
     const auto parts = split_compact(token);
     if (!parts || !parts->encrypted_key.empty()) {
-        return std::nullopt;
+        return false;
     }
     const Key* key = key_for(parts->header);
     if (key == nullptr) {
-        return std::nullopt;
+        return false;
     }
     DecodedParts& decoded = decoded_parts();
     if (!base64url_decode_into(parts->iv, decoded.iv) ||
         !base64url_decode_into(parts->ciphertext, decoded.ciphertext) ||
         !base64url_decode_into(parts->tag, decoded.tag)) {
-        return std::nullopt;
+        return false;
     }
     // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
-    auto plaintext = aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext, decoded.tag, spare);
-    if (!plaintext) {
-        return std::nullopt;
+    if (!aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext, decoded.tag,
+                        out.plaintext, spare)) {
+        return false;
     }
-    return Opened{std::move(*plaintext), key == &keys_.front()};
+    out.current_key = key == &keys_.front();
+    return true;
 }
 
 }  // namespace spotauth

@@ -52,15 +52,37 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 
 
 }  // namespace
 
-// Every byte is looked at, without an early exit, so the compiler can
-// check many at once: it runs on both tokens of every cookie a worker opens.
+namespace {
+
+unsigned char outside_token_range(char ch) {
+    return static_cast<unsigned char>(static_cast<unsigned char>(ch) - 0x21) >= 0x5E ? 1 : 0;
+}
+
+}  // namespace
+
+// Runs on both tokens of every cookie a worker opens. Every byte is looked
+// at, without an early exit, and in blocks of a fixed size OR-ed into as
+// many lanes, which the compiler turns into one vector step per block even
+// at -O2 (a loop of unknown length stays scalar there: 9 instructions per
+// byte).
 bool is_token_text(std::string_view token) {
     if (token.empty() || token.size() > kMaxTokenBytes) {
         return false;
     }
-    unsigned outside = 0;  // nonzero once a byte is outside 0x21..0x7E
-    for (const char ch : token) {
-        outside |= static_cast<unsigned char>(static_cast<unsigned char>(ch) - 0x21) >= 0x5E ? 1u : 0u;
+    constexpr std::size_t kLanes = 16;
+    unsigned char lanes[kLanes] = {};
+    std::size_t i = 0;
+    for (; i + kLanes <= token.size(); i += kLanes) {
+        for (std::size_t lane = 0; lane < kLanes; ++lane) {
+            lanes[lane] |= outside_token_range(token[i + lane]);
+        }
+    }
+    unsigned char outside = 0;  // nonzero once a byte is outside 0x21..0x7E
+    for (; i < token.size(); ++i) {
+        outside |= outside_token_range(token[i]);
+    }
+    for (const unsigned char lane : lanes) {
+        outside |= lane;
     }
     return outside == 0;
 }

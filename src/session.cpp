@@ -42,6 +42,13 @@ simdjson::dom::parser& claims_parser() {
     return parser;
 }
 
+// The thread's decrypted claims, kept from cookie to cookie like the parser
+// (the parser copies what it keeps, so the text is needed only while parsing).
+KeyRing::Opened& claims_text() {
+    thread_local KeyRing::Opened opened;
+    return opened;
+}
+
 // One claim read from the object; when a name repeats, the last one wins
 // (as in the nlohmann DOM before).
 struct Claim {
@@ -92,12 +99,12 @@ bool read_time(const Claim& claim, UnixTime& out) {
 template <std::size_t N>
 bool open_claims(const KeyRing& keys, std::string_view cookie, std::string_view type,
                  std::array<Claim, N>& claims, bool& current_key) {
-    const auto opened = keys.open(cookie, simdjson::SIMDJSON_PADDING);
-    if (!opened) {
+    KeyRing::Opened& opened = claims_text();
+    if (!keys.open(cookie, opened, simdjson::SIMDJSON_PADDING)) {
         return false;
     }
     simdjson::dom::object object;
-    if (claims_parser().parse(opened->plaintext).get(object) != simdjson::SUCCESS) {
+    if (claims_parser().parse(opened.plaintext).get(object) != simdjson::SUCCESS) {
         return false;
     }
     find_claims(object, claims);
@@ -106,7 +113,7 @@ bool open_claims(const KeyRing& keys, std::string_view cookie, std::string_view 
         actual_type != type) {
         return false;
     }
-    current_key = opened->current_key;
+    current_key = opened.current_key;
     return true;
 }
 

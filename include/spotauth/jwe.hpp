@@ -39,8 +39,12 @@ public:
     };
 
     // nullopt for anything that is not a JWE this ring sealed, unmodified.
-    // `spare`: capacity kept after the plaintext (see aes256gcm_open).
-    std::optional<Opened> open(std::string_view token, std::size_t spare = 0) const;
+    std::optional<Opened> open(std::string_view token) const;
+    // The same into `out`, whose plaintext's memory is reused (a caller that
+    // keeps one Opened from token to token allocates once); `spare`: capacity
+    // kept after the plaintext (see aes256gcm_open). False: `out` holds no
+    // plaintext.
+    bool open(std::string_view token, Opened& out, std::size_t spare = 0) const;
 
     bool empty() const { return keys_.empty(); }
 

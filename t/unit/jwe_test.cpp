@@ -36,7 +36,13 @@ TEST(Jwe, SealThenOpenRoundTrips) {
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->plaintext, "{\"hello\":\"world\"}");
     EXPECT_TRUE(opened->current_key);
-    EXPECT_GE(ring.open(*token, 64)->plaintext.capacity(), opened->plaintext.size() + 64);
+    KeyRing::Opened into;
+    ASSERT_TRUE(ring.open(*token, into, 64));
+    EXPECT_EQ(into.plaintext, opened->plaintext);
+    EXPECT_GE(into.plaintext.capacity(), opened->plaintext.size() + 64);
+    // Reused for a token that does not open: no plaintext is left behind.
+    EXPECT_FALSE(ring.open(token->substr(0, token->size() - 1), into, 64));
+    EXPECT_TRUE(into.plaintext.empty());
 }
 
 TEST(Jwe, IsCompactDirA256gcmWithKid) {
@@ -159,33 +165,42 @@ TEST(Gcm, KnownAnswerWhateverCameBefore) {
     const std::string tag = unhex("76fc6ece0f4e1768cddf8853bb2d551b");
     const std::string other_key(32, 'o');
     const std::string other_iv(12, 'i');
+    // One buffer for every opening, as KeyRing's callers keep one.
+    std::string buffer;
+    const auto open_into = [&buffer](std::string_view k, std::string_view i, std::string_view a,
+                                std::string_view c, std::string_view t,
+                                std::size_t spare = 0) -> std::optional<std::string> {
+        if (!aes256gcm_open(k, i, a, c, t, buffer, spare)) {
+            EXPECT_TRUE(buffer.empty()) << "unauthenticated plaintext left in the buffer";
+            return std::nullopt;
+        }
+        return buffer;
+    };
     for (int round = 0; round < 3; ++round) {
         const auto sealed = aes256gcm_seal(key, iv, aad, plaintext);
         ASSERT_TRUE(sealed);
         EXPECT_EQ(sealed->ciphertext, ciphertext);
         EXPECT_EQ(sealed->tag, tag);
-        EXPECT_EQ(aes256gcm_open(key, iv, aad, ciphertext, tag), plaintext);
+        EXPECT_EQ(open_into(key, iv, aad, ciphertext, tag), plaintext);
         // Room after the plaintext for a parser that reads past its end.
-        const auto roomy = aes256gcm_open(key, iv, aad, ciphertext, tag, 64);
-        ASSERT_TRUE(roomy);
-        EXPECT_EQ(*roomy, plaintext);
-        EXPECT_GE(roomy->capacity(), plaintext.size() + 64);
+        EXPECT_EQ(open_into(key, iv, aad, ciphertext, tag, 64), plaintext);
+        EXPECT_GE(buffer.capacity(), plaintext.size() + 64);
         // Failures in between: wrong tag, wrong key, wrong AAD, bad sizes.
         std::string bad_tag = tag;
         bad_tag[round] ^= 1;
-        EXPECT_FALSE(aes256gcm_open(key, iv, aad, ciphertext, bad_tag));
-        EXPECT_FALSE(aes256gcm_open(other_key, iv, aad, ciphertext, tag));
-        EXPECT_FALSE(aes256gcm_open(key, iv, aad + "x", ciphertext, tag));
-        EXPECT_FALSE(aes256gcm_open(key, iv, aad, ciphertext, tag.substr(1)));
-        EXPECT_FALSE(aes256gcm_open(key.substr(1), iv, aad, ciphertext, tag));
+        EXPECT_FALSE(open_into(key, iv, aad, ciphertext, bad_tag));
+        EXPECT_FALSE(open_into(other_key, iv, aad, ciphertext, tag));
+        EXPECT_FALSE(open_into(key, iv, aad + "x", ciphertext, tag));
+        EXPECT_FALSE(open_into(key, iv, aad, ciphertext, tag.substr(1)));
+        EXPECT_FALSE(open_into(key.substr(1), iv, aad, ciphertext, tag));
         EXPECT_FALSE(aes256gcm_seal(key, iv.substr(1), aad, plaintext));
         // Other keys and IVs in between, both ways.
         const auto other = aes256gcm_seal(other_key, other_iv, "", "other message");
         ASSERT_TRUE(other);
-        EXPECT_EQ(aes256gcm_open(other_key, other_iv, "", other->ciphertext, other->tag), "other message");
-        EXPECT_FALSE(aes256gcm_open(key, other_iv, "", other->ciphertext, other->tag));
-        EXPECT_EQ(aes256gcm_open(key, iv, aad, ciphertext, tag), plaintext);
-        EXPECT_FALSE(aes256gcm_open(key, iv, aad, "", tag));  // truncated to nothing
+        EXPECT_EQ(open_into(other_key, other_iv, "", other->ciphertext, other->tag), "other message");
+        EXPECT_FALSE(open_into(key, other_iv, "", other->ciphertext, other->tag));
+        EXPECT_EQ(open_into(key, iv, aad, ciphertext, tag), plaintext);
+        EXPECT_FALSE(open_into(key, iv, aad, "", tag));  // truncated to nothing
     }
 }
 

@@ -20,6 +20,19 @@ TEST(TokenText, RefusesEmptyLongSpacesAndControls) {
     }
 }
 
+TEST(TokenText, LooksAtEveryByteOfALongToken) {
+    // Whole blocks and the tail after them are checked apart: one byte
+    // outside 0x21..0x7E anywhere refuses the token.
+    for (const char bad : {' ', '\x7f', '\0', '\x80', '\xff'}) {
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string token(40, 'A');
+            token[at] = bad;
+            EXPECT_FALSE(is_token_text(token)) << "byte " << at;
+        }
+    }
+    EXPECT_TRUE(is_token_text(std::string(32, '!') + std::string(7, '~')));
+}
+
 TEST(CleanText, DropsC0DelC1AndLineSeparators) {
     EXPECT_EQ(clean_text("Mallory\r\nX-Injected: yes", 100), "MalloryX-Injected: yes");
     EXPECT_EQ(clean_text(std::string("a\0b\x7f" "c", 5), 100), "abc");
