@@ -956,7 +956,7 @@ def render(results, args, machine, started_at, elapsed):
            f"`{FAST_TOKEN_BODY}`; expires_in 30 < 60 s leeway, so every request refreshes; "
            "counted with an access log of `$status $spotauth_session_status` and the "
            "`spotauth_status` metrics. Refresh growth is measured from the warm-up checkpoint.",
-           "- Scenario 5: Google Benchmark (`bench/micro.cpp`, build/bench, Release), "
+           "- Scenario 5: Google Benchmark (`bench/micro.cpp`, build/bench, RelWithDebInfo: -O2 as the module's core is built), "
            "fastest of 5 repetitions (median in brackets), CPU time. Token sizes as the mock's (access 152, refresh 132 "
            "characters; cookie ≈ 0.7 kB). `open_session` is the cost of a cookie's first request "
            "in a worker (the goal's figure); `SessionCache::open` hits are what the module pays "
