@@ -11,7 +11,9 @@
 // (a screenshot of the page then goes next to SCREENSHOT_PATH as
 // *-failure.png).
 import { chromium } from 'playwright-core';
-import { Failure, check, checksPassed, ok, startWatchdog } from './checks.mjs';
+import {
+  Failure, check, launchLocalChromium, ok, runInBrowser, screenshotOpenPage, startWatchdog,
+} from './checks.mjs';
 
 const [BASE, MOCK, SCREENSHOT] = process.argv.slice(2);
 if (!BASE || !MOCK || !SCREENSHOT) {
@@ -23,7 +25,6 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = 5000;           // any single wait in the page
 const TOTAL_MS = 45000;         // the whole run
 const COOKIE_NAMES = ['spotauth', '__Host-spotauth'];
-const started = Date.now();
 
 // --- bookkeeping ------------------------------------------------------------
 
@@ -397,33 +398,5 @@ async function run(browser) {
   ok(`${requests.length} requests, all to 127.0.0.1; no page errors`);
 }
 
-let browser;
-let failed = false;
-try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // Belt and braces: no name resolves, so nothing but 127.0.0.1 is reachable.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-  });
-  await run(browser);
-} catch (e) {
-  failed = true;
-  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-  if (currentPage && !currentPage.isClosed()) {
-    const shot = SCREENSHOT.replace(/(\.png)?$/, '-failure.png');
-    await currentPage.screenshot({ path: shot, fullPage: true, timeout: 3000 }).then(
-      () => console.error(`  page ${currentPage.url()} saved to ${shot}`), () => {});
-  }
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-const seconds = ((Date.now() - started) / 1000).toFixed(1);
-if (failed) {
-  console.error(`e2e: failed after ${checksPassed()} checks (${seconds} s)`);
-  process.exit(1);
-}
-console.log(`e2e: all ${checksPassed()} checks passed in ${seconds} s`);
+await runInBrowser('e2e', () => launchLocalChromium(chromium, CHROMIUM), run,
+  () => screenshotOpenPage(currentPage, SCREENSHOT.replace(/(\.png)?$/, '-failure.png')));

@@ -13,7 +13,7 @@
 // Prints one line per check and exits 0 when all pass; on the first failure
 // prints "FAIL: ..." and exits 1.
 import { chromium } from 'playwright-core';
-import { Failure, check, checksPassed, ok, startWatchdog } from './checks.mjs';
+import { check, ok, runInBrowser, startWatchdog } from './checks.mjs';
 
 const [BASE, MOCK, SPKI] = process.argv.slice(2);
 if (!BASE || !MOCK || !SPKI) {
@@ -25,7 +25,6 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = 5000;           // any single wait in the page
 const TOTAL_MS = 30000;         // the whole run
 const RETURN_TO = '/dashboard.html';
-const started = Date.now();
 const origin = new URL(BASE);
 
 // What makes chromium speak HTTP/3 to nginx here: QUIC enabled and forced for
@@ -126,21 +125,6 @@ async function run(browser) {
   await context.close();
 }
 
-let browser;
-let failed = false;
-try {
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 15000, args: ARGS });
-  await run(browser);
-} catch (e) {
-  failed = true;
-  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-  console.error(`  responses from nginx: ${JSON.stringify(fromNginx)}`);
-} finally {
-  if (browser) await browser.close().catch(() => {});
-}
-const seconds = ((Date.now() - started) / 1000).toFixed(1);
-if (failed) {
-  console.error(`h3: failed after ${checksPassed()} checks (${seconds} s)`);
-  process.exit(1);
-}
-console.log(`h3: all ${checksPassed()} checks passed in ${seconds} s`);
+await runInBrowser('h3',
+  () => chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 15000, args: ARGS }), run,
+  async () => console.error(`  responses from nginx: ${JSON.stringify(fromNginx)}`));

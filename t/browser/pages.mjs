@@ -13,7 +13,9 @@
 // check and exits 0 when all pass; on the first failure prints "FAIL: ..."
 // and exits 1 (the page then goes to OUT_DIR/pages-failure.png).
 import { chromium } from 'playwright-core';
-import { Failure, check, checksPassed, ok, startWatchdog } from './checks.mjs';
+import {
+  check, launchLocalChromium, ok, runInBrowser, screenshotOpenPage, startWatchdog,
+} from './checks.mjs';
 
 const [BASE, MOCK, OUT] = process.argv.slice(2);
 if (!BASE || !MOCK || !OUT) {
@@ -26,7 +28,6 @@ const WAIT_MS = 5000;
 const TOTAL_MS = 90000;
 const VIEWPORTS = [{ name: 'desktop', width: 1280, height: 900 }, { name: 'phone', width: 390, height: 844 }];
 const COOKIE_NAMES = ['spotauth', '__Host-spotauth'];
-const started = Date.now();
 
 startWatchdog(TOTAL_MS, 'the page screenshots');
 
@@ -196,34 +197,11 @@ async function walk(browser, viewport) {
   await context.close();
 }
 
-let browser;
-let failed = false;
-try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 15000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-  });
+async function walkAll(browser) {
   for (const viewport of VIEWPORTS) await walk(browser, viewport);
   check(!pageErrors.length, `errors in the page: ${pageErrors.join('; ')}`);
   ok('no page errors');
-} catch (e) {
-  failed = true;
-  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-  if (currentPage && !currentPage.isClosed()) {
-    const shot = `${OUT}/pages-failure.png`;
-    await currentPage.screenshot({ path: shot, fullPage: true, timeout: 3000 }).then(
-      () => console.error(`  page ${currentPage.url()} saved to ${shot}`), () => {});
-  }
-} finally {
-  if (browser) await browser.close().catch(() => {});
 }
-const seconds = ((Date.now() - started) / 1000).toFixed(1);
-if (failed) {
-  console.error(`pages: failed after ${checksPassed()} checks (${seconds} s)`);
-  process.exit(1);
-}
-console.log(`pages: all ${checksPassed()} checks passed in ${seconds} s`);
+
+await runInBrowser('pages', () => launchLocalChromium(chromium, CHROMIUM), walkAll,
+  () => screenshotOpenPage(currentPage, `${OUT}/pages-failure.png`));
