@@ -1,5 +1,7 @@
 #include "spotauth/session_cache.hpp"
 
+#include "session_fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,26 +16,13 @@ using namespace spotauth;
 
 namespace {
 
-const KeyRing& ring() {
-    static const KeyRing r({make_key(std::string(32, 's'))});
-    return r;
-}
+using test::kNow;
+using test::sample_session;
 
-Session sample() {
-    Session s;
-    s.user_id = "alice";
-    s.access_token = "BQ-access";
-    s.refresh_token = "AQ-refresh";
-    s.access_expires_at = 1'700'003'600;
-    s.issued_at = 1'700'000'000;
-    s.expires_at = 1'702'592'000;
-    return s;
-}
-
-constexpr UnixTime kNow = 1'700'000'100;
+const KeyRing& ring() { return test::test_ring(); }
 
 std::string cookie_of(const std::string& user) {
-    Session s = sample();
+    Session s = sample_session();
     s.user_id = user;
     return *seal_session(ring(), s);
 }
@@ -49,7 +38,7 @@ std::shared_ptr<const Session> remembered(SessionCache& cache, const std::string
 
 TEST(SessionCache, AnswersLikeOpenSession) {
     SessionCache cache(4);
-    const auto cookie = *seal_session(ring(), sample());
+    const auto cookie = *seal_session(ring(), sample_session());
     for (int i = 0; i < 3; ++i) {  // opened, opened and remembered, hit
         const SharedSession opened = cache.open(ring(), cookie, kNow);
         ASSERT_EQ(opened.status, CookieStatus::valid);
@@ -115,7 +104,7 @@ TEST(SessionCache, HeldSessionOutlivesEviction) {
 // with a stolen tail is opened (and refused), not served from the cache.
 TEST(SessionCache, SameTailDifferentCookieIsNoHit) {
     SessionCache cache(4);
-    const auto cookie = *seal_session(ring(), sample());
+    const auto cookie = *seal_session(ring(), sample_session());
     ASSERT_TRUE(remembered(cache, cookie));
     std::string forged = cookie;
     forged[forged.size() / 2] = forged[forged.size() / 2] == 'A' ? 'B' : 'A';
@@ -128,7 +117,7 @@ TEST(SessionCache, SameTailDifferentCookieIsNoHit) {
 TEST(SessionCache, RemembersTheKeyThatSealedIt) {
     const Key old_key = make_key(std::string(32, 'o'));
     const KeyRing rotated({make_key(std::string(32, 'n')), old_key});
-    const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
+    const auto old_cookie = *seal_session(KeyRing({old_key}), sample_session());
     SessionCache cache(4);
     for (int i = 0; i < 3; ++i) {  // opened, remembered, hit
         const SharedSession opened = cache.open(rotated, old_cookie, kNow);
@@ -140,7 +129,7 @@ TEST(SessionCache, RemembersTheKeyThatSealedIt) {
 
 TEST(SessionCache, WithoutCapacityOpensEveryTime) {
     SessionCache cache(0);
-    const auto cookie = *seal_session(ring(), sample());
+    const auto cookie = *seal_session(ring(), sample_session());
     for (int i = 0; i < 2; ++i) {
         const SharedSession opened = cache.open(ring(), cookie, kNow);
         ASSERT_EQ(opened.status, CookieStatus::valid);
@@ -155,12 +144,12 @@ TEST(SessionCache, NeverRemembersBadCookies) {
     for (int i = 0; i < 2; ++i) {  // twice each: a second opening would remember a good one
         EXPECT_EQ(cache.open(ring(), "garbage", 0).status, CookieStatus::invalid);
         EXPECT_EQ(cache.open(ring(), "", 0).status, CookieStatus::absent);
-        std::string tampered = *seal_session(ring(), sample());
+        std::string tampered = *seal_session(ring(), sample_session());
         tampered[tampered.size() - 2] ^= 1;
         EXPECT_EQ(cache.open(ring(), tampered, kNow).status, CookieStatus::invalid);
     }
     // Authentic but expired: not remembered either.
-    const auto cookie = *seal_session(ring(), sample());
+    const auto cookie = *seal_session(ring(), sample_session());
     for (int i = 0; i < 2; ++i) {
         EXPECT_EQ(cache.open(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
     }

@@ -1,5 +1,7 @@
 #include "spotauth/session.hpp"
 
+#include "session_fixtures.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -10,36 +12,21 @@ using namespace spotauth;
 
 namespace {
 
-const KeyRing& ring() {
-    static const KeyRing r({make_key(std::string(32, 's'))});
-    return r;
-}
+using test::kNow;
+using test::sample_session;
 
-Session sample() {
-    Session s;
-    s.user_id = "alice";
-    s.display_name = "Alice \"Ally\" Liddell \xc3\xa9";
-    s.product = "premium";
-    s.country = "SE";
-    s.access_token = "BQ-access";
-    s.refresh_token = "AQ-refresh";
-    s.access_expires_at = 1'700'003'600;
-    s.access_issued_at = 1'700'000'000;
-    s.issued_at = 1'700'000'000;
-    s.expires_at = 1'702'592'000;
-    return s;
-}
+const KeyRing& ring() { return test::test_ring(); }
 
 }  // namespace
 
 TEST(Session, RoundTripsEveryClaim) {
-    const auto cookie = seal_session(ring(), sample());
+    const auto cookie = seal_session(ring(), sample_session());
     ASSERT_TRUE(cookie);
-    const OpenedSession opened = open_session(ring(), *cookie, 1'700'000'100);
+    const OpenedSession opened = open_session(ring(), *cookie, kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     const Session& s = opened.session;
     EXPECT_EQ(s.user_id, "alice");
-    EXPECT_EQ(s.display_name, sample().display_name);
+    EXPECT_EQ(s.display_name, sample_session().display_name);
     EXPECT_EQ(s.product, "premium");
     EXPECT_EQ(s.country, "SE");
     EXPECT_EQ(s.access_token, "BQ-access");
@@ -51,7 +38,7 @@ TEST(Session, RoundTripsEveryClaim) {
 }
 
 TEST(Session, ExpiredSessionIsReportedAsExpired) {
-    const auto cookie = *seal_session(ring(), sample());
+    const auto cookie = *seal_session(ring(), sample_session());
     EXPECT_EQ(open_session(ring(), cookie, 1'702'592'000).status, CookieStatus::expired);
 }
 
@@ -60,7 +47,7 @@ TEST(Session, AbsentInvalidAndWrongKind) {
     EXPECT_EQ(open_session(ring(), "garbage", 0).status, CookieStatus::invalid);
     const auto login = *seal_login(ring(), {"state", "verifier", "/", 2'000'000'000});
     EXPECT_EQ(open_session(ring(), login, 0).status, CookieStatus::invalid);
-    const auto session = *seal_session(ring(), sample());
+    const auto session = *seal_session(ring(), sample_session());
     EXPECT_FALSE(open_login(ring(), session, 0));
 }
 
@@ -79,20 +66,20 @@ static std::string legacy_cookie(const std::string& sub, const std::string& name
 }
 
 TEST(Session, CookieWithoutAccessIssueTimeOpensWithZero) {
-    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_EQ(opened.session.access_issued_at, 0);
 }
 
 TEST(Session, CookieWithoutProductAndCountryOpensWithThemUnknown) {
-    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), 1'700'000'100);
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice", "BQ"), kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_TRUE(opened.session.product.empty());
     EXPECT_TRUE(opened.session.country.empty());
 }
 
 TEST(Session, UnknownProductAndCountryAreNotSealed) {
-    Session s = sample();
+    Session s = sample_session();
     s.product.clear();
     s.country.clear();
     const auto claims = nlohmann::json::parse(ring().open(*seal_session(ring(), s))->plaintext);
@@ -102,22 +89,22 @@ TEST(Session, UnknownProductAndCountryAreNotSealed) {
 
 TEST(Session, LegacyCookieNamesAreCleaned) {
     const OpenedSession opened =
-        open_session(ring(), legacy_cookie("al\r\nice", "Alice\r\nX-Injected: yes", "BQ"), 1'700'000'100);
+        open_session(ring(), legacy_cookie("al\r\nice", "Alice\r\nX-Injected: yes", "BQ"), kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_EQ(opened.session.user_id, "alice");
     EXPECT_EQ(opened.session.display_name, "AliceX-Injected: yes");
 }
 
 TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
-    EXPECT_EQ(open_session(ring(), legacy_cookie("alice", "A", "BQ\r\nX-Injected: yes"), 1'700'000'100).status,
+    EXPECT_EQ(open_session(ring(), legacy_cookie("alice", "A", "BQ\r\nX-Injected: yes"), kNow).status,
               CookieStatus::invalid);
-    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), 1'700'000'100).status,
+    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), kNow).status,
               CookieStatus::invalid);
 }
 
 // The claims as raw JSON text, sealed: how the parser reads them.
 static OpenedSession open_raw(const std::string& claims) {
-    return open_session(ring(), *ring().seal(claims), 1'700'000'100);
+    return open_session(ring(), *ring().seal(claims), kNow);
 }
 
 static const std::string kClaimsTail =
@@ -192,12 +179,12 @@ TEST(LoginTransaction, RoundTripsUntilItExpires) {
 TEST(Session, ReportsCookiesSealedWithAnOlderKey) {
     const Key old_key = make_key(std::string(32, 'o'));
     const Key new_key = make_key(std::string(32, 'n'));
-    const auto old_cookie = *seal_session(KeyRing({old_key}), sample());
+    const auto old_cookie = *seal_session(KeyRing({old_key}), sample_session());
     const KeyRing rotated({new_key, old_key});
-    const OpenedSession opened = open_session(rotated, old_cookie, 1'700'000'100);
+    const OpenedSession opened = open_session(rotated, old_cookie, kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_TRUE(opened.old_key);
-    const auto fresh = *seal_session(rotated, sample());
-    EXPECT_FALSE(open_session(rotated, fresh, 1'700'000'100).old_key);
+    const auto fresh = *seal_session(rotated, sample_session());
+    EXPECT_FALSE(open_session(rotated, fresh, kNow).old_key);
 }
 
