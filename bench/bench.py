@@ -30,7 +30,6 @@ import secrets
 import base64
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "t"))
-from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
+from loopback import free_port, wait_for_port  # noqa: E402  (t/ is not a package)
+from mock_control import MockSpotify  # noqa: E402
 from session_cookie import expiring, seal, session_claims  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -59,25 +59,6 @@ FAST_TOKEN_BODY = '{"access_token":"t","token_type":"Bearer","expires_in":30}'
 
 def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def median(values):
@@ -197,7 +178,7 @@ class Nginx:
         self.proc = subprocess.Popen(self.command("-g", "daemon off;"), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         for port in (self.port, self.up_port, self.refresh_port):
-            wait_for_port(port, self.proc)
+            wait_for_port(port, self.proc, timeout=10)
         return self
 
     def stop(self):
@@ -505,7 +486,7 @@ class RedisServer:
             [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port), "--bind",
              "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(scratch)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, self.proc)
+        wait_for_port(self.port, self.proc, timeout=10)
 
     def stop(self):
         if self.proc.poll() is None:

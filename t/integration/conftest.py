@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "t"))
-from mock_control import MockSpotify  # noqa: E402  (t/ is not a package)
+import loopback  # noqa: E402  (t/ is not a package)
+from loopback import free_port  # noqa: E402,F401  (the tests import it from here)
+from mock_control import MockSpotify  # noqa: E402
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
@@ -83,30 +84,8 @@ def self_signed_cert(directory):
     return cert, key
 
 
-def free_port():
-    """A loopback port free for TCP and UDP (QUIC listens on UDP)."""
-    while True:
-        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-            try:
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-
-
 def wait_for_port(port, proc, timeout=STARTUP_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+    loopback.wait_for_port(port, proc, timeout)
 
 
 def new_key_text():

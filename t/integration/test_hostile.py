@@ -3,7 +3,6 @@ defined 4xx (or falls back), never a 5xx from the module, never a redirect
 off-site; the harness checks no worker died."""
 import base64
 import secrets
-import subprocess
 
 import pytest
 import requests

@@ -147,4 +147,5 @@ def test_refresh_too_large_for_a_cookie_keeps_the_session(server, mock):
     assert r.status_code == 503
     assert r.json()["error"] == "token_endpoint_unavailable"
     assert not session_set_cookies(r)
+    assert session.cookies["spotauth"] == cookie, "the session must be kept as it was"
     assert "session_too_large" in server.error_log()
