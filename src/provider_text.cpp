@@ -50,10 +50,6 @@ bool is_control(std::string_view character) {
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-}  // namespace
-
-namespace {
-
 unsigned char outside_token_range(char ch) {
     return static_cast<unsigned char>(static_cast<unsigned char>(ch) - 0x21) >= 0x5E ? 1 : 0;
 }

@@ -43,7 +43,9 @@ simdjson::dom::parser& claims_parser() {
 }
 
 // The thread's decrypted claims, kept from cookie to cookie like the parser
-// (the parser copies what it keeps, so the text is needed only while parsing).
+// (the parser copies what it keeps, so the text is needed only while
+// parsing). Like the parser's own buffers, it holds the last cookie's claims
+// until the next one: no secret there that the worker's sessions do not hold.
 KeyRing::Opened& claims_text() {
     thread_local KeyRing::Opened opened;
     return opened;
