@@ -33,7 +33,9 @@ ngx_str_t to_ngx(ngx_pool_t* pool, std::string_view s) noexcept {
     ngx_str_t out{0, nullptr};
     auto* data = static_cast<u_char*>(ngx_pnalloc(pool, s.size() == 0 ? 1 : s.size()));
     if (data != nullptr) {
-        ngx_memcpy(data, s.data(), s.size());
+        if (!s.empty()) {  // an empty view may have no data at all: memcpy's source must not be null
+            ngx_memcpy(data, s.data(), s.size());
+        }
         out = {s.size(), data};
     }
     return out;
