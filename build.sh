@@ -6,7 +6,7 @@
 #   ./build.sh build --nginx-src DIR   the module for any nginx source tree (build/nginx-<version>/)
 #   ./build.sh deps      install the Debian packages only
 #   ./build.sh test      unit tests (ctest), fuzz smoke, integration tests (pytest, real nginx)
-#                        on Debian's nginx and on the version matrix of ../shared/nginx/
+#                        on Debian's nginx, under ASan+UBSan, and on the version matrix of ../shared/nginx/
 #   ./build.sh matrix    the integration tests on the version matrix only
 #   ./build.sh example-conf VERSION   conf/spotauth.conf in the syntax of that nginx
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
@@ -343,6 +343,10 @@ test() {
     log "fuzz smoke (libFuzzer, a few seconds per target)"
     "$ROOT/t/fuzz/run.sh" 3
     integration_tests "$@"
+    # The whole suite again on an ASan+UBSan build of the module (about 4
+    # minutes from scratch): UB on a path only the suite reaches (a memcpy
+    # from an empty view's null data) went unseen while only subsets ran.
+    "$ROOT/t/sanitize/asan.sh" "$@"
     matrix_tests "$@"
 }
 
