@@ -77,7 +77,7 @@ ngx_command_t commands[] = {
 ngx_int_t preconfiguration(ngx_conf_t* cf) noexcept { return add_variables(cf); }
 
 ngx_int_t postconfiguration(ngx_conf_t* cf) noexcept {
-    if (ensure_zone(cf) != NGX_OK) {
+    if (ensure_zone(cf) != NGX_OK || check_locations(cf) != NGX_OK) {
         return NGX_ERROR;
     }
     install_header_filter();

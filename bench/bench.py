@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "t"))
 from loopback import free_port, wait_for_port  # noqa: E402  (t/ is not a package)
 from mock_control import MockSpotify  # noqa: E402
-from session_cookie import expiring, seal, session_claims  # noqa: E402
+from session_cookie import client_key_text, expiring, seal, session_claims  # noqa: E402
 
 BENCH = ROOT / "bench"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -224,7 +224,7 @@ def expiring_login(server, user):
     """A session cookie whose (hour-long) access token expires in 30 s,
     inside the 60 s leeway: every request with it refreshes. (A token that
     lives 30 s from the start is refreshed only in its second half.)"""
-    return expiring(base64.b64encode(server.key).decode(), login(server, user))
+    return expiring(client_key_text(base64.b64encode(server.key).decode(), CLIENT_ID), login(server, user))
 
 
 def login(server, user):
@@ -243,8 +243,9 @@ def login(server, user):
 
 
 def mint_sessions(key, count, now):
-    """`count` distinct valid session cookies sealed with `key`."""
-    key_text = base64.b64encode(key).decode()
+    """`count` distinct valid session cookies sealed with the key file's
+    `key` bound to the bench's client id, as the servers seal them."""
+    key_text = client_key_text(base64.b64encode(key).decode(), CLIENT_ID)
     return [seal(key_text, session_claims(f"user{i}", now)) for i in range(count)]
 
 

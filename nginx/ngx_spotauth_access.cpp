@@ -13,13 +13,6 @@
 namespace spotauth_ngx {
 namespace {
 
-spotauth::ProtectMode mode_of(ngx_uint_t protect) {
-    // The enum values of the `spotauth` directive, after off.
-    constexpr spotauth::ProtectMode modes[] = {spotauth::ProtectMode::on, spotauth::ProtectMode::retry,
-                                               spotauth::ProtectMode::redirect};
-    return modes[protect - 1];
-}
-
 bool set_authorization(ngx_http_request_t* r, std::string_view access_token) {
     ngx_table_elt_t* h = r->headers_in.authorization;
     if (h == nullptr) {
@@ -213,7 +206,7 @@ ngx_int_t access_handler(ngx_http_request_t* r) noexcept {
         return NGX_DECLINED;
     }
     return c_boundary(r->connection->log, "a protected request", NGX_HTTP_INTERNAL_SERVER_ERROR,
-                      [&] { return protect(r, *s, mode_of(lcf->protect)); });
+                      [&] { return protect(r, *s, protect_mode_of(lcf->protect)); });
 }
 
 void install_header_filter() {

@@ -6,6 +6,7 @@
 #include "ngx_spotauth_endpoints.hpp"
 #include "ngx_spotauth_zone.hpp"
 
+#include "spotauth/config_checks.hpp"
 #include "spotauth/provider_text.hpp"
 #include "spotauth/redis.hpp"
 #include "spotauth/settings.hpp"
@@ -76,8 +77,19 @@ void merge_place(ConfPlace& conf, const ConfPlace& prev) {
 
 constexpr ExchangeLimits kDefaultExchangeLimits = {20, 600};
 
-// Every spotauth_callback location's path, or nullopt when some cannot be
-// compared with a URL's path (regex and named locations).
+// The server_name values of a server, as nginx keeps them (its merge puts
+// "" there when the server has none).
+std::vector<std::string> server_names_of(const ngx_http_core_srv_conf_t* server) {
+    std::vector<std::string> names;
+    const auto* elts = static_cast<const ngx_http_server_name_t*>(server->server_names.elts);
+    for (ngx_uint_t i = 0; i < server->server_names.nelts; ++i) {
+        names.push_back(to_string(elts[i].name));
+    }
+    return names;
+}
+
+// Every spotauth_callback location's path and server names, or nullopt when
+// some cannot be compared with a URL's path (regex and named locations).
 std::optional<std::vector<spotauth::CallbackLocation>> callback_locations(const MainConf& mcf) {
     if (mcf.callback_location_unknown) {
         return std::nullopt;
@@ -86,7 +98,7 @@ std::optional<std::vector<spotauth::CallbackLocation>> callback_locations(const 
     if (mcf.callback_locations != nullptr) {
         const auto* places = static_cast<CallbackPlace*>(mcf.callback_locations->elts);
         for (ngx_uint_t i = 0; i < mcf.callback_locations->nelts; ++i) {
-            out.push_back({to_string(places[i].path), places[i].exact != 0});
+            out.push_back({to_string(places[i].path), places[i].exact != 0, server_names_of(places[i].server)});
         }
     }
     return out;
@@ -318,6 +330,24 @@ void* create_loc_conf(ngx_conf_t* cf) noexcept {
     return conf;
 }
 
+// Keeps a location that protects by itself for check_locations; nginx's
+// core module has merged its error_pages already (modules merge in order).
+char* keep_protected_location(ngx_conf_t* cf, const LocConf* conf) {
+    SrvConf* scf = enclosing_srv_conf(cf);
+    if (scf->protected_locations == nullptr) {
+        scf->protected_locations = ngx_array_create(cf->pool, 4, sizeof(ProtectedPlace));
+    }
+    auto* place = scf->protected_locations != nullptr
+                      ? static_cast<ProtectedPlace*>(ngx_array_push(scf->protected_locations))
+                      : nullptr;
+    if (place == nullptr) {
+        return static_cast<char*>(NGX_CONF_ERROR);
+    }
+    *place = {static_cast<ngx_http_core_loc_conf_t*>(ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module)),
+              conf};
+    return NGX_CONF_OK;
+}
+
 char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     auto* prev = static_cast<LocConf*>(parent);
     auto* conf = static_cast<LocConf*>(child);
@@ -332,7 +362,69 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
         return conf_error(cf, "spotauth: \"spotauth_require_product\" needs the scope \"user-read-private\" in "
                               "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
     }
-    return NGX_CONF_OK;
+    return conf->protect_place.line != 0 ? keep_protected_location(cf, conf) : NGX_CONF_OK;
+}
+
+namespace {
+
+// What the core needs to know of a protected location.
+spotauth::ProtectedLocation facts_of(const ProtectedPlace& place) {
+    spotauth::ProtectedLocation l;
+    l.name = to_string(place.core->name);
+    l.mode = protect_mode_of(place.conf->protect);
+    l.named = place.core->named != 0;
+    l.has_content_handler = place.core->handler != nullptr;
+    if (place.core->error_pages != nullptr) {
+        const auto* pages = static_cast<const ngx_http_err_page_t*>(place.core->error_pages->elts);
+        for (ngx_uint_t i = 0; i < place.core->error_pages->nelts; ++i) {
+            if (pages[i].status == NGX_HTTP_UNAUTHORIZED) {
+                l.error_401_target = to_string(pages[i].value.value);
+                l.error_401_dynamic = pages[i].value.lengths != nullptr;
+                break;
+            }
+        }
+    }
+    return l;
+}
+
+// The names ("@x") of a server's named locations (listed by nginx once its
+// location trees are made, before postconfiguration).
+std::vector<std::string> named_locations_of(const ngx_http_core_srv_conf_t& server) {
+    std::vector<std::string> names;
+    for (ngx_http_core_loc_conf_t** l = server.named_locations; l != nullptr && *l != nullptr; ++l) {
+        names.push_back(to_string((*l)->name));
+    }
+    return names;
+}
+
+void check_server_locations(ngx_conf_t* cf, const ngx_http_core_srv_conf_t& server, const ngx_array_t& kept) {
+    const auto* places = static_cast<const ProtectedPlace*>(kept.elts);
+    std::vector<spotauth::ProtectedLocation> locations;
+    for (ngx_uint_t i = 0; i < kept.nelts; ++i) {
+        locations.push_back(facts_of(places[i]));
+    }
+    for (const spotauth::LocationMessage& m :
+         spotauth::check_protected_locations(locations, named_locations_of(server))) {
+        log_at(cf, NGX_LOG_WARN, places[m.location].conf->protect_place, m.text);
+    }
+}
+
+}  // namespace
+
+ngx_int_t check_locations(ngx_conf_t* cf) noexcept {
+    char* rv = conf_boundary(cf, [cf]() -> char* {
+        const auto* cmcf =
+            static_cast<ngx_http_core_main_conf_t*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
+        const auto* servers = static_cast<ngx_http_core_srv_conf_t* const*>(cmcf->servers.elts);
+        for (ngx_uint_t s = 0; s < cmcf->servers.nelts; ++s) {
+            const auto* scf = static_cast<const SrvConf*>(servers[s]->ctx->srv_conf[ngx_http_spotauth_module.ctx_index]);
+            if (scf->protected_locations != nullptr) {
+                check_server_locations(cf, *servers[s], *scf->protected_locations);
+            }
+        }
+        return NGX_CONF_OK;
+    });
+    return rv == NGX_CONF_OK ? NGX_OK : NGX_ERROR;
 }
 
 }  // namespace spotauth_ngx

@@ -66,6 +66,12 @@ char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
 // spotauth_zone.
 ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept;
 
+// Postconfiguration: how each server's locations use spotauth (an API
+// location without a content handler or without the replay of a 401),
+// as spotauth::check_protected_locations judges it; warnings with the
+// file and line of each location's `spotauth` directive.
+ngx_int_t check_locations(ngx_conf_t* cf) noexcept;
+
 // --- shared by the configuration rooms ---------------------------------------
 
 // An [emerg] message about the directive being parsed; NGX_CONF_ERROR.

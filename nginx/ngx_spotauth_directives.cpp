@@ -6,6 +6,7 @@
 #include "ngx_spotauth_zone.hpp"
 
 #include "spotauth/authorization.hpp"
+#include "spotauth/config_checks.hpp"
 #include "spotauth/oauth.hpp"
 #include "spotauth/page.hpp"
 #include "spotauth/provider_text.hpp"
@@ -82,6 +83,14 @@ char* set_endpoint(ngx_conf_t* cf, ngx_http_handler_pt handler) {
     return rv;
 }
 
+// `spotauth retry` belongs in the named location an API location's
+// error_page 401 sends to, and nowhere else.
+char* check_retry_placement(ngx_conf_t* cf) {
+    const bool in_named_location = cf->cmd_type == NGX_HTTP_LOC_CONF && core_loc_conf(cf)->named;
+    const auto problem = spotauth::retry_placement_problem(in_named_location);
+    return problem ? conf_error(cf, *problem) : NGX_CONF_OK;
+}
+
 ngx_shm_zone_t* add_zone(ngx_conf_t* cf, ngx_str_t name, std::size_t size) {
     ngx_shm_zone_t* zone = ngx_shared_memory_add(cf, &name, size, &ngx_http_spotauth_module);
     if (zone != nullptr) {
@@ -132,7 +141,8 @@ char* set_callback(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
         if (place == nullptr) {
             return static_cast<char*>(NGX_CONF_ERROR);
         }
-        *place = {clcf->name, clcf->exact_match ? 1 : 0};
+        *place = {clcf->name, clcf->exact_match ? 1 : 0,
+                  static_cast<ngx_http_core_srv_conf_t*>(ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module))};
     }
     return set_endpoint(cf, &endpoint_handler<&callback_endpoint>);
 }
@@ -163,18 +173,30 @@ char* set_health(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
     return set_endpoint(cf, &plain_endpoint_handler<&health_endpoint>);
 }
 
+// Remembers where a location itself protects, for the checks of its
+// server's locations (ngx_spotauth_config.cpp).
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     auto* lcf = static_cast<LocConf*>(conf);
     char* rv = conf_boundary(cf, [&] { return set_enum_naming_values(cf, cmd, lcf->protect); });
-    if (rv == NGX_CONF_OK && lcf->protect != kProtectOff) {
-        mark_used(cf);
-        SrvConf* scf = enclosing_srv_conf(cf);
-        if (scf->protect_place.line == 0) {
-            remember_place(cf, scf->protect_place);
-        }
-        scf->protects = 1;
+    if (rv != NGX_CONF_OK || lcf->protect == kProtectOff) {
+        return rv;
     }
-    return rv;
+    if (protect_mode_of(lcf->protect) == spotauth::ProtectMode::retry) {
+        rv = conf_boundary(cf, [&] { return check_retry_placement(cf); });
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+    if (cf->cmd_type == NGX_HTTP_LOC_CONF) {
+        remember_place(cf, lcf->protect_place);
+    }
+    mark_used(cf);
+    SrvConf* scf = enclosing_srv_conf(cf);
+    if (scf->protect_place.line == 0) {
+        remember_place(cf, scf->protect_place);
+    }
+    scf->protects = 1;
+    return NGX_CONF_OK;
 }
 
 // spotauth_profile_claims id=<field> name=<field> (either or both)

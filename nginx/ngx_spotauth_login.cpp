@@ -231,7 +231,8 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!add_response_header(r, "Set-Cookie", *login_cookie)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier)));
+    const auto choice = spotauth::account_choice(query_arg(r, spotauth::kSwitchAccountParameter));
+    return send_redirect(r, spotauth::authorize_url(s.client, *state, spotauth::pkce_challenge(*verifier), choice));
 }
 
 ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {

@@ -5,6 +5,7 @@
 
 #include "ngx_spotauth_compat.hpp"
 
+#include "spotauth/access.hpp"
 #include "spotauth/authorization.hpp"
 #include "spotauth/cookie.hpp"
 #include "spotauth/jwe.hpp"
@@ -75,13 +76,15 @@ struct SrvConf {
     // By spotauth::Directive; [use] is the first directive needing the settings.
     ConfPlace places[spotauth::kDirectiveCount];
     ConfPlace protect_place;  // the first "spotauth on|redirect|retry"
+    ngx_array_t* protected_locations;  // of ProtectedPlace: checked at postconfiguration
     Settings* settings;
 };
 
-// A location with spotauth_callback.
+// A location with spotauth_callback, and its server (for its server_names).
 struct CallbackPlace {
     ngx_str_t path;
     ngx_flag_t exact;
+    ngx_http_core_srv_conf_t* server;
 };
 
 // Code exchanges per minute (spotauth_exchange_limit).
@@ -117,9 +120,26 @@ struct LocConf {
     const spotauth::UserAllowlist* allowed_users;
     const std::vector<std::string>* products;
     const spotauth::PageTemplate* error_template;
+    // Where this location itself (not an enclosing block) says
+    // `spotauth on|redirect|retry` (line 0: it does not); not merged.
+    ConfPlace protect_place;
 };
 
 constexpr ngx_uint_t kProtectOff = 0;
+
+// The mode of a `spotauth` value other than off (protect_modes).
+inline spotauth::ProtectMode protect_mode_of(ngx_uint_t protect) {
+    constexpr spotauth::ProtectMode modes[] = {spotauth::ProtectMode::on, spotauth::ProtectMode::retry,
+                                               spotauth::ProtectMode::redirect};
+    return modes[protect - 1];
+}
+
+// A location with its own `spotauth on|redirect|retry`, kept at merge time
+// for the checks of its server's locations.
+struct ProtectedPlace {
+    ngx_http_core_loc_conf_t* core;
+    const LocConf* conf;
+};
 
 // The rules of the request's location.
 inline spotauth::AccessRules access_rules_of(ngx_http_request_t* r) {

@@ -2,10 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include <cstring>
+#include <memory>
 
 namespace spotauth {
 namespace {
@@ -101,6 +103,20 @@ std::string sha256(std::string_view data) {
     std::string digest(SHA256_DIGEST_LENGTH, '\0');
     SHA256(bytes(data), data.size(), bytes(digest));
     return digest;
+}
+
+std::optional<std::string> hkdf_sha256(std::string_view key, std::string_view info, std::size_t length) {
+    using Context = std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)>;
+    const Context ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr), &EVP_PKEY_CTX_free);
+    std::string out(length, '\0');
+    std::size_t out_length = length;
+    if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) != 1 ||
+        EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), bytes(key), static_cast<int>(key.size())) != 1 ||
+        EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), bytes(info), static_cast<int>(info.size())) != 1 ||
+        EVP_PKEY_derive(ctx.get(), bytes(out), &out_length) != 1 || out_length != length) {
+        return std::nullopt;
+    }
+    return out;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

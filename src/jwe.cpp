@@ -77,6 +77,14 @@ Key make_key(std::string secret) {
     return Key{std::move(id), std::move(secret), base64url_encode(header.dump())};
 }
 
+std::optional<Key> client_key(const Key& file_key, std::string_view client_id) {
+    auto secret = hkdf_sha256(file_key.secret, std::string(kClientKeyInfo) + std::string(client_id), kAesKeyBytes);
+    if (!secret) {
+        return std::nullopt;
+    }
+    return make_key(std::move(*secret));
+}
+
 Expected<Key> parse_key_file(std::string_view text) {
     const auto secret = base64_decode(text);
     if (!secret) {

@@ -196,16 +196,26 @@ std::string pkce_challenge(std::string_view code_verifier) {
 
 std::string login_state_key(std::string_view state) { return base64url_encode(sha256(state)); }
 
+AccountChoice account_choice(std::optional<std::string_view> switch_value) {
+    return switch_value == std::string_view("1") ? AccountChoice::choose : AccountChoice::keep;
+}
+
+// Spotify's show_dialog=true makes it show the consent page with "Not
+// you?" even to a user who already approved the app; other providers ignore
+// a parameter they do not know (RFC 6749 section 3.1).
 std::string authorize_url(const ClientConfig& client, std::string_view state,
-                          std::string_view code_challenge) {
-    return append_query(client.authorize_url,
-                        form_encode({{"client_id", client.client_id},
-                                     {"response_type", "code"},
-                                     {"redirect_uri", client.redirect_uri},
-                                     {"scope", client.scopes},
-                                     {"state", std::string(state)},
-                                     {"code_challenge_method", "S256"},
-                                     {"code_challenge", std::string(code_challenge)}}));
+                          std::string_view code_challenge, AccountChoice choice) {
+    FormFields params = {{"client_id", client.client_id},
+                         {"response_type", "code"},
+                         {"redirect_uri", client.redirect_uri},
+                         {"scope", client.scopes},
+                         {"state", std::string(state)},
+                         {"code_challenge_method", "S256"},
+                         {"code_challenge", std::string(code_challenge)}};
+    if (choice == AccountChoice::choose) {
+        params.emplace_back("show_dialog", "true");
+    }
+    return append_query(client.authorize_url, form_encode(params));
 }
 
 std::string basic_auth_header(const ClientConfig& client) {

@@ -29,6 +29,12 @@ std::size_t line_of(std::string_view text, std::size_t offset) {
     return line;
 }
 
+// `url` with return_to=`return_to` added (nothing for the site's root).
+std::string with_return_to(std::string_view url, std::string_view return_to) {
+    return return_to.empty() || return_to == "/" ? std::string(url)
+                                                 : append_query(url, "return_to=" + percent_encode(return_to));
+}
+
 // A few words above the description.
 std::string_view page_title(Failure failure) {
     switch (failure) {
@@ -88,12 +94,13 @@ Expected<PageTemplate> PageTemplate::parse(std::string_view text) {
         return Result::failure("is " + std::to_string(text.size()) + " bytes, more than the " +
                                std::to_string(kMaxPageTemplateBytes) + " allowed");
     }
-    static constexpr std::array<std::pair<std::string_view, Field>, 6> kFields{{
+    static constexpr std::array<std::pair<std::string_view, Field>, 7> kFields{{
         {"status", Field::status},
         {"code", Field::code},
         {"title", Field::title},
         {"description", Field::description},
         {"login_url", Field::login_url},
+        {"login_label", Field::login_label},
         {"home_url", Field::home_url},
     }};
     PageTemplate page;
@@ -145,10 +152,15 @@ std::string PageTemplate::render(const PageFields& fields) const {
             case Field::title: out += escape_html(fields.title); break;
             case Field::description: out += escape_html(fields.description); break;
             case Field::login_url: out += escape_html(fields.login_url); break;
+            case Field::login_label: out += escape_html(fields.login_label); break;
             case Field::home_url: out += escape_html(fields.home_url); break;
         }
     }
     return out;
+}
+
+std::string switch_account_url(std::string_view login_uri, std::string_view return_to) {
+    return with_return_to(append_query(login_uri, std::string(kSwitchAccountParameter) + "=1"), return_to);
 }
 
 PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to) {
@@ -158,9 +170,13 @@ PageFields error_page_fields(Failure failure, std::string_view login_uri, std::s
     page.code = std::string(e.code);
     page.title = std::string(page_title(failure));
     page.description = std::string(e.description);
-    page.login_url = return_to.empty() || return_to == "/"
-                         ? std::string(login_uri)
-                         : append_query(login_uri, "return_to=" + percent_encode(return_to));
+    if (failure == Failure::forbidden) {
+        page.login_url = switch_account_url(login_uri, return_to);
+        page.login_label = "Sign in with another account";
+    } else {
+        page.login_url = with_return_to(login_uri, return_to);
+        page.login_label = "Sign in with Spotify";
+    }
     page.home_url = "/";
     return page;
 }

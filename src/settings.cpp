@@ -1,6 +1,9 @@
 #include "spotauth/settings.hpp"
 
+#include "spotauth/config_checks.hpp"
 #include "spotauth/url.hpp"
+
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
@@ -45,8 +48,10 @@ Expected<std::string> client_secret(const std::optional<ConfigFile>& file) {
     return secret;
 }
 
-// The index of the failing file goes with the message.
-Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile>& files) {
+// The index of the failing file goes with the message. Each file's key is
+// bound to the client id (client_key).
+Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile>& files,
+                                                    std::string_view client_id) {
     using Keys = Expected<std::vector<Key>, SettingsMessage>;
     if (files.empty()) {
         return Keys::failure({Directive::use, 0,
@@ -61,9 +66,50 @@ Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile
             return Keys::failure(
                 {Directive::key_file, i, "spotauth: spotauth_key_file " + quoted(file.path) + " " + key.error()});
         }
-        keys.push_back(*key);
+        auto bound = client_key(*key, client_id);
+        if (!bound) {
+            return Keys::failure({Directive::key_file, i,
+                                  "spotauth: spotauth_key_file " + quoted(file.path) + " cannot be derived into "
+                                  "the client's key (OpenSSL's HKDF failed)"});
+        }
+        keys.push_back(std::move(*bound));
     }
     return keys;
+}
+
+bool is_spotify(const RawSettings& raw) { return raw.authorize_url.rfind(kSpotifyAccounts, 0) == 0; }
+
+// An IP literal of the loopback interface: 127.0.0.0/8 or [::1].
+bool is_loopback_literal(const std::string& host) {
+    in_addr v4{};
+    return host == "[::1]" ||
+           (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+}
+
+// Spotify's rules for redirect URIs (since April 2025 it answers others
+// with "INVALID_CLIENT: Insecure redirect URI"): https, or http on a
+// loopback IP literal; never the name "localhost".
+std::optional<SettingsMessage> spotify_redirect_problem(const RawSettings& raw) {
+    if (!is_spotify(raw)) {
+        return std::nullopt;
+    }
+    const std::string host = url_host(raw.redirect_uri).value_or("");
+    const std::string head = "spotauth: spotauth_redirect_uri " + quoted(raw.redirect_uri) + " ";
+    const std::string refusal = " (Spotify refuses it: \"INVALID_CLIENT: Insecure redirect URI\")";
+    if (host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0)) {
+        return SettingsMessage{Directive::redirect_uri, 0,
+                               head + "names \"localhost\"" + refusal +
+                                   ": use the loopback address, \"http://127.0.0.1:PORT/...\" or "
+                                   "\"http://[::1]:PORT/...\", here and in the app's settings on the Spotify "
+                                   "developer dashboard"};
+    }
+    if (raw.redirect_uri.rfind("http://", 0) == 0 && !is_loopback_literal(host)) {
+        return SettingsMessage{Directive::redirect_uri, 0,
+                               head + "is http:// on a host that is not a loopback address" + refusal +
+                                   ": use https://, or for local testing \"http://127.0.0.1:PORT/...\" or "
+                                   "\"http://[::1]:PORT/...\""};
+    }
+    return std::nullopt;
 }
 
 std::optional<SettingsMessage> url_problem(const RawSettings& raw) {
@@ -96,7 +142,7 @@ bool is_hex(std::string_view text) {
 // Spotify's client ids are 32 hex digits; other providers have their own
 // formats, so only a client of Spotify's accounts service is checked.
 std::optional<SettingsMessage> client_id_warning(const RawSettings& raw) {
-    if (raw.authorize_url.rfind(kSpotifyAccounts, 0) != 0 ||
+    if (!is_spotify(raw) ||
         (raw.client_id.size() == kSpotifyClientIdLength && is_hex(raw.client_id))) {
         return std::nullopt;
     }
@@ -141,6 +187,39 @@ std::optional<SettingsMessage> redirect_path_warning(const RawSettings& raw) {
                                path + " { spotauth_callback; }\" or fix the URI"};
 }
 
+// The provider sends the browser to the redirect URI's host: a server that
+// holds the callback but answers other names would not get it (another
+// server, or the default one, would answer).
+std::optional<SettingsMessage> redirect_host_warning(const RawSettings& raw) {
+    if (!raw.callback_locations) {
+        return std::nullopt;
+    }
+    const std::string path = url_path(raw.redirect_uri);
+    const std::string host = url_host(raw.redirect_uri).value_or("");
+    std::vector<const CallbackLocation*> serving;
+    for (const CallbackLocation& l : *raw.callback_locations) {
+        if (serves(l, path)) {
+            if (server_names_accept(l.server_names, host)) {
+                return std::nullopt;
+            }
+            serving.push_back(&l);
+        }
+    }
+    if (serving.empty()) {
+        return std::nullopt;  // redirect_path_warning says it
+    }
+    std::string names;
+    for (const std::string& name : serving.front()->server_names) {
+        names += (names.empty() ? "" : " ") + name;
+    }
+    return SettingsMessage{Directive::redirect_uri, 0,
+                           "spotauth: spotauth_redirect_uri " + quoted(raw.redirect_uri) + " has the host " +
+                               quoted(host) + ", which no server_name of the server holding the spotauth_callback "
+                               "location " + quoted(serving.front()->path) + " matches (server_name " + names +
+                               "); the provider sends users to that host, where another server would answer. Add "
+                               "\"server_name " + host + ";\" to that server or fix the URI"};
+}
+
 std::string octal_mode(unsigned mode) {
     char text[8];
     std::snprintf(text, sizeof text, "%04o", mode & 07777);
@@ -159,7 +238,8 @@ std::optional<SettingsMessage> mode_warning(Directive directive, const char* nam
 }
 
 std::vector<SettingsMessage> warnings_of(const RawSettings& raw) {
-    std::vector<std::optional<SettingsMessage>> found = {client_id_warning(raw), redirect_path_warning(raw)};
+    std::vector<std::optional<SettingsMessage>> found = {client_id_warning(raw), redirect_path_warning(raw),
+                                                         redirect_host_warning(raw)};
     if (raw.client_secret) {
         found.push_back(mode_warning(Directive::client_secret_file, "spotauth_client_secret_file", *raw.client_secret, 0));
     }
@@ -193,7 +273,7 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw
     if (!secret) {
         return refused(raw.client_secret ? Directive::client_secret_file : Directive::use, secret.error());
     }
-    auto keys = keys_of(raw.key_files);
+    auto keys = keys_of(raw.key_files, raw.client_id);
     if (!keys) {
         return Checked::failure(keys.error());
     }
@@ -203,6 +283,9 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw
                        "location, as registered with Spotify");
     }
     if (auto problem = url_problem(raw)) {
+        return Checked::failure(std::move(*problem));
+    }
+    if (auto problem = spotify_redirect_problem(raw)) {
         return Checked::failure(std::move(*problem));
     }
     CheckedSettings out;

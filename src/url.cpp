@@ -166,6 +166,20 @@ std::optional<std::string> check_http_url(std::string_view url) {
     return std::nullopt;
 }
 
+std::optional<std::string> url_host(std::string_view url) {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+    const std::string text(url);
+    char* host = nullptr;
+    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK ||
+        curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        return std::nullopt;
+    }
+    std::string out(host);
+    curl_free(host);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
 std::string append_query(std::string_view base, std::string_view query) {
     std::string out(base);
     out += base.find('?') == std::string_view::npos ? '?' : '&';

@@ -1,13 +1,16 @@
-"""Opens and seals spotauth session cookies with a key file's text, in the
+"""Opens and seals spotauth session cookies with a server's key, in the
 documented format (README, "Session cookie"); shared by the integration
-tests and the benchmarks. Needs python3-cryptography."""
+tests and the benchmarks. A server's key is its key file's bound to its
+client id (`client_key_text`, docs/security.md). Needs python3-cryptography."""
 import base64
 import hashlib
 import json
 import secrets
 import time
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 TOKEN_LIFETIME = 3600  # what Spotify hands out
 
@@ -18,6 +21,15 @@ def b64url(data):
 
 def unb64url(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def client_key_text(key_file_text, client_id):
+    """The base64 key a server with `client_id` seals with, from its key
+    file's text: HKDF-SHA256, empty salt, info "spotauth client key v1:" +
+    the client id (spotauth::client_key)."""
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"spotauth client key v1:" + client_id.encode()).derive(base64.b64decode(key_file_text))
+    return base64.b64encode(derived).decode()
 
 
 def seal(key_text, claims):

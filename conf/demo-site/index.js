@@ -17,6 +17,7 @@
     box.className = reason === 'logged_out' ? 'notice info' : 'notice';
     box.dataset.notice = reason;
     document.getElementById('site-notice-text').textContent = spotauth.noticeText(reason);
+    document.getElementById('switch-account').hidden = reason !== 'logged_out';
     box.hidden = false;
   }
   if (signedIn) {

@@ -1,4 +1,5 @@
-// Thin, error-returning wrappers over OpenSSL: randomness, hashing, AES-256-GCM.
+// Thin, error-returning wrappers over OpenSSL: randomness, hashing, key
+// derivation (HKDF), AES-256-GCM.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,10 @@ inline constexpr std::size_t kGcmTagBytes = 16;
 std::optional<std::string> random_bytes(std::size_t count);
 
 std::string sha256(std::string_view data);
+
+// HKDF-SHA256 (RFC 5869) with an empty salt: `length` bytes derived from
+// `key` for the purpose `info`; nullopt only if OpenSSL fails.
+std::optional<std::string> hkdf_sha256(std::string_view key, std::string_view info, std::size_t length);
 
 // Compares without an early exit, so timing says nothing about where a
 // secret and a guess differ.

@@ -1,6 +1,7 @@
 // Compact JWE (RFC 7516) with alg "dir" and enc "A256GCM": the key is the
 // content-encryption key itself, so any JOSE library opens a token given the
-// key file. A `kid` header names the key, which makes rotation possible:
+// key (a server's key is derived from its key file and client id: see
+// client_key). A `kid` header names the key, which makes rotation possible:
 // the first key of a ring seals, every key opens.
 #pragma once
 
@@ -23,6 +24,16 @@ struct Key {
 Expected<Key> parse_key_file(std::string_view text);
 
 Key make_key(std::string secret);
+
+// What the HKDF info of a client's key starts with; the client id follows.
+inline constexpr std::string_view kClientKeyInfo = "spotauth client key v1:";
+
+// The key a server seals and opens with: HKDF-SHA256 of a key file's 32
+// bytes (empty salt, info kClientKeyInfo + client id). Servers that share a
+// key file but not a client id then cannot open each other's cookies (a
+// session opens only on the site it was made for), at no cost per request.
+// nullopt only if OpenSSL fails.
+std::optional<Key> client_key(const Key& file_key, std::string_view client_id);
 
 class KeyRing {
 public:

@@ -49,8 +49,16 @@ std::string pkce_challenge(std::string_view code_verifier);
 // (so each state is used at one callback only): a hash, never the state.
 std::string login_state_key(std::string_view state);
 
+// Whether the provider may sign the account it knows in again (keep), or
+// must ask which account to use (choose: Spotify's show_dialog=true).
+enum class AccountChoice { keep, choose };
+
+// The value of the login's `switch` parameter (kSwitchAccountParameter):
+// "1" chooses; anything else, or nothing, keeps.
+AccountChoice account_choice(std::optional<std::string_view> switch_value);
+
 std::string authorize_url(const ClientConfig& client, std::string_view state,
-                          std::string_view code_challenge);
+                          std::string_view code_challenge, AccountChoice choice = AccountChoice::keep);
 
 // HTTP Basic client authentication (RFC 6749 section 2.3.1: both parts are
 // form-encoded before base64), as a full header line.

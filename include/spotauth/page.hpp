@@ -27,13 +27,14 @@ struct PageFields {
     std::string title;        // a few words for a person
     std::string description;  // a sentence for a person
     std::string login_url;    // sign in (again), back to the page the user was on
+    std::string login_label;  // the words of that link
     std::string home_url;     // the site
 };
 
 class PageTemplate {
 public:
     // `{{status}}`, `{{code}}`, `{{title}}`, `{{description}}`,
-    // `{{login_url}}` and `{{home_url}}` (spaces inside the braces are
+    // `{{login_url}}`, `{{login_label}}` and `{{home_url}}` (spaces inside the braces are
     // allowed); anything else between `{{` and `}}`, an unclosed `{{` or a
     // text over kMaxPageTemplateBytes is an error that says where.
     static Expected<PageTemplate> parse(std::string_view text);
@@ -44,7 +45,7 @@ public:
     std::string render(const PageFields& fields) const;
 
 private:
-    enum class Field { none, status, code, title, description, login_url, home_url };
+    enum class Field { none, status, code, title, description, login_url, login_label, home_url };
     struct Part {
         std::string literal;  // text before the field
         Field field = Field::none;
@@ -57,8 +58,19 @@ std::string_view builtin_page_template();
 
 // The page for an answer of the error table. `login_uri` is the server's
 // login location; `return_to` the same-site path to come back to after
-// signing in (empty or "/": the login's default, the site's root).
+// signing in (empty or "/": the login's default, the site's root). The
+// "No access" page (forbidden) offers "Sign in with another account"
+// (switch_account_url): signing the same account in again would not help.
 PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to);
+
+// The login location's query parameter that asks the provider which account
+// to use (`/auth/login?switch=1`; spotauth::account_choice).
+inline constexpr std::string_view kSwitchAccountParameter = "switch";
+
+// The login location with `switch=1` (kSwitchAccountParameter): the
+// provider asks which account to use instead of signing the current one in
+// again. `return_to` as for error_page_fields.
+std::string switch_account_url(std::string_view login_uri, std::string_view return_to);
 
 // Escapes & < > " ' for HTML text and attribute values.
 std::string escape_html(std::string_view text);

@@ -49,12 +49,14 @@ struct ConfigFile {
     std::optional<unsigned> mode = std::nullopt;
 };
 
-// A location with spotauth_callback (of any server): its path, and whether
-// it is an exact-match location (a prefix location serves every path under
-// its own).
+// A location with spotauth_callback (of any server): its path, whether it
+// is an exact-match location (a prefix location serves every path under its
+// own), and the server_name values of its server (as nginx keeps them; see
+// server_names_accept).
 struct CallbackLocation {
     std::string path;
     bool exact = true;
+    std::vector<std::string> server_names = {};
 };
 
 struct RawSettings {

@@ -26,6 +26,10 @@ std::string form_encode(const FormFields& fields);
 // sentence saying what is wrong with it.
 std::optional<std::string> check_http_url(std::string_view url);
 
+// The host of an absolute URL (check_http_url passed it), in lower case;
+// an IPv6 address in brackets ("[::1]"). nullopt when it has none.
+std::optional<std::string> url_host(std::string_view url);
+
 // Appends `query` to `base`, with '?' or '&' as `base` needs.
 std::string append_query(std::string_view base, std::string_view query);
 

@@ -348,6 +348,10 @@ async function run(browser) {
   await page.locator('#site-notice[data-notice="logged_out"]').waitFor();
   check(page.url() === `${BASE}/`, `spotauth_notice stays in the address bar: ${page.url()}`);
   ok('logout form returns to the landing page, which says "signed out" and offers Connect again');
+  const switchHref = await page.locator('#switch-account').getAttribute('href');
+  check(await page.locator('#switch-account').isVisible() && switchHref.startsWith('/auth/login?switch=1'),
+    `the logout notice offers no "Sign in with another account": ${switchHref}`);
+  ok('the logout notice offers "Sign in with another account" (/auth/login?switch=1)');
   check(!(await sessionCookie(context)), 'the session cookie is still in the browser after logout');
   const after = await page.evaluate(async () => {
     const r = await fetch('/api/spotify/v1/me/top/artists?limit=10', { credentials: 'same-origin' });

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "t"))
 import loopback  # noqa: E402  (t/ is not a package)
 from loopback import free_port  # noqa: E402,F401  (the tests import it from here)
 from mock_control import MockSpotify  # noqa: E402
+from session_cookie import client_key_text  # noqa: E402
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
@@ -195,6 +196,12 @@ class Nginx:
         self.options = options
         self.write_config()
         self.proc = None
+
+    @property
+    def cookie_key(self):
+        """The key the server seals cookies with (its key file's, bound to
+        its client id), for t/session_cookie.py."""
+        return client_key_text(self.key_text, self.options.get("client_id", CLIENT_ID))
 
     @property
     def base(self):

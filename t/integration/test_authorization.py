@@ -109,7 +109,7 @@ def test_a_refused_user_gets_no_refresh(make_nginx, mock):
     n = ruled_nginx(make_nginx, mock)
     session = signed_in(n, "bob")
     (cookie,) = [c for c in session.cookies if c.name == "spotauth"]
-    cookie.value = expiring(n.key_text, cookie.value)
+    cookie.value = expiring(n.cookie_key, cookie.value)
     assert_forbidden_json(n.get("/team/api/v1/me", session=session))
     assert mock.stats()["token_calls"]["refresh_token"] == 0
 
@@ -223,7 +223,7 @@ def test_a_session_from_before_products_signs_in_again(make_nginx, mock):
     product is required they count as no session (the cookie is kept),
     and the new login records the product."""
     n = ruled_nginx(make_nginx, mock)
-    old = {"spotauth": seal(n.key_text, session_claims("alice", int(time.time())))}
+    old = {"spotauth": seal(n.cookie_key, session_claims("alice", int(time.time())))}
     assert n.get("/team.html", cookies=old).status_code == 200
     assert n.get("/whoami", cookies=old).text == "alice||\n"
     page = n.get("/premium.html", cookies=old)

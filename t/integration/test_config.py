@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import free_port
+from conftest import MODULE, ROOT, free_port
 
 
 def check_fails(nginx, *expected):
@@ -281,3 +281,132 @@ def test_redis_errors_point_at_their_directive(make_nginx):
     n = make_nginx(http_extra="    spotauth_redis_password_file redis-password;")
     stderr = check_fails(n, '"spotauth_redis_password_file" needs "spotauth_redis"')
     assert message_line(stderr, "needs").endswith(place_of(n, "spotauth_redis_password_file"))
+
+
+# --- nginx -t names the mistakes that silently break the product ----------
+
+def spotauth_warnings(stderr):
+    return [line for line in stderr.splitlines() if "[warn]" in line and "spotauth" in line]
+
+
+def test_spotauth_on_without_a_content_handler_warns(make_nginx):
+    n = make_nginx(server_extra="""
+        location /api/other/ {
+            spotauth on;  # no proxy_pass: answered from root
+            root html;
+        }""")
+    warning = message_line(check_passes(n), 'in location "/api/other/" has no content handler')
+    assert '[warn]' in warning and '"spotauth on" in location "/api/other/"' in warning
+    assert "Add the API's proxy_pass to this location" in warning
+    assert warning.endswith(place_of(n, "spotauth on;  # no proxy_pass"))
+
+
+def test_api_location_without_error_page_401_warns(make_nginx, mock):
+    n = make_nginx(server_extra=f"""
+        location /api/noreplay/ {{
+            spotauth on;  # no error_page 401
+            proxy_pass http://{mock.hostport}/;
+        }}""")
+    warning = message_line(check_passes(n), 'location "/api/noreplay/" has "spotauth on" but no "error_page 401"')
+    assert "nothing refreshes it" in warning and "error_page 401 = @spotify_replay;" in warning
+    assert warning.endswith(place_of(n, "spotauth on;  # no error_page 401"))
+
+
+@pytest.mark.parametrize("target,why", [
+    ("@nowhere", "which is not a named location of this server"),
+    ("@plain", 'which has no "spotauth retry"'),
+    ("/401.html", "which is not a named location (location @name)"),
+])
+def test_error_page_401_that_does_not_replay_warns(make_nginx, mock, target, why):
+    n = make_nginx(server_extra=f"""
+        location /api/wrong/ {{
+            spotauth on;  # replays nowhere
+            proxy_pass http://{mock.hostport}/;
+            proxy_intercept_errors on;
+            error_page 401 = {target};
+        }}
+        location @plain {{ proxy_pass http://{mock.hostport}; }}""")
+    warning = message_line(check_passes(n), f'goes to "{target}", {why}')
+    assert 'location "/api/wrong/" has "spotauth on" and its "error_page 401"' in warning
+    assert warning.endswith(place_of(n, "spotauth on;  # replays nowhere"))
+
+
+def test_error_page_401_inherited_from_the_server_counts(make_nginx, mock):
+    n = make_nginx(server_extra=f"""
+        error_page 401 = @spotify_replay;
+        location /api/inherits/ {{
+            spotauth on;
+            proxy_pass http://{mock.hostport}/;
+            proxy_intercept_errors on;
+        }}""")
+    assert spotauth_warnings(check_passes(n)) == []
+
+
+@pytest.mark.parametrize("where", ["location", "server", "http"])
+def test_retry_outside_a_named_location_is_refused(make_nginx, where):
+    misplaced = "spotauth retry;  # misplaced"
+    extra = {"location": {"server_extra": f"        location /x/ {{ {misplaced}\n }}"},
+             "server": {"server_extra": f"        {misplaced}"},
+             "http": {"http_extra": f"    {misplaced}"}}[where]
+    n = make_nginx(**extra)
+    stderr = check_fails(n, '"spotauth retry" is only allowed in a named location (location @name)',
+                         "refresh the token on every request")
+    assert message_line(stderr, "is only allowed in a named").endswith(place_of(n, misplaced))
+
+
+@pytest.mark.parametrize("uri", ["http://localhost:{port}/auth/callback", "https://localhost/auth/callback"])
+def test_spotify_refuses_localhost_redirect_uris(make_nginx, uri):
+    """Also with spotauth_cookie_secure off (the suite's default)."""
+    n = make_nginx(server_extra=SPOTIFY_AUTHORIZE, redirect_uri=uri.format(port=free_port()))
+    stderr = check_fails(n, 'names "localhost" (Spotify refuses it: "INVALID_CLIENT: Insecure redirect URI")',
+                         '"http://127.0.0.1:PORT/..." or "http://[::1]:PORT/..."')
+    assert message_line(stderr, 'names "localhost"').endswith(place_of(n, "spotauth_redirect_uri"))
+
+
+def test_spotify_refuses_http_redirect_uris_off_loopback(make_nginx):
+    n = make_nginx(server_extra=SPOTIFY_AUTHORIZE + "\n        server_name app.example;",
+                   redirect_uri="http://app.example/auth/callback")
+    stderr = check_fails(n, "is http:// on a host that is not a loopback address (Spotify refuses it", "use https://")
+    assert message_line(stderr, "is http://").endswith(place_of(n, "spotauth_redirect_uri"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
+def test_spotify_accepts_loopback_ip_redirect_uris(make_nginx, host):
+    n = make_nginx(server_extra=SPOTIFY_AUTHORIZE, client_id="0123456789abcdef0123456789abcdef",
+                   redirect_uri=f"http://{host}:{free_port()}/auth/callback")
+    assert spotauth_warnings(check_passes(n)) == []
+
+
+def test_other_providers_redirect_uris_are_not_judged_by_spotifys_rules(make_nginx):
+    # The suite's mock authorize URL, as in the demo.
+    n = make_nginx(redirect_uri=f"http://localhost:{free_port()}/auth/callback")
+    assert "Insecure redirect URI" not in check_passes(n)
+
+
+def test_redirect_host_that_no_server_name_matches_warns(make_nginx):
+    n = make_nginx(server_extra="        server_name app.example www.app.example;",
+                   redirect_uri="http://other.example/auth/callback")
+    warning = message_line(check_passes(n), 'has the host "other.example", which no server_name')
+    assert ('of the server holding the spotauth_callback location "/auth/callback" matches '
+            '(server_name app.example www.app.example)') in warning
+    assert 'Add "server_name other.example;" to that server' in warning
+    assert warning.endswith(place_of(n, "spotauth_redirect_uri"))
+    n = make_nginx(server_extra="        server_name app.example www.app.example;",
+                   redirect_uri="http://www.app.example/auth/callback")
+    assert spotauth_warnings(check_passes(n)) == []
+
+
+def test_the_demo_configuration_is_quiet(make_nginx):
+    """conf/demo.conf as `./build.sh demo` fills it in: no spotauth warning
+    (its mock authorize URL is not Spotify's, so http://127.0.0.1 is fine)."""
+    n = make_nginx()
+    conf = n.prefix / "conf"
+    text = (ROOT / "conf" / "demo.conf").read_text()
+    text = (text.replace("@LISTEN@", f"127.0.0.1:{free_port()}").replace("@MOCK@", n.mock.hostport)
+            .replace("load_module modules/ngx_http_spotauth_module.so;", f"load_module {MODULE};")
+            .replace("include mime.types;", ""))
+    n.write_conf_file("nginx.conf", text)
+    n.write_conf_file("demo-allowed-users", (ROOT / "conf" / "demo-allowed-users").read_text())
+    stderr = check_passes(n)
+    assert spotauth_warnings(stderr) == [], stderr
+    assert "[warn]" not in stderr, stderr

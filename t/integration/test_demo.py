@@ -1,7 +1,9 @@
 """`./build.sh demo`, the README's first command, really serves the demo:
 the landing page, the login through the mock and the dashboard; and its
 allow list (conf/demo-allowed-users) lets alice in and refuses bob."""
+import html
 import os
+import re
 import signal
 import subprocess
 from types import SimpleNamespace
@@ -62,6 +64,7 @@ def test_demo_allow_list_refuses_the_second_user(demo):
                     headers={"Accept": "text/html,application/xhtml+xml"}, allow_redirects=False)
     assert r.status_code == 403, r.text
     assert "No access" in r.text
+    r_refused = r
     assert not [c for c in r.raw.headers.getlist("Set-Cookie") if c.startswith("spotauth=")], \
         "a refused user got a session cookie"
     assert "spotauth" not in session.cookies
@@ -69,3 +72,16 @@ def test_demo_allow_list_refuses_the_second_user(demo):
     # The dashboard sends bob through the login again, not to the page.
     r = session.get(demo.base + "/dashboard.html", allow_redirects=False, timeout=10)
     assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
+    # bob's "No access" page offers another account: the mock is asked to
+    # show its dialog, and alice gets in.
+    link = re.search(r'href="([^"]*)">Sign in with another account<', r_refused.text)
+    assert link, r_refused.text
+    r = session.get(demo.base + html.unescape(link.group(1)), allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and query_params(r.headers["Location"])["show_dialog"] == "true"
+    r = session.get(consent(demo.mock, query_params(r.headers["Location"])), timeout=10)
+    assert r.url == demo.base + "/dashboard.html"
+
+
+def test_demo_logout_notice_offers_another_account(demo):
+    landing = requests.get(demo.base + "/", timeout=10).text
+    assert 'id="switch-account" href="/auth/login?switch=1&amp;return_to=/dashboard.html"' in landing

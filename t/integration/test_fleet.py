@@ -221,17 +221,17 @@ def test_logout_without_redis_holds_for_every_worker_of_the_machine(make_nginx, 
 def test_a_cookie_sealed_before_session_ids_gets_one_when_resealed(make_nginx, mock):
     n = make_nginx()
     session, _ = login(n.start())
-    claims = open_claims(n.key_text, session.cookies["spotauth"])
+    claims = open_claims(n.cookie_key, session.cookies["spotauth"])
     assert claims["sid"]
     del claims["sid"]
     # An hour-long access token 10 s from expiry: the next request refreshes and re-seals.
     claims["access_expires_at"] = int(time.time()) + 10
     claims["access_issued_at"] = claims["access_expires_at"] - 3600
-    old = seal(n.key_text, claims)
+    old = seal(n.cookie_key, claims)
     r = n.get("/api/spotify/v1/me", cookies={"spotauth": old})
     assert r.status_code == 200
     resealed = r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
-    assert open_claims(n.key_text, resealed)["sid"]
+    assert open_claims(n.cookie_key, resealed)["sid"]
 
 
 # --- login state across machines --------------------------------------------------

@@ -96,7 +96,7 @@ def forged_expiring_sessions(n, count):
     refresh tokens the provider refuses: each request with one makes a
     refresh call and leaves a remembered result in the zone."""
     now = int(time.time())
-    return [seal(n.key_text, session_claims(f"filler{i}", now, access_expires_in=-10)) for i in range(count)]
+    return [seal(n.cookie_key, session_claims(f"filler{i}", now, access_expires_in=-10)) for i in range(count)]
 
 
 def test_full_zone_keeps_a_rotating_refresh_in_flight(make_nginx, mock):

@@ -95,7 +95,7 @@ def test_inline_refresh_over_http2(h2, mock, tmp_path):
     # The same session, its hour-long access token 30 s from expiry.
     fresh = Http2Client(h2.nginx, tmp_path / "expiring")
     r = fresh.get("/api/spotify/v1/me",
-                  headers=[f"Cookie: {SESSION_COOKIE}={expiring(h2.nginx.key_text, cookie)}"])
+                  headers=[f"Cookie: {SESSION_COOKIE}={expiring(h2.nginx.cookie_key, cookie)}"])
     assert (r.version, r.status) == ("2", 200)
     assert any(c.startswith(SESSION_COOKIE + "=") for c in r.headers("set-cookie"))
     assert mock.stats()["token_calls"]["refresh_token"] == 1

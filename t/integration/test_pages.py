@@ -3,11 +3,13 @@ built-in one, or spotauth_error_template's, per location), its login link
 coming back to the page, `nginx -t` refusing a bad template, the
 spotauth_notice of a logout, the page of a session that ended, and no
 stock nginx page for a module decision (405)."""
+import html
+import re
 import time
 
 import requests
 
-from conftest import consent, login, start_login
+from conftest import consent, login, query_params, start_login
 from session_cookie import open_claims, seal
 from test_config import check_fails
 
@@ -93,13 +95,39 @@ def test_every_module_page_comes_from_the_template(make_nginx, mock):
         assert r.headers["Content-Type"] == "text/html; charset=utf-8", what
         assert "custom page &amp; more" in r.text, what
     assert "403|forbidden|" in pages["forbidden"].text
-    assert 'href="/auth/login?return_to=%2Fmembers.html%3Fx%3D1"' in pages["forbidden"].text
+    assert 'href="/auth/login?switch=1&amp;return_to=%2Fmembers.html%3Fx%3D1"' in pages["forbidden"].text
     assert "403|cross_site_request|" in pages["cross_site"].text
     assert 'href="/auth/login?return_to=%2Fhere"' in pages["cross_site"].text
     assert "405|method_not_allowed|" in pages["method"].text
     # A location's own template wins over the http block's.
     r = n.get("/special.html", session=alice, headers=HTML)
     assert r.status_code == 403 and r.text == "<p>location page forbidden</p>\n"
+
+
+def test_no_access_page_offers_another_account(make_nginx, mock):
+    """Signed in as somebody the page refuses, the user follows the 403
+    page's "Sign in with another account": the provider is asked to show its
+    dialog (show_dialog=true), and the other account gets in. A normal login
+    does not ask."""
+    n = templated_nginx(make_nginx, http_template=False)
+    (n.prefix / "html" / "members.html").write_text("members\n")
+    n.start()
+    alice, _ = login(n, "alice")
+    r = n.get("/members.html?x=1", session=alice, headers=HTML)
+    assert r.status_code == 403 and "<title>No access</title>" in r.text
+    link = re.search(r'id="login" href="([^"]*)">([^<]*)</a>', r.text)
+    assert link.group(2) == "Sign in with another account"
+    switch_url = html.unescape(link.group(1))
+    assert switch_url == "/auth/login?switch=1&return_to=%2Fmembers.html%3Fx%3D1"
+    r = n.get(switch_url, session=alice)
+    assert r.status_code == 302
+    params = query_params(r.headers["Location"])
+    assert params["show_dialog"] == "true"
+    callback = consent(mock, params, user="carol")
+    r = alice.get(callback, allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/members.html?x=1")
+    assert n.get("/members.html?x=1", session=alice, headers=HTML).status_code == 200
+    assert "show_dialog" not in start_login(n, requests.Session())
 
 
 def test_builtin_page_is_the_default(server, mock):
@@ -185,9 +213,9 @@ def test_a_page_says_that_its_session_was_signed_out(server):
 
 def test_a_page_says_that_its_session_expired(server):
     session, _ = login(server)
-    claims = open_claims(server.key_text, session_cookie(session))
+    claims = open_claims(server.cookie_key, session_cookie(session))
     claims["exp"] = int(time.time()) - 10
-    r = server.get("/dashboard.html", cookies={"spotauth": seal(server.key_text, claims)}, headers=HTML)
+    r = server.get("/dashboard.html", cookies={"spotauth": seal(server.cookie_key, claims)}, headers=HTML)
     assert r.status_code == 401
     assert "<title>Your session has ended</title>" in r.text and "session_expired" in r.text
     assert cleared(r)

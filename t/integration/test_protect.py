@@ -2,11 +2,13 @@
 and "no session" for every kind of bad cookie."""
 import base64
 import secrets
+import time
 
 import pytest
 import requests
 
-from conftest import login, login_cookie
+from conftest import CLIENT_ID, free_port, login, login_cookie
+from session_cookie import open_claims, seal, session_claims
 
 
 def echo(server, session=None, **kw):
@@ -110,6 +112,52 @@ def test_cookie_from_another_key_is_no_session(server, make_nginx):
     r = other.get("/api/spotify/v1/me", cookies={"spotauth": session.cookies["spotauth"]})
     assert r.status_code == 401
     assert "session cookie rejected: invalid" in other.error_log()
+
+
+def site(port, mock, client_id):
+    """Another server of the same nginx (same key file), with its own client
+    id: a site with its own API location."""
+    return f"""
+    server {{
+        listen 127.0.0.1:{port};
+        spotauth_client_id {client_id};
+        location = /auth/login {{ spotauth_login; }}
+        location /api/spotify/ {{
+            spotauth on;
+            proxy_pass http://{mock.hostport}/;
+            proxy_intercept_errors on;
+            error_page 401 = @spotify_replay;
+        }}
+        location @spotify_replay {{
+            spotauth retry;
+            rewrite ^/api/spotify/(.*)$ /$1 break;
+            proxy_pass http://{mock.hostport};
+        }}
+    }}"""
+
+
+def test_a_session_opens_only_on_the_site_it_was_made_for(make_nginx, mock):
+    """Two sites share a key file: a cookie of site A gets 401 on site B
+    (another client id), even after A's worker has cached it; a site with
+    A's client id accepts it. Cookies sealed with the key file's own key
+    (before sessions were bound to the client id) get 401: sign in again."""
+    other_site, same_client = free_port(), free_port()
+    n = make_nginx(http_extra=site(other_site, mock, "other-client") + site(same_client, mock, CLIENT_ID)).start()
+    session, _ = login(n)
+    cookie = {"spotauth": session.cookies["spotauth"]}
+    for _ in range(3):  # opened twice: remembered by the worker's session cache
+        assert n.get("/api/spotify/v1/me", cookies=cookie).status_code == 200
+    r = requests.get(f"http://127.0.0.1:{other_site}/api/spotify/v1/me", cookies=cookie, timeout=10)
+    assert r.status_code == 401 and r.json()["error"] == "not_authenticated"
+    r = requests.get(f"http://127.0.0.1:{same_client}/api/spotify/v1/me", cookies=cookie, timeout=10)
+    assert r.status_code == 200
+    unbound = seal(n.key_text, session_claims("alice", int(time.time())))
+    assert n.get("/api/spotify/v1/me", cookies={"spotauth": unbound}).status_code == 401
+    assert n.get("/api/spotify/v1/me", cookies={"spotauth": seal(n.cookie_key, claims_of(n, session))}).status_code == 200
+
+
+def claims_of(n, session):
+    return open_claims(n.cookie_key, session.cookies["spotauth"])
 
 
 def test_login_cookie_is_not_a_session(server):

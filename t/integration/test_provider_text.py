@@ -95,7 +95,7 @@ def test_cookie_sealed_before_the_check_splits_no_header(make_nginx, mock):
     n = make_nginx(server_extra=NAME_LOCATIONS).start()
     now = int(time.time())
     # As a module from before this check could have sealed it.
-    cookie = seal(n.key_text, {
+    cookie = seal(n.cookie_key, {
         "typ": "session", "sub": "old\r\nX-Injected: id", "name": "Old\r\nX-Injected: name",
         "access_token": "BQ-old", "refresh_token": "AQ-old",
         "access_expires_at": now + 3600, "iat": now, "exp": now + 86400})

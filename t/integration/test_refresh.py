@@ -20,7 +20,7 @@ def logged_in_with_expiring_token(server, mock, user="alice"):
     session, r = login(server, user=user)
     assert r.status_code == 302
     (cookie,) = [c for c in session.cookies if c.name == "spotauth"]
-    cookie.value = expiring(server.key_text, cookie.value)
+    cookie.value = expiring(server.cookie_key, cookie.value)
     return session
 
 
@@ -109,11 +109,11 @@ def test_pre_rotation_cookie_continues_the_chain_when_the_rotated_token_is_due(m
     session, r = login(n)
     assert r.status_code == 302
     # 2.5 s into a 3 s token (sealed so, not waited for): inside the 1 s leeway.
-    claims0 = open_claims(n.key_text, session.cookies["spotauth"])
+    claims0 = open_claims(n.cookie_key, session.cookies["spotauth"])
     now = time.time()
     claims0["access_issued_at"] = int(now - 2.5)
     claims0["access_expires_at"] = claims0["access_issued_at"] + 3
-    old_cookie = seal(n.key_text, claims0)
+    old_cookie = seal(n.cookie_key, claims0)
 
     def with_cookie(cookie):
         return requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie}, timeout=20)

@@ -245,3 +245,27 @@ TEST(Jwe, EachThreadSealsAndOpensOnItsOwn) {
     }
     EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
+
+// The same derivation as Python's cryptography HKDF, Node's hkdfSync and
+// `openssl kdf ... HKDF` (docs/security.md shows the command).
+TEST(ClientKey, IsHkdfSha256OfTheKeyFileWithTheClientIdAsInfo) {
+    const auto key = client_key(key_of('z'), "client-a");
+    ASSERT_TRUE(key);
+    EXPECT_EQ(key->secret, unhex("c7501484265c35ead9863d73134c0838850b4d99cdbf6788bdf5bdfe38400fe6"));
+    EXPECT_EQ(key->id, make_key(key->secret).id);  // its kid names the derived key, not the file
+    EXPECT_NE(key->id, key_of('z').id);
+}
+
+// Two sites sharing a key file with different client ids: a cookie of one
+// does not open on the other; cookies sealed with the file's key itself
+// (before the binding) open on neither.
+TEST(ClientKey, SitesSharingAKeyFileDoNotShareCookies) {
+    const KeyRing site_a({*client_key(key_of('k'), "client-a")});
+    const KeyRing site_b({*client_key(key_of('k'), "client-b")});
+    const std::string token = *site_a.seal("session of a");
+    EXPECT_FALSE(site_b.open(token));
+    EXPECT_TRUE(KeyRing({*client_key(key_of('k'), "client-a")}).open(token));
+    const std::string unbound = *KeyRing({key_of('k')}).seal("sealed before the binding");
+    EXPECT_FALSE(site_a.open(unbound));
+    EXPECT_FALSE(site_b.open(unbound));
+}

@@ -44,6 +44,22 @@ TEST(AuthorizeUrl, CarriesEveryParameterEscaped) {
               "&code_challenge_method=S256&code_challenge=chal");
 }
 
+// "Sign in with another account": Spotify shows its dialog (with "Not
+// you?") instead of signing the remembered account in again.
+TEST(AuthorizeUrl, SwitchingAccountsAsksSpotifyToShowItsDialog) {
+    const std::string url = authorize_url(client(), "st", "chal", AccountChoice::choose);
+    EXPECT_EQ(url, authorize_url(client(), "st", "chal") + "&show_dialog=true");
+    EXPECT_EQ(authorize_url(client(), "st", "chal").find("show_dialog"), std::string::npos);
+}
+
+TEST(AuthorizeUrl, OnlySwitchOneChoosesAnAccount) {
+    EXPECT_EQ(account_choice(std::string_view("1")), AccountChoice::choose);
+    EXPECT_EQ(account_choice(std::nullopt), AccountChoice::keep);
+    for (const std::string_view other : {"", "0", "true", "11", "1 "}) {
+        EXPECT_EQ(account_choice(other), AccountChoice::keep) << other;
+    }
+}
+
 TEST(ClientAuth, FormEncodesBeforeBase64) {
     // base64("my%20client:s3cr%3At")
     EXPECT_EQ(basic_auth_header(client()), "Authorization: Basic bXklMjBjbGllbnQ6czNjciUzQXQ=");

@@ -90,7 +90,10 @@ TEST(PageTemplate, BuiltinIsAResponsivePageWithEveryField) {
     EXPECT_NE(out.find("<title>No access</title>"), std::string::npos);
     EXPECT_NE(out.find("Error 403"), std::string::npos);
     EXPECT_NE(out.find("forbidden"), std::string::npos);
-    EXPECT_NE(out.find("href=\"/auth/login?return_to=%2Fteam.html%3Ftab%3D1\""), std::string::npos);
+    // "No access": another account (NoAccessOffersAnotherAccount).
+    EXPECT_NE(out.find("href=\"/auth/login?switch=1&amp;return_to=%2Fteam.html%3Ftab%3D1\">Sign in with another "
+                       "account</a>"),
+              std::string::npos);
     EXPECT_NE(out.find("href=\"/\""), std::string::npos);
     // Self-contained: nothing loaded from anywhere.
     EXPECT_EQ(out.find("src="), std::string::npos);
@@ -118,6 +121,22 @@ TEST(ErrorPageFields, LoginLinkKeepsReturnTo) {
     EXPECT_EQ(error_page_fields(Failure::consent_declined, "/auth/login", "/").login_url, "/auth/login");
     EXPECT_EQ(error_page_fields(Failure::consent_declined, "/auth/login", "").login_url, "/auth/login");
     EXPECT_EQ(error_page_fields(Failure::forbidden, "/auth/login", "").title, "No access");
+}
+
+// Signing the same account in again would not help on "No access": its
+// link asks the provider which account to use.
+TEST(ErrorPageFields, NoAccessOffersAnotherAccount) {
+    const PageFields f = error_page_fields(Failure::forbidden, "/auth/login", "/members.html?x=1");
+    EXPECT_EQ(f.login_url, "/auth/login?switch=1&return_to=%2Fmembers.html%3Fx%3D1");
+    EXPECT_EQ(f.login_label, "Sign in with another account");
+    EXPECT_EQ(error_page_fields(Failure::forbidden, "/auth/login", "/").login_url, "/auth/login?switch=1");
+    const PageFields other = error_page_fields(Failure::session_expired, "/auth/login", "/");
+    EXPECT_EQ(other.login_url, "/auth/login");
+    EXPECT_EQ(other.login_label, "Sign in with Spotify");
+    const std::string page = PageTemplate::builtin().render(f);
+    EXPECT_NE(page.find("href=\"/auth/login?switch=1&amp;return_to=%2Fmembers.html%3Fx%3D1\">Sign in with another "
+                        "account</a>"),
+              std::string::npos);
 }
 
 TEST(Notice, CodesAreStable) {

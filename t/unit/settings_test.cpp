@@ -53,6 +53,19 @@ TEST(CheckSettings, ValidSettingsMakeAClient) {
     EXPECT_TRUE(checked->warnings.empty());
 }
 
+// The key that seals is the key file's bound to the client id, so servers
+// sharing a key file with different client ids do not share sessions.
+TEST(CheckSettings, KeysAreBoundToTheClientId) {
+    const auto checked = check_settings(valid());
+    ASSERT_TRUE(checked);
+    const Key file_key = *parse_key_file(kKey);
+    EXPECT_EQ(checked->keys.at(0).secret, client_key(file_key, valid().client_id)->secret);
+    EXPECT_NE(checked->keys.at(0).secret, file_key.secret);
+    RawSettings other = valid();
+    other.client_id = "fedcba9876543210fedcba9876543210";
+    EXPECT_NE(check_settings(other)->keys.at(0).secret, checked->keys.at(0).secret);
+}
+
 TEST(CheckSettings, EachMissingPieceNamesItsDirective) {
     RawSettings raw = valid();
     raw.client_id.clear();
@@ -176,6 +189,64 @@ TEST(CheckSettings, RedirectPathMustBeACallbackLocation) {
     raw.callback_locations = std::vector<CallbackLocation>{};
     EXPECT_NE(warnings_of(raw)[0].find("(there is none)"), std::string::npos);
     raw.callback_locations.reset();  // unknown: not checked
+    EXPECT_TRUE(warnings_of(raw).empty());
+}
+
+// Spotify answers other redirect URIs with "INVALID_CLIENT: Insecure
+// redirect URI": "localhost" never, http:// only on a loopback IP literal
+// (whatever spotauth_cookie_secure says).
+TEST(CheckSettings, SpotifysRedirectUriRules) {
+    RawSettings raw = valid();
+    raw.secure_cookies = false;
+    for (const char* uri : {"http://localhost:8080/auth/callback", "https://localhost/auth/callback",
+                            "http://LocalHost:8080/auth/callback", "http://app.localhost/auth/callback"}) {
+        raw.redirect_uri = uri;
+        const SettingsMessage failure = failure_of(raw);
+        EXPECT_EQ(failure.directive, Directive::redirect_uri) << uri;
+        EXPECT_NE(failure.text.find("names \"localhost\" (Spotify refuses it: \"INVALID_CLIENT: Insecure redirect "
+                                    "URI\"): use the loopback address, \"http://127.0.0.1:PORT/...\" or "
+                                    "\"http://[::1]:PORT/...\""),
+                  std::string::npos)
+            << failure.text;
+    }
+    for (const char* uri : {"http://www.example.org/auth/callback", "http://10.0.0.1:8080/auth/callback",
+                            "http://[::2]/auth/callback"}) {
+        raw.redirect_uri = uri;
+        const std::string error = error_of(raw);
+        EXPECT_NE(error.find("is http:// on a host that is not a loopback address (Spotify refuses it"),
+                  std::string::npos)
+            << uri << ": " << error;
+        EXPECT_NE(error.find("use https://"), std::string::npos);
+    }
+    for (const char* uri : {"http://127.0.0.1:8080/auth/callback", "http://[::1]:8080/auth/callback",
+                            "http://127.0.0.2/auth/callback", "https://www.example.org/auth/callback"}) {
+        raw.redirect_uri = uri;
+        EXPECT_TRUE(check_settings(raw)) << uri;
+    }
+    // Another provider's rules are its own.
+    raw.authorize_url = "http://127.0.0.1:9000/authorize";
+    raw.redirect_uri = "http://localhost:8080/auth/callback";
+    EXPECT_TRUE(check_settings(raw));
+}
+
+TEST(CheckSettings, RedirectHostMustBeAServerNameOfTheCallbacksServer) {
+    RawSettings raw = valid();  // https://www.example.org/auth/callback
+    raw.callback_locations = std::vector<CallbackLocation>{{"/auth/callback", true, {"www.example.org"}}};
+    EXPECT_TRUE(warnings_of(raw).empty());
+    raw.callback_locations = std::vector<CallbackLocation>{{"/auth/callback", true, {"example.org", "app.example"}}};
+    const auto warnings = warnings_of(raw);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("has the host \"www.example.org\", which no server_name of the server holding the "
+                               "spotauth_callback location \"/auth/callback\" matches (server_name example.org "
+                               "app.example)"),
+              std::string::npos)
+        << warnings[0];
+    EXPECT_NE(warnings[0].find("Add \"server_name www.example.org;\" to that server"), std::string::npos);
+    // Another server's callback at the same path, under the right name.
+    raw.callback_locations->push_back({"/auth/callback", true, {"*.example.org"}});
+    EXPECT_TRUE(warnings_of(raw).empty());
+    // A server without a server_name of its own cannot be judged.
+    raw.callback_locations = std::vector<CallbackLocation>{{"/auth/callback", true, {""}}};
     EXPECT_TRUE(warnings_of(raw).empty());
 }
 
