@@ -143,8 +143,10 @@ async function walk(browser, viewport) {
   // A page alice may not see: the 403 page.
   await page.goto(`${BASE}/members.html?tab=1`);
   await modulePage(page, 403, 'No access');
-  check(await page.getAttribute('a#login', 'href') === '/auth/login?return_to=%2Fmembers.html%3Ftab%3D1',
-    'the 403 page\'s login link does not come back to /members.html?tab=1');
+  check(await page.getAttribute('a#login', 'href') === '/auth/login?switch=1&return_to=%2Fmembers.html%3Ftab%3D1',
+    'the 403 page\'s "Sign in with another account" does not switch and come back to /members.html?tab=1');
+  check((await page.textContent('a#login')).trim() === 'Sign in with another account',
+    'the 403 page does not offer "Sign in with another account"');
   await shoot(page, viewport, 'forbidden', '403 page of a spotauth_allow_users location');
 
   // The session ends at Spotify (access removed): the dashboard's API call

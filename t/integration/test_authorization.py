@@ -123,8 +123,9 @@ def test_allowed_refused_and_anonymous_on_pages(make_nginx, mock):
         assert r.status_code == 403
         assert r.headers["Content-Type"] == "text/html; charset=utf-8"
         assert "<title>No access</title>" in r.text
-        # Signing in again (another account) comes back to this page.
-        assert 'href="/auth/login?return_to=%2Fteam.html"' in r.text
+        # Signing in with another account (switch=1: the provider asks
+        # which) comes back to this page.
+        assert 'href="/auth/login?switch=1&amp;return_to=%2Fteam.html">Sign in with another account<' in r.text
         assert not session_cookie_set(r)
     anonymous = n.get("/team.html")
     assert anonymous.status_code == 302
