@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import time
 
+import pytest
+
 from conftest import CLIENT_ID, ROOT, login
 
 
@@ -32,3 +34,11 @@ def test_jose_opens_the_session_cookie(server, mock):
     assert before <= claims["iat"] <= int(time.time())
     assert claims["exp"] == claims["iat"] + 30 * 86400
     assert claims["access_expires_at"] == claims["iat"] + 3600
+
+
+def test_jose_needs_the_sites_client_id(server):
+    """The key is bound to the client id: with another client id's key
+    (another site sharing the key file) jose cannot open the cookie."""
+    session, _ = login(server)
+    with pytest.raises(subprocess.CalledProcessError):
+        jose_decrypt(server.prefix / "conf" / "spotauth.key", session.cookies["spotauth"], client_id="other-client")
