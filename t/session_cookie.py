@@ -1,5 +1,5 @@
 """Opens and seals spotauth session cookies with a key file's text, in the
-documented format (README, "Session cookie"); shared by the integration
+documented format (docs/how-it-works.md, "Session cookie"); shared by the integration
 tests and the benchmarks. Needs python3-cryptography."""
 import base64
 import hashlib
