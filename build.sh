@@ -189,6 +189,8 @@ example_conf() {
     fi
 }
 
+cmd_example_conf() { example_conf "$@"; }
+
 #   ./build.sh build                                   for Debian's nginx (nginx-dev)
 #   ./build.sh build --nginx-src DIR [--with-debug]    for the nginx source tree DIR
 cmd_build() {
@@ -487,8 +489,8 @@ main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | matrix | demo | install | uninstall | package | fuzz | bench | sanitize) "cmd_$cmd" "$@" ;;
-        example-conf) example_conf "$@" ;;
+        deps | build | test | matrix | demo | install | uninstall | package | example-conf | fuzz | bench | sanitize)
+            "cmd_${cmd//-/_}" "$@" ;;
         *)
             echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|uninstall|package|example-conf VERSION|fuzz|bench|sanitize]" >&2
             exit 2
