@@ -11,6 +11,7 @@
 #   ./build.sh example-conf VERSION   conf/spotauth.conf in the syntax of that nginx
 #   ./build.sh demo      offline demo: mock Spotify + nginx on 127.0.0.1
 #   ./build.sh install   install the module into Debian's nginx (as root)
+#   ./build.sh uninstall undo ./build.sh install (as root; warns if nginx's configuration still uses spotauth)
 #   ./build.sh package   Debian package build/libnginx-mod-http-spotauth_<version>_<arch>.deb
 #   ./build.sh fuzz [s]  libFuzzer targets under ASan+UBSan, s seconds each (60)
 #   ./build.sh bench     micro + load benchmarks (bench/run.sh -> bench/results.md)
@@ -73,7 +74,7 @@ apt_install() {
     fi
 }
 
-deps() {
+cmd_deps() {
     apt_install "${APT_PACKAGES[@]}"
     # Machines with NodeSource's nodejs already have npm (and Debian's npm
     # package conflicts with it); elsewhere Debian's packages provide both.
@@ -82,7 +83,8 @@ deps() {
 
 build_core() {
     log "building the core library"
-    cmake -S "$ROOT" -B "$BUILD/core" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$ROOT" -B "$BUILD/core" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSPOTAUTH_BUILD_VERSION="$(module_version)" >/dev/null
     cmake --build "$BUILD/core" -j "$(nproc)" >/dev/null
 }
 
@@ -90,10 +92,12 @@ build_core() {
 # of an nginx source tree, then puts the .so at `out` (a new inode, so nginx
 # processes still running the old .so keep their mapping). Reconfigures
 # when the module's config or its list of glue sources and headers changed.
-#   make_module TREE OUT CONFIGURE-COMMAND...
+# STRIP "strip": the .so stripped as the .deb's is, its debug info in
+# OUT.debug (found by gdb and valgrind through the .so's debug link).
+#   make_module TREE OUT STRIP|keep CONFIGURE-COMMAND...
 make_module() {
-    local tree="$1" out="$2"
-    shift 2
+    local tree="$1" out="$2" strip="$3"
+    shift 3
     local headers
     headers="$(cd "$ROOT" && ls include/spotauth/*.hpp nginx/*.hpp nginx/*.cpp)"
     if [ ! -f "$tree/objs/Makefile" ] || [ "$ROOT/config" -nt "$tree/objs/Makefile" ] \
@@ -112,6 +116,11 @@ make_module() {
     rm -f "$tree/objs/ngx_http_spotauth_module.so"
     make -C "$tree" -f objs/Makefile modules -j "$(nproc)" >/dev/null
     cp "$tree/objs/ngx_http_spotauth_module.so" "$out.tmp"
+    if [ "$strip" = strip ]; then
+        objcopy --only-keep-debug "$out.tmp" "$out.debug"
+        strip --remove-section=.comment --remove-section=.note --strip-unneeded "$out.tmp"
+        (cd "$(dirname "$out")" && objcopy --add-gnu-debuglink="$(basename "$out").debug" "$(basename "$out").tmp")
+    fi
     mv -f "$out.tmp" "$out"
 }
 
@@ -127,7 +136,7 @@ build_module() {
     # shellcheck disable=SC1091
     . /usr/share/nginx/src/conf_flags
     log "building the nginx module for Debian's nginx"
-    make_module "$tree" "$MODULE_SO" ./configure "${NGX_CONF_FLAGS[@]}"
+    make_module "$tree" "$MODULE_SO" keep ./configure "${NGX_CONF_FLAGS[@]}"
 }
 
 # The version an nginx source tree (release tarball or git snapshot) is of.
@@ -161,10 +170,11 @@ build_module_for_source() {
         echo "$src" >"$tree/.spotauth-source"
     fi
     log "building the nginx module for nginx $version (--with-compat $debug)"
-    make_module "$tree" "$work/ngx_http_spotauth_module.so" \
+    make_module "$tree" "$work/ngx_http_spotauth_module.so" strip \
         "$(nginx_configure_script "$tree")" --with-compat --with-http_ssl_module $debug
     example_conf "$version" >"$work/spotauth.conf.example"
-    log "built the module for nginx $version (and $work/spotauth.conf.example in its syntax)"
+    log "built the module for nginx $version, stripped (debug info in ngx_http_spotauth_module.so.debug;" \
+        "$work/spotauth.conf.example in its syntax)"
     echo "$work/ngx_http_spotauth_module.so"
 }
 
@@ -179,9 +189,11 @@ example_conf() {
     fi
 }
 
+cmd_example_conf() { example_conf "$@"; }
+
 #   ./build.sh build                                   for Debian's nginx (nginx-dev)
 #   ./build.sh build --nginx-src DIR [--with-debug]    for the nginx source tree DIR
-build() {
+cmd_build() {
     local nginx_src="" debug=""
     while [ $# -gt 0 ]; do
         case "$1" in
@@ -197,7 +209,7 @@ build() {
         return
     fi
     [ -z "$debug" ] || { echo "build: --with-debug needs --nginx-src (Debian's nginx is not a debug build)" >&2; exit 2; }
-    deps
+    cmd_deps
     build_core
     build_module
     log "built $MODULE_SO"
@@ -305,8 +317,8 @@ debug_log_tests() {
 # Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load
 # scenarios against the built module, all on 127.0.0.1, about 5 minutes.
 # Prints the results table and writes bench/results.md.
-bench() {
-    build
+cmd_bench() {
+    cmd_build
     apt_install libbenchmark-dev python3-cryptography
     log "benchmarks (bench/run.sh, about 5 minutes)"
     SPOTAUTH_MODULE="$MODULE_SO" SPOTAUTH_BENCH_COMMAND="./build.sh bench${*:+ $*}" \
@@ -316,8 +328,8 @@ bench() {
 # Sanitizer passes over the integration suite (t/sanitize/README.md): the
 # module built with ASan+UBSan into build/asan/, then nginx under valgrind
 # with the normal module. Extra arguments go to pytest.
-sanitize() {
-    build
+cmd_sanitize() {
+    cmd_build
     local status=0
     "$ROOT/t/sanitize/asan.sh" "$@" || status=1
     "$ROOT/t/sanitize/valgrind.sh" "$@" || status=1
@@ -325,20 +337,20 @@ sanitize() {
 }
 
 # The integration suite against each nginx of the version matrix only.
-matrix() {
-    build
+cmd_matrix() {
+    cmd_build
     interop_deps
     browser_deps
     matrix_tests "$@"
 }
 
-fuzz() {
-    deps
+cmd_fuzz() {
+    cmd_deps
     "$ROOT/t/fuzz/run.sh" "${1:-60}"
 }
 
-test() {
-    build
+cmd_test() {
+    cmd_build
     unit_tests
     log "fuzz smoke (libFuzzer, a few seconds per target)"
     "$ROOT/t/fuzz/run.sh" 3
@@ -352,8 +364,8 @@ test() {
 
 # Runs conf/demo.conf from a scratch prefix under /tmp (world-traversable,
 # so nginx's unprivileged workers can read the site) until Ctrl-C.
-demo() {
-    build
+cmd_demo() {
+    cmd_build
     local run="${SPOTAUTH_DEMO_DIR:-/tmp/spotauth-demo}"
     local listen="${SPOTAUTH_DEMO_LISTEN:-127.0.0.1:8080}"
     local mock="${SPOTAUTH_DEMO_MOCK:-127.0.0.1:8081}"
@@ -392,11 +404,16 @@ MODULE_ENABLED=/etc/nginx/modules-enabled/50-mod-http-spotauth.conf
 EXAMPLE_CONF=/etc/nginx/conf.d/spotauth.conf.example
 
 # Installs like Debian's libnginx-mod-* packages do; safe to run again.
-install() {
+cmd_install() {
     [ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
-    build
-    command install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")"
-    command install -m 644 "$MODULE_SO" "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
+    cmd_build
+    install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")"
+    local upgrade=""
+    [ -f "$NGINX_MODULES/ngx_http_spotauth_module.so" ] && upgrade=yes
+    install -m 644 "$MODULE_SO" "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
+    # Stripped as the .deb's (build/ keeps the one with debug info).
+    strip --remove-section=.comment --remove-section=.note --strip-unneeded \
+        "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
     mv -f "$NGINX_MODULES/.ngx_http_spotauth_module.so.new" "$NGINX_MODULES/ngx_http_spotauth_module.so"
     echo "load_module $NGINX_MODULES/ngx_http_spotauth_module.so;" >"$MODULE_SNIPPET"
     ln -sfn "$MODULE_SNIPPET" "$MODULE_ENABLED"
@@ -416,21 +433,42 @@ Next steps:
      as /etc/nginx/conf.d/spotauth.conf
   4. nginx -t && systemctl reload nginx
 EOF
+    if [ -n "$upgrade" ]; then
+        echo "This replaced an installed module: nginx keeps the old one loaded across reloads;" \
+            "restart nginx (or upgrade its binary with USR2, see docs/deploy.md) to run $(module_version)."
+    fi
 }
 
-# --- Debian package --------------------------------------------------------
+# Undoes `./build.sh install` (not the package's files: dpkg owns those),
+# warning when nginx's configuration still uses spotauth directives.
+cmd_uninstall() {
+    [ "$(id -u)" -eq 0 ] || { echo "uninstall: run as root" >&2; exit 1; }
+    if dpkg-query -W -f='${Status}' libnginx-mod-http-spotauth 2>/dev/null | grep -q "ok installed"; then
+        echo "uninstall: the module was installed by the package: apt remove libnginx-mod-http-spotauth" >&2
+        exit 1
+    fi
+    # shellcheck source=packaging/conf-check.sh
+    . "$ROOT/packaging/conf-check.sh"
+    spotauth_removal_warning /etc/nginx
+    local path
+    for path in "$MODULE_ENABLED" "$MODULE_SNIPPET" "$NGINX_MODULES/ngx_http_spotauth_module.so" "$EXAMPLE_CONF"; do
+        if [ -e "$path" ] || [ -L "$path" ]; then
+            rm -f "$path"
+            echo "removed $path"
+        fi
+    done
+}
 
-# The package version is SPOTAUTH_VERSION plus, in a git checkout, the date
-# (UTC) and short hash of the commit it is built from, e.g.
+# --- Debian package (packaging/build-deb.sh) --------------------------------
+
+# The package version (and the version the module reports: spotauth_status,
+# spotauth_health, the error log) is VERSION plus, in a git checkout, the
+# date (UTC) and short hash of the commit it is built from, e.g.
 # 0.1.0+git20261123.05e6c13 (".dirty" appended when tracked files differ
-# from that commit). Bump SPOTAUTH_VERSION for a release.
-SPOTAUTH_VERSION=0.1.0
-PKG_NAME=libnginx-mod-http-spotauth
-# The load file and modules-enabled link that dh_nginx derives from the name.
-PKG_CONFPAIR=mod-http-spotauth.conf:50-mod-http-spotauth.conf
-
-package_version() {
-    local version="$SPOTAUTH_VERSION"
+# from that commit). Bump VERSION for a release.
+module_version() {
+    local version
+    version="$(head -n 1 "$ROOT/VERSION")"
     if command -v git >/dev/null && git -C "$ROOT" rev-parse --verify -q HEAD >/dev/null 2>&1; then
         version+="+git$(TZ=UTC git -C "$ROOT" log -1 --format=%cd --date=format-local:%Y%m%d)"
         version+=".$(git -C "$ROOT" rev-parse --short=7 HEAD)"
@@ -439,137 +477,22 @@ package_version() {
     echo "$version"
 }
 
-# The nginx-abi-* virtual package to depend on. dh_nginx reads it from
-# nginx-dev's tree (the one the module is built against); the installed
-# nginx must provide the same one, or the module would not load into it.
-nginx_abi() {
-    local substvars=/usr/share/nginx/src/debian/libnginx-mod.abisubstvars built="" installed
-    [ -f "$substvars" ] && built="$(sed -n 's/^nginx:abi=//p' "$substvars")"
-    installed="$({ dpkg-query -W -f='${Provides}\n' nginx nginx-core nginx-light nginx-full nginx-extras \
-        2>/dev/null || true; } | grep -o 'nginx-abi-[^ ,]*' | head -n 1 || true)"
-    if [ -z "$installed" ]; then
-        echo "package: the installed nginx provides no nginx-abi-* package" >&2
-        exit 1
-    fi
-    if [ -n "$built" ] && [ "$built" != "$installed" ]; then
-        echo "package: nginx-dev is for $built but the installed nginx provides $installed" >&2
-        exit 1
-    fi
-    echo "$installed"
-}
-
-# Debian's conventions (DEBFULLNAME/DEBEMAIL), else the git identity.
-package_maintainer() {
-    if [ -n "${DEBFULLNAME:-}" ] && [ -n "${DEBEMAIL:-}" ]; then
-        echo "$DEBFULLNAME <$DEBEMAIL>"
-    elif command -v git >/dev/null && git -C "$ROOT" config user.email >/dev/null 2>&1; then
-        echo "$(git -C "$ROOT" config user.name) <$(git -C "$ROOT" config user.email)>"
-    else
-        echo "spotauth builder <root@localhost>"
-    fi
-}
-
-# A maintainer script made from nginx-dev's dh_nginx autoscript, as
-# debhelper would make it for this package: postinst links the load file
-# into /etc/nginx/modules-enabled (on a fresh install, or a reinstall after a
-# remove), prerm/postrm move the link aside as <link>.removed on remove and
-# delete both on purge; install and remove trigger nginx's reload.
-maintainer_script() {
-    local autoscript="/usr/share/debhelper/autoscripts/$1-nginx"
-    printf '#!/bin/sh\nset -e\n# Made by spotauth build.sh from %s\n' "$autoscript"
-    sed "s/#NAMES#/$PKG_CONFPAIR/" "$autoscript"
-    printf '# End of the dh_nginx autoscript\n'
-}
-
-# Builds build/libnginx-mod-http-spotauth_<version>_<arch>.deb laid out like
-# Debian's own libnginx-mod-* packages, with dpkg-deb alone (no debhelper);
-# prints its path on the last line.
-package() {
-    # The package is for Debian's nginx only (nginx-abi-*): no --nginx-src.
+# The package is for Debian's nginx only (nginx-abi-*): no --nginx-src.
+cmd_package() {
     [ $# -eq 0 ] || { echo "package: takes no arguments" >&2; exit 2; }
-    build
+    cmd_build
     apt_install dpkg-dev binutils
-    local version arch abi shlibs maintainer size script
-    version="$(package_version)"
-    arch="$(dpkg --print-architecture)"
-    abi="$(nginx_abi)"
-    maintainer="$(package_maintainer)"
-    local work="$BUILD/package"
-    # dpkg-shlibdeps expects the files in debian/<package>/.
-    local root="$work/debian/$PKG_NAME"
-    local doc="$root/usr/share/doc/$PKG_NAME"
-    local so="$root/usr/lib/nginx/modules/ngx_http_spotauth_module.so"
-    local load="$root/usr/share/nginx/modules-available/mod-http-spotauth.conf"
-    local deb="$BUILD/${PKG_NAME}_${version}_${arch}.deb"
-    log "packaging $PKG_NAME $version ($arch)"
-    rm -rf "$work" "$BUILD/${PKG_NAME}_"*.deb
-    command install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples"
-    command install -m 644 "$MODULE_SO" "$so"
-    # As dh_strip does for shared libraries (there is no -dbgsym package).
-    strip --remove-section=.comment --remove-section=.note --strip-unneeded "$so"
-    # Debian's load files name the module relative to nginx's prefix
-    # (/usr/share/nginx/modules -> /usr/lib/nginx/modules).
-    echo "load_module modules/ngx_http_spotauth_module.so;" >"$load"
-    command install -m 644 "$ROOT/packaging/copyright" "$doc/copyright"
-    example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$doc/examples/spotauth.conf"
-    chmod 644 "$doc/examples/spotauth.conf"
-    command install -m 644 "$ROOT/conf/spotauth-error.html" "$doc/examples/spotauth-error.html"
-    {
-        printf '%s (%s) unstable; urgency=medium\n\n' "$PKG_NAME" "$version"
-        printf '  * Built by ./build.sh package%s.\n\n' \
-            "$(git -C "$ROOT" rev-parse HEAD 2>/dev/null | sed 's/^/ from commit /')"
-        printf ' -- %s  %s\n' "$maintainer" "$(date -R)"
-    } | gzip -9n >"$doc/changelog.Debian.gz"
-    chmod 644 "$load" "$doc/changelog.Debian.gz"
-    for script in postinst prerm postrm; do
-        maintainer_script "$script" >"$root/DEBIAN/$script"
-        chmod 755 "$root/DEBIAN/$script"
-    done
-
-    # libc6, libcurl4, libgcc-s1, libssl3, libstdc++6 with the versions the
-    # .so needs (dpkg-shlibdeps only needs a debian/control to exist).
-    shlibs="$(cd "$work" && : >debian/control && dpkg-shlibdeps -O "$so" \
-        | sed -n 's/^shlibs:Depends=//p')"
-    [ -n "$shlibs" ] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-    # Installed-Size as dpkg-gencontrol counts it: KiB per file, 1 per directory.
-    size="$(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%s\n' -o -printf '1024\n' \
-        | awk '{ total += int(($1 + 1023) / 1024) } END { print total }')"
-    (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
-    cat >"$root/DEBIAN/control" <<EOF
-Package: $PKG_NAME
-Version: $version
-Architecture: $arch
-Maintainer: $maintainer
-Installed-Size: $size
-Depends: $abi, $shlibs
-Recommends: nginx
-Section: httpd
-Priority: optional
-Description: Sign in with Spotify for static sites (nginx module)
- spotauth runs the OAuth 2.0 authorization-code flow (state + PKCE) inside
- nginx, keeps the user's tokens in an encrypted HttpOnly cookie, refreshes
- expiring access tokens and proxies the browser's Web API calls to
- api.spotify.com with the Bearer header added.
- .
- Installing the package enables the module through
- /etc/nginx/modules-enabled/50-mod-http-spotauth.conf; an annotated example
- configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf, the
- built-in error page (to start a spotauth_error_template from) next to it.
-EOF
-    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
-    dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
-    log "Depends: $abi, $shlibs"
-    echo "$deb"
+    "$ROOT/packaging/build-deb.sh" "$MODULE_SO" "$(module_version)"
 }
 
 main() {
     local cmd="${1:-build}"
     [ $# -gt 0 ] && shift
     case "$cmd" in
-        deps | build | test | matrix | demo | install | package | fuzz | bench | sanitize) "$cmd" "$@" ;;
-        example-conf) example_conf "$@" ;;
+        deps | build | test | matrix | demo | install | uninstall | package | example-conf | fuzz | bench | sanitize)
+            "cmd_${cmd//-/_}" "$@" ;;
         *)
-            echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|package|example-conf VERSION|fuzz|bench|sanitize]" >&2
+            echo "usage: $0 [deps|build [--nginx-src DIR]|test|matrix|demo|install|uninstall|package|example-conf VERSION|fuzz|bench|sanitize]" >&2
             exit 2
             ;;
     esac

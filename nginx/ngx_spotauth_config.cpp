@@ -31,11 +31,15 @@ char* conf_error(ngx_conf_t* cf, const std::string& message) {
 }
 
 spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
-    const auto failed = [&name](std::string why) {
-        return spotauth::ConfigFile{to_string(name), spotauth::Expected<std::string>::failure(std::move(why))};
-    };
+    // Messages name the file as resolved against nginx's prefix (a relative
+    // "secret" is /etc/nginx/secret), so the operator looks in the right place.
     ngx_str_t path = name;
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+    const bool resolved = ngx_conf_full_name(cf->cycle, &path, 1) == NGX_OK;
+    const std::string shown = to_string(resolved ? path : name);
+    const auto failed = [&shown](std::string why) {
+        return spotauth::ConfigFile{shown, spotauth::Expected<std::string>::failure(std::move(why))};
+    };
+    if (!resolved) {
         return failed("cannot be resolved");
     }
     struct stat st {};
@@ -56,7 +60,7 @@ spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name) {
     if (text.size() > spotauth::kMaxConfigFileBytes) {
         return failed("is larger than 1 MiB");
     }
-    return {to_string(name), std::move(text), static_cast<unsigned>(st.st_mode)};
+    return {shown, std::move(text), static_cast<unsigned>(st.st_mode)};
 }
 
 SrvConf* enclosing_srv_conf(ngx_conf_t* cf) {

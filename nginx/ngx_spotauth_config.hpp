@@ -77,8 +77,8 @@ ngx_int_t check_locations(ngx_conf_t* cf) noexcept;
 // An [emerg] message about the directive being parsed; NGX_CONF_ERROR.
 char* conf_error(ngx_conf_t* cf, const std::string& message);
 
-// A file a directive names, relative to nginx's prefix: its text, or why
-// it cannot be read.
+// A file a directive names, relative to nginx's prefix: its text and its
+// path as resolved (for messages), or why it cannot be read.
 spotauth::ConfigFile read_config_file(ngx_conf_t* cf, const ngx_str_t& name);
 
 SrvConf* enclosing_srv_conf(ngx_conf_t* cf);

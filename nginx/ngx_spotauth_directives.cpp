@@ -290,8 +290,8 @@ char* set_allow_users(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
         return NGX_CONF_OK;
     }
     return conf_boundary(cf, [&]() -> char* {
-        const std::string prefix = "spotauth: spotauth_allow_users \"" + to_string(path) + "\" ";
         const spotauth::ConfigFile file = read_config_file(cf, path);
+        const std::string prefix = "spotauth: spotauth_allow_users \"" + file.path + "\" ";
         if (!file.text) {
             return conf_error(cf, prefix + file.text.error());
         }
@@ -343,8 +343,8 @@ char* set_error_template(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     }
     const ngx_str_t path = static_cast<ngx_str_t*>(cf->args->elts)[1];
     return conf_boundary(cf, [&]() -> char* {
-        const std::string prefix = "spotauth: spotauth_error_template \"" + to_string(path) + "\" ";
         const spotauth::ConfigFile file = read_config_file(cf, path);
+        const std::string prefix = "spotauth: spotauth_error_template \"" + file.path + "\" ";
         if (!file.text) {
             return conf_error(cf, prefix + file.text.error());
         }

@@ -1,6 +1,8 @@
 // The per-process worker (see ngx_spotauth_worker.hpp).
 #include "ngx_spotauth_worker.hpp"
 
+#include "spotauth/version.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
@@ -281,6 +283,9 @@ ngx_int_t start_worker(ngx_cycle_t* cycle) noexcept {
     }
     return c_boundary(cycle->log, "starting the worker", NGX_ERROR, [&] {
         current = std::make_unique<Worker>(cycle->log, *conf);
+        // Which build runs: a reload keeps the old .so (see docs/deploy.md).
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, "spotauth %s (nginx " NGINX_VERSION ") started",
+                      std::string(spotauth::version()).c_str());
         return NGX_OK;
     });
 }

@@ -1,12 +1,16 @@
 #include "spotauth/health.hpp"
 
+#include "spotauth/version.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace spotauth {
 
 HealthReport health_report(const HealthChecks& checks) {
     const auto state = [](bool ok) { return ok ? "ok" : "unavailable"; };
-    nlohmann::json body = {{"status", "ok"}, {"checks", {{"keys", state(checks.keys)}, {"zone", state(checks.zone)}}}};
+    nlohmann::json body = {{"status", "ok"},
+                           {"version", version()},
+                           {"checks", {{"keys", state(checks.keys)}, {"zone", state(checks.zone)}}}};
     if (checks.redis) {
         body["checks"]["redis"] = state(*checks.redis);
     }

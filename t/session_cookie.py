@@ -1,7 +1,8 @@
 """Opens and seals spotauth session cookies with a server's key, in the
-documented format (README, "Session cookie"); shared by the integration
-tests and the benchmarks. A server's key is its key file's bound to its
-client id (`client_key_text`, docs/security.md). Needs python3-cryptography."""
+documented format (docs/how-it-works.md, "Session cookie"); shared by the
+integration tests and the benchmarks. A server's key is its key file's bound
+to its client id (`client_key_text`, docs/security.md). Needs
+python3-cryptography."""
 import base64
 import hashlib
 import json

@@ -21,8 +21,8 @@ struct HealthReport {
     std::string body;  // JSON
 };
 
-// 200 {"status":"ok","checks":{"keys":"ok","zone":"ok"[,"redis":"ok"]}}
-// when every check passes; 200 {"status":"degraded",...,"redis":
+// 200 {"status":"ok","version":<version()>,"checks":{"keys":"ok","zone":"ok"
+// [,"redis":"ok"]}} when every check passes; 200 {"status":"degraded",...,"redis":
 // "unavailable"} when only Redis is down (the machine still serves on its
 // own: a load balancer must not pull every machine at once); otherwise 503
 // {"status":"unavailable","reason":<first failing check's reason>,...}.

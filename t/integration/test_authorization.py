@@ -1,7 +1,7 @@
 """Authorization: spotauth_allow_users (a file of user ids, re-read on
 reload) and spotauth_require_product (the subscription /v1/me reported at
 login), on API locations, pages, /auth/token and the callback; the
-$spotauth_user_product and $spotauth_user_country variables; the README's
+$spotauth_user_product and $spotauth_user_country variables; docs/directives.md's
 identity-header and JSON access-log recipes."""
 import json
 import time
@@ -175,11 +175,12 @@ def test_reload_reads_a_changed_allow_file(make_nginx, mock):
 def test_allow_file_mistakes_fail_nginx_t(make_nginx, mock):
     n = make_nginx(server_extra=PRIVATE_SCOPES + "        spotauth_allow_users team.users;\n")
     n.write_conf_file("team.users", "alice\nbob carol\n")
-    check_fails(n, 'spotauth_allow_users "team.users" line 2: one user id per line')
+    users = n.prefix / "conf" / "team.users"  # messages name the file as resolved
+    check_fails(n, f'spotauth_allow_users "{users}" line 2: one user id per line')
     n.write_conf_file("team.users", "alice\nev\x01il\n")
     check_fails(n, "line 2: not a user id")
     (n.prefix / "conf" / "team.users").unlink()
-    check_fails(n, 'spotauth_allow_users "team.users" cannot be read')
+    check_fails(n, f'spotauth_allow_users "{users}" cannot be read')
     n.write_conf_file("team.users", "# nobody yet\n")
     result = n.check()
     assert result.returncode == 0, result.stderr

@@ -82,11 +82,19 @@ def test_a_fifo_or_a_huge_file_is_refused_without_reading_it(make_nginx):
     n = make_nginx(secret_file="secret-fifo")
     os.mkfifo(n.prefix / "conf" / "secret-fifo", 0o600)
     started = time.monotonic()
-    check_fails(n, 'spotauth_client_secret_file "secret-fifo" is not a regular file')
+    check_fails(n, f'spotauth_client_secret_file "{n.prefix}/conf/secret-fifo" is not a regular file')
     assert time.monotonic() - started < 10
     n = make_nginx(key_files=("huge.key",))
     n.write_conf_file("huge.key", "A" * (1024 * 1024 + 1))
-    check_fails(n, 'spotauth_key_file "huge.key" is larger than 1 MiB')
+    check_fails(n, f'spotauth_key_file "{n.prefix}/conf/huge.key" is larger than 1 MiB')
+
+
+def test_relative_paths_are_shown_resolved(make_nginx):
+    """A relative file name is relative to nginx's configuration prefix: the
+    message names the file nginx looked for, not the name as written."""
+    n = make_nginx(secret_file="absent-secret", key_files=("spotauth.key",))
+    stderr = check_fails(n, f'spotauth_client_secret_file "{n.prefix}/conf/absent-secret" cannot be read')
+    assert '"absent-secret"' not in stderr
 
 
 def test_empty_secret_file(make_nginx):
@@ -195,8 +203,8 @@ def test_secret_files_others_can_read_warn(make_nginx, name, directive, mode):
     path = n.prefix / "conf" / name
     path.chmod(mode)
     warning = message_line(check_passes(n), "is accessible to group or others")
-    assert f'{directive} "{name}" is accessible to group or others (mode 0{mode:o})' in warning
-    assert f'"chmod 600 {name}"' in warning
+    assert f'{directive} "{path}" is accessible to group or others (mode 0{mode:o})' in warning
+    assert f'"chmod 600 {path}"' in warning
     assert warning.endswith(place_of(n, directive))
 
 
@@ -204,7 +212,7 @@ def test_second_key_file_warning_points_at_its_line(make_nginx):
     n = make_nginx(key_files=("spotauth.key", "old.key"))
     n.write_conf_file("old.key", n.key_text, mode=0o604)
     warning = message_line(check_passes(n), "is accessible to group or others")
-    assert 'spotauth_key_file "old.key"' in warning and warning.endswith(place_of(n, "old.key"))
+    assert f'spotauth_key_file "{n.prefix}/conf/old.key"' in warning and warning.endswith(place_of(n, "old.key"))
 
 
 def test_short_key_error_points_at_its_line(make_nginx):

@@ -1,4 +1,4 @@
-"""The deployment examples of contrib/ (README "Deploy").
+"""The deployment examples of contrib/ (docs/deploy.md).
 
 contrib/kubernetes/spotauth.yaml: the nginx configuration of its ConfigMap
 passes `nginx -t` with the module, without a warning once its CHANGE values

@@ -1,12 +1,16 @@
-"""`./build.sh install` into Debian's stock nginx, and the annotated
-template conf/spotauth.conf staying a valid configuration in the syntax of
-each nginx version."""
+"""`./build.sh install` into Debian's stock nginx (stripped, idempotent),
+`./build.sh uninstall` undoing it with a warning about spotauth directives
+left in nginx's configuration, and the annotated template conf/spotauth.conf
+staying a valid configuration in the syntax of each nginx version."""
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from conftest import MODULE, NGINX, NGINX_VERSION, ROOT, debian_nginx_only, new_key_text, scratch_dir
+
+INSTALLED = "/usr/lib/nginx/modules/ngx_http_spotauth_module.so"
 
 
 @debian_nginx_only
@@ -17,13 +21,40 @@ def test_install_is_idempotent_and_loads_into_stock_nginx():
                              timeout=600)
         assert out.returncode == 0, out.stderr
     assert "openssl rand -base64 32" in out.stdout
-    assert os.path.isfile("/usr/lib/nginx/modules/ngx_http_spotauth_module.so")
+    assert os.path.isfile(INSTALLED)
     enabled = "/etc/nginx/modules-enabled/50-mod-http-spotauth.conf"
     assert "load_module /usr/lib/nginx/modules/ngx_http_spotauth_module.so;" in open(enabled).read()
     assert os.path.isfile("/etc/nginx/conf.d/spotauth.conf.example")
     dump = subprocess.run([NGINX, "-T"], capture_output=True, text=True, timeout=30)
     assert dump.returncode == 0, dump.stderr
     assert "ngx_http_spotauth_module.so" in dump.stdout
+    # Stripped like the package's; the build keeps the debug info.
+    sections = subprocess.run(["objdump", "-h", INSTALLED], capture_output=True, text=True, timeout=30).stdout
+    assert ".debug_info" not in sections
+    assert os.path.getsize(INSTALLED) < os.path.getsize(MODULE)
+
+
+@debian_nginx_only
+@pytest.mark.skipif(os.geteuid() != 0, reason="installs into /usr/lib/nginx and /etc/nginx")
+def test_uninstall_undoes_install_and_names_leftover_directives():
+    out = subprocess.run([str(ROOT / "build.sh"), "install"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    leftover = Path("/etc/nginx/conf.d/spotauth-test-leftover.conf")
+    leftover.write_text("spotauth_refresh_cache 30s;\n")
+    try:
+        out = subprocess.run([str(ROOT / "build.sh"), "uninstall"], capture_output=True, text=True, timeout=60)
+    finally:
+        leftover.unlink()
+    assert out.returncode == 0, out.stderr
+    assert f"{leftover}:1 spotauth_refresh_cache" in out.stderr, out.stderr
+    for path in (INSTALLED, "/usr/share/nginx/modules-available/mod-http-spotauth.conf",
+                 "/etc/nginx/modules-enabled/50-mod-http-spotauth.conf", "/etc/nginx/conf.d/spotauth.conf.example"):
+        assert not os.path.lexists(path), path
+        assert f"removed {path}" in out.stdout, out.stdout
+    assert subprocess.run([NGINX, "-t"], capture_output=True, timeout=30).returncode == 0
+    # Nothing left: a second run is quiet and succeeds.
+    again = subprocess.run([str(ROOT / "build.sh"), "uninstall"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and again.stdout == "" and "WARNING" not in again.stderr, again
 
 
 def test_annotated_template_passes_nginx_t():

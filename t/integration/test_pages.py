@@ -164,14 +164,15 @@ def test_wrong_method_on_status_and_health_is_json(make_nginx):
 
 def test_nginx_t_refuses_a_bad_template(make_nginx):
     n = templated_nginx(make_nginx, template="<p>{{title}}</p>\n<p>{{user_name}}</p>\n")
-    check_fails(n, 'spotauth_error_template "error.html" has an unknown placeholder "{{user_name}}" on line 2',
+    page = n.prefix / "conf" / "error.html"  # messages name the file as resolved
+    check_fails(n, f'spotauth_error_template "{page}" has an unknown placeholder "{{{{user_name}}}}" on line 2',
                 "{{login_url}}", "nginx.conf:")
     n.write_conf_file("error.html", "<p>{{title</p>", mode=0o644)
-    check_fails(n, 'spotauth_error_template "error.html" has a "{{" without "}}" on line 1')
+    check_fails(n, f'spotauth_error_template "{page}" has a "{{{{" without "}}}}" on line 1')
     n.write_conf_file("error.html", "x" * (64 * 1024 + 1), mode=0o644)
-    check_fails(n, 'spotauth_error_template "error.html" is 65537 bytes, more than the 65536 allowed')
+    check_fails(n, f'spotauth_error_template "{page}" is 65537 bytes, more than the 65536 allowed')
     (n.prefix / "conf" / "error.html").unlink()
-    check_fails(n, 'spotauth_error_template "error.html" cannot be read')
+    check_fails(n, f'spotauth_error_template "{page}" cannot be read')
 
 
 def test_logout_form_brings_the_notice_back_to_the_site(server):

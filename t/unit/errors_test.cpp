@@ -23,7 +23,7 @@ constexpr Failure kAll[] = {
 
 }  // namespace
 
-// The documented contract (README "Error codes"): code and status per failure.
+// The documented contract (docs/operations.md, "Error codes"): code and status per failure.
 TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
     const std::pair<Failure, std::pair<int, std::string>> expected[] = {
         {Failure::not_signed_in, {401, "not_authenticated"}},

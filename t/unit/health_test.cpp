@@ -1,4 +1,5 @@
 #include "spotauth/health.hpp"
+#include "spotauth/version.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -6,23 +7,34 @@
 using namespace spotauth;
 using nlohmann::json;
 
+namespace {
+
+// Every answer names the build (spotauth/version.hpp).
+json with_version(const char* text) {
+    json body = json::parse(text);
+    body["version"] = std::string(version());
+    return body;
+}
+
+}  // namespace
+
 TEST(Health, AllChecksPassingIsOk) {
     const HealthReport r = health_report({true, true, std::nullopt});
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"ok","checks":{"keys":"ok","zone":"ok"}})"));
+    EXPECT_EQ(json::parse(r.body), with_version(R"({"status":"ok","checks":{"keys":"ok","zone":"ok"}})"));
 }
 
 TEST(Health, MissingKeysMakeItUnavailable) {
     const HealthReport r = health_report({false, true, std::nullopt});
     EXPECT_EQ(r.status, 503);
-    EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"unavailable","reason":"keys_not_loaded",
+    EXPECT_EQ(json::parse(r.body), with_version(R"({"status":"unavailable","reason":"keys_not_loaded",
                                                    "checks":{"keys":"unavailable","zone":"ok"}})"));
 }
 
 TEST(Health, ADeadZoneMakesItUnavailable) {
     const HealthReport r = health_report({true, false, std::nullopt});
     EXPECT_EQ(r.status, 503);
-    EXPECT_EQ(json::parse(r.body), json::parse(R"({"status":"unavailable","reason":"zone_unavailable",
+    EXPECT_EQ(json::parse(r.body), with_version(R"({"status":"unavailable","reason":"zone_unavailable",
                                                    "checks":{"keys":"ok","zone":"unavailable"}})"));
 }
 

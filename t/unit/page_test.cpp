@@ -95,10 +95,17 @@ TEST(PageTemplate, BuiltinIsAResponsivePageWithEveryField) {
                        "account</a>"),
               std::string::npos);
     EXPECT_NE(out.find("href=\"/\""), std::string::npos);
-    // Self-contained: nothing loaded from anywhere.
+    // Self-contained: nothing loaded from anywhere, not even /favicon.ico
+    // (an empty inline icon is the one <link>).
     EXPECT_EQ(out.find("src="), std::string::npos);
-    EXPECT_EQ(out.find("<link"), std::string::npos);
+    const std::string icon = "<link rel=\"icon\" href=\"data:,\">";
+    ASSERT_NE(out.find(icon), std::string::npos);
+    EXPECT_EQ(out.find("<link", out.find(icon) + 1), std::string::npos);
+    EXPECT_EQ(out.find("<link"), out.find(icon));
     EXPECT_EQ(out.find("url("), std::string::npos);
+    // A spent callback address does not stay in the address bar.
+    EXPECT_NE(out.find("history.replaceState(null, \"\", document.getElementById(\"home\").href)"),
+              std::string::npos);
 }
 
 TEST(PageTemplate, BuiltinIsShippedAsAFileToStartFrom) {
