@@ -318,7 +318,11 @@ struct RedisClient::Impl {
             });
         }
         send({"PING"}, [this](const std::optional<RedisValue>& v) {
-            if (v && v->kind != RedisValue::Kind::error && state == State::connecting) {
+            if (v && v->kind == RedisValue::Kind::error && state == State::connecting) {
+                drop("PING refused: " + v->text);  // NOAUTH, LOADING...: said, then retried with backoff
+                return;
+            }
+            if (v && state == State::connecting) {
                 state = State::up;
                 backoff_ms = timing.backoff_first_ms;
                 announced_down = false;
