@@ -138,6 +138,12 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
     // first.
     poll_timer_.cancelable = 0;
     if (fleet_) {
+        // This machine's logouts still in force go to the fleet again: one
+        // that an exited worker's outbox held (Redis down at a reload or a
+        // crash) is not lost; one Redis has is left as it is (ZADD NX).
+        for (const auto& [sid, until] : zone_revocations_.list(now())) {
+            fleet_->revocations.revoke(sid, until, now());
+        }
         fleet_->redis.start();
     }
 }

@@ -9,12 +9,14 @@ namespace {
 
 constexpr const char* kRevokedKey = "spotauth:revoked";
 
-// Records a logout at Redis's own time (no clock skew between machines) and
-// forgets those older than the session lifetime (ARGV[2], ms): no cookie
-// they revoked can still be presented.
+// Records a logout at Redis's own time (no clock skew between machines),
+// unless Redis has it already (a logout sent again by a new worker keeps its
+// score, so nobody reads it again), and forgets those older than the
+// session lifetime (ARGV[2], ms): no cookie they revoked can still be
+// presented.
 constexpr const char* kRevokeScript = R"(local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], ms, ARGV[1])
+redis.call('ZADD', KEYS[1], 'NX', ms, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[2]))
 return ms)";
 

@@ -91,6 +91,20 @@ def test_a_logout_made_while_redis_is_stopped_reaches_the_other_machine_when_it_
     until(lambda: gauge(first, "spotauth_fleet_logouts_pending") == 0, 5, "the outbox was not emptied")
 
 
+def test_a_logout_waiting_for_redis_survives_a_reload(make_nginx, mock, redis):
+    first, second = two_machines(make_nginx, redis)
+    session, _ = login(first)
+    cookie = session.cookies["spotauth"]
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_until_connected(first, second, up=0, timeout=10)
+        logout(first, cookie)
+        first.reload()  # the worker holding the logout for Redis exits
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
+    until(lambda: me(second, cookie).status_code == 401, 5, "the logout was lost with the old worker")
+
+
 def test_a_logout_redis_refused_out_of_memory_reaches_the_other_machine_once_it_takes_writes(make_nginx, mock, redis):
     first, second = two_machines(make_nginx, redis)
     session, _ = login(first)

@@ -57,6 +57,7 @@ TEST_F(RevocationsTest, ALogoutIsRecordedAtRedisTimeAndPrunedAtTheSessionLifetim
     const auto& argv = redis.next();
     EXPECT_EQ(argv[0], "EVAL");
     EXPECT_NE(argv[1].find("ZREMRANGEBYSCORE"), std::string::npos);
+    EXPECT_NE(argv[1].find("'ZADD', KEYS[1], 'NX'"), std::string::npos);  // sent again: not read again
     EXPECT_EQ(argv[3], "spotauth:revoked");
     EXPECT_EQ(argv[4], "sid-1 " + std::to_string(kNow + 3600));
     EXPECT_EQ(argv[5], "86400000");  // not a year
