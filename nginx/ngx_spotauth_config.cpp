@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -176,6 +177,8 @@ char* load_settings(ngx_conf_t* cf, SrvConf* conf) {
     s->cookies = spotauth::cookie_names(s->secure_cookies);
     s->limits = {static_cast<long>(conf->connect_timeout), static_cast<long>(conf->timeout), to_string(conf->ca_file)};
     s->session_lifetime = conf->session_lifetime;
+    MainConf* mcf = enclosing_main_conf(cf);
+    mcf->longest_session = std::max(mcf->longest_session, conf->session_lifetime);
     s->login_uri = to_string(conf->login_uri);
     conf->settings = s;
     return NGX_CONF_OK;

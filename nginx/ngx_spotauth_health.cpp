@@ -17,6 +17,7 @@ ngx_int_t health_endpoint(ngx_http_request_t* r) {
     checks.zone = worker() != nullptr && zone_responds(main_conf_of(r)->zone);
     if (main_conf_of(r)->redis != nullptr) {
         checks.redis = worker() != nullptr && worker()->fleet_connected();
+        checks.redis_refusing = worker() != nullptr && worker()->fleet_refusing();
     }
     const spotauth::HealthReport report = spotauth::health_report(checks);
     return send_json(r, static_cast<ngx_uint_t>(report.status), report.body);

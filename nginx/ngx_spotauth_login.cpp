@@ -267,8 +267,9 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     // Single use on the server too (on every machine, with Redis): a kept
     // login cookie replayed with made-up codes must not reach the token
     // endpoint.
-    const auto used_up_now = worker()->consume_login_state(
-        spotauth::login_state_key(login->state), [cb, alive = std::weak_ptr<char>(cb->alive)](bool used_up) {
+    const auto used_up_now = worker()->spend_login_state(
+        spotauth::login_state_key(login->state), login->expires_at,
+        [cb, alive = std::weak_ptr<char>(cb->alive)](bool used_up) {
             if (!alive.expired()) {
                 completing(cb, [&] { on_state_consumed(cb, used_up); });
             }

@@ -102,6 +102,7 @@ struct MainConf {
     ConfPlace redis_place;                // where spotauth_redis is
     ConfPlace redis_password_place;       // where spotauth_redis_password_file is
     spotauth::RedisEndpoint* redis;       // checked and resolved; null without Redis
+    time_t longest_session;               // the largest spotauth_session_lifetime of any server
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;
     ExchangeLimits exchange_limits;

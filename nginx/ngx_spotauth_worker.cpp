@@ -4,7 +4,6 @@
 #include "spotauth/version.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <iterator>
 #include <memory>
 
@@ -15,19 +14,16 @@ constexpr ngx_msec_t kRefreshPollMs = 20;
 constexpr std::size_t kSessionCacheSize = 512;
 constexpr std::size_t kExchangeLimitAddresses = 10000;
 constexpr time_t kMisconfigurationLogSeconds = 60;
-constexpr ngx_msec_t kRevocationPollMs = 500;
+constexpr ngx_msec_t kFleetTickMs = 100;
 constexpr std::size_t kRevokedPruneFloor = 1024;
-constexpr const char* kRevokedKey = "spotauth:revoked";
-// Records a revocation at Redis's own time (no clock skew between machines)
-// and forgets those older than a year (no session lives longer).
-constexpr const char* kRevokeScript = R"(local t = redis.call('TIME')
-local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], ms, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - 31622400000)
-return ms)";
+constexpr spotauth::UnixTime kDefaultSessionLifetime = 30 * 86400;
 
 // The one mutable global: owned by start_worker / stop_worker.
 std::unique_ptr<Worker> current;
+
+std::string describe(const spotauth::RedisEndpoint& endpoint) {
+    return endpoint.unix_path.empty() ? endpoint.host + ":" + std::to_string(endpoint.port) : endpoint.unix_path;
+}
 
 spotauth::RefreshTiming timing_of(const MainConf& conf) {
     spotauth::RefreshTiming timing;
@@ -51,30 +47,27 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
     }
 }
 
-namespace {
-std::string fleet_login_key(const std::string& key) { return "spotauth:login:" + key; }
-}  // namespace
-
 bool Worker::record_login_state(const std::string& key, spotauth::UnixTime expires_at) {
-    const bool recorded = login_states_.record(key, expires_at, now());
-    if (fleet_) {
-        const auto ttl_ms = std::to_string(std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000);
-        fleet_->redis.command({"SET", fleet_login_key(key), "1", "PX", ttl_ms},
-                              [](const std::optional<spotauth::RedisValue>&) {});
-    }
-    return recorded;
+    return login_states_.record(key, expires_at, now());
 }
 
-std::optional<bool> Worker::consume_login_state(const std::string& key, std::function<void(bool)> done) {
-    if (!fleet_ || !fleet_->redis.up()) {
-        return login_states_.consume(key, now());
+// Until the zone spends states itself: a state recorded here by its
+// /auth/login is fresh once; one not recorded here may come from another
+// machine's login, which only the fleet can tell.
+spotauth::SpendAnswer Worker::spend_here(const std::string& key, spotauth::UnixTime /*expires_at*/) {
+    return login_states_.consume(key, now()) ? spotauth::SpendAnswer::fresh : spotauth::SpendAnswer::unknown;
+}
+
+std::optional<bool> Worker::spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                              std::function<void(bool)> done) {
+    const spotauth::SpendAnswer here = spend_here(key, expires_at);
+    if (here == spotauth::SpendAnswer::spent || !fleet_ || !fleet_->redis.up()) {
+        return spotauth::login_state_fresh(here, spotauth::SpendAnswer::unknown);
     }
-    fleet_->redis.command({"DEL", fleet_login_key(key)},
-                          [this, key, done = std::move(done)](const std::optional<spotauth::RedisValue>& v) {
-                              const bool here = login_states_.consume(key, now());
-                              // No answer from Redis: what this machine remembers decides.
-                              done(v && v->kind == spotauth::RedisValue::Kind::integer ? v->integer == 1 : here);
-                          });
+    const spotauth::MilliTime ttl_ms = std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000;
+    fleet_->logins.spend(key, ttl_ms, [here, done = std::move(done)](spotauth::SpendAnswer fleet) {
+        done(spotauth::login_state_fresh(here, fleet));
+    });
     return std::nullopt;
 }
 
@@ -103,9 +96,8 @@ void Worker::revoke(const spotauth::Session& session) {
     }
     learn_revocation(session.sid, session.expires_at);
     if (fleet_) {
-        fleet_->redis.command(
-            {"EVAL", kRevokeScript, "1", kRevokedKey, session.sid + " " + std::to_string(session.expires_at)},
-            [](const std::optional<spotauth::RedisValue>&) {});
+        fleet_->revocations.revoke(session.sid, session.expires_at, now());
+        counters_.logouts_pending(fleet_->revocations.outbox_size());
     }
 }
 
@@ -132,7 +124,7 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
       login_states_(conf.zone),
       counters_(conf.zone),
       observer_(counters_),
-      fleet_(conf.redis != nullptr ? std::make_unique<Fleet>(*this, *conf.redis) : nullptr),
+      fleet_(conf.redis != nullptr ? std::make_unique<Fleet>(*this, conf) : nullptr),
       refresh_(client_, store_, observer_, &now_ms, timing_of(conf), fleet_ ? &fleet_->store : nullptr),
       exchanges_per_address_(conf.exchange_limits.per_address, kExchangeLimitAddresses),
       exchanges_in_total_(conf.exchange_limits.in_total, 1),
@@ -148,77 +140,127 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
     // first.
     poll_timer_.cancelable = 0;
     if (fleet_) {
+        // This machine's logouts still in force go to the fleet again: one
+        // that an exited worker's outbox held (Redis down at a reload or a
+        // crash) is not lost; one Redis has is left as it is (ZADD NX).
+        for (const auto& [sid, until] : zone_revocations_.list(now())) {
+            fleet_->revocations.revoke(sid, until, now());
+        }
         fleet_->redis.start();
     }
 }
 
-std::string describe(const spotauth::RedisEndpoint& endpoint) {
-    return endpoint.unix_path.empty() ? endpoint.host + ":" + std::to_string(endpoint.port) : endpoint.unix_path;
+
+namespace {
+
+spotauth::RedisTiming fleet_timing() {
+    spotauth::RedisTiming timing;
+    // Back within a second of Redis: a logout waiting in the outbox goes
+    // out, and the other machines read it, soon after it recovers.
+    timing.backoff_max_ms = 1000;
+    return timing;
 }
 
-Worker::Fleet::Fleet(Worker& w, const spotauth::RedisEndpoint& endpoint)
+spotauth::RevocationTiming revocation_timing(const MainConf& conf) {
+    spotauth::RevocationTiming timing;
+    const spotauth::UnixTime lifetime = conf.longest_session > 0 ? conf.longest_session : kDefaultSessionLifetime;
+    timing.lifetime_ms = static_cast<std::int64_t>(lifetime) * 1000;
+    return timing;
+}
+
+spotauth::Counter error_counter(spotauth::RedisErrorKind kind) {
+    switch (kind) {
+        case spotauth::RedisErrorKind::oom: return spotauth::kRedisErrorsOom;
+        case spotauth::RedisErrorKind::readonly: return spotauth::kRedisErrorsReadonly;
+        case spotauth::RedisErrorKind::noauth: return spotauth::kRedisErrorsNoauth;
+        case spotauth::RedisErrorKind::loading: return spotauth::kRedisErrorsLoading;
+        case spotauth::RedisErrorKind::other: break;
+    }
+    return spotauth::kRedisErrorsOther;
+}
+
+}  // namespace
+
+Worker::Fleet::Fleet(Worker& w, const MainConf& conf)
     : worker(w),
+      where(describe(*conf.redis)),
       loop(w.log_, false),
-      redis(loop, endpoint, spotauth::RedisTiming{}, &now_ms,
-            [log = w.log_, where = describe(endpoint), &counters = w.counters_](bool up, const std::string& why) {
-                counters.redis_state(up);
-                if (up) {
-                    ngx_log_error(NGX_LOG_NOTICE, log, 0, "spotauth: redis at %s connected", where.c_str());
-                } else {
-                    ngx_log_error(NGX_LOG_WARN, log, 0,
-                                  "spotauth: redis at %s unavailable (%s); refreshes are coordinated on this "
-                                  "machine only until it is back",
-                                  where.c_str(), why.c_str());
-                }
+      redis(loop, *conf.redis, fleet_timing(), &now_ms,
+            [this](bool up, const std::string& why) { on_redis_state(up, why); }),
+      watch(redis, &now_ms,
+            [this](spotauth::RedisErrorKind kind, bool outage_starts, const std::string& text) {
+                on_error_reply(kind, outage_starts, text);
             }),
-      store(redis) {
+      store(watch, &now_ms, [this] { on_tampered(); }),
+      revocations(watch, &now_ms, revocation_timing(conf),
+                  [&w](const std::string& sid, spotauth::UnixTime until) { w.learn_revocation(sid, until); }),
+      logins(watch) {
     loop.attach(this);
     w.counters_.redis_state(false);
-    ngx_memzero(&revocation_timer, sizeof revocation_timer);
-    revocation_timer.handler = &Fleet::on_revocation_poll;
-    revocation_timer.data = this;
-    revocation_timer.log = w.log_;
-    revocation_timer.cancelable = 1;  // a schedule, not work to finish
-    ngx_add_timer(&revocation_timer, kRevocationPollMs);
+    ngx_memzero(&tick_timer, sizeof tick_timer);
+    tick_timer.handler = &Fleet::on_tick;
+    tick_timer.data = this;
+    tick_timer.log = w.log_;
+    tick_timer.cancelable = 1;  // a schedule, not work to finish
+    ngx_add_timer(&tick_timer, kFleetTickMs);
 }
 
 Worker::Fleet::~Fleet() {
-    if (revocation_timer.timer_set) {
-        ngx_del_timer(&revocation_timer);
+    if (tick_timer.timer_set) {
+        ngx_del_timer(&tick_timer);
     }
 }
 
-void Worker::Fleet::on_revocation_poll(ngx_event_t* ev) noexcept {
+void Worker::Fleet::on_redis_state(bool up, const std::string& why) {
+    worker.counters_.redis_state(up && !watch.refusing());
+    if (up) {
+        revocations.connected();
+        ngx_log_error(NGX_LOG_NOTICE, worker.log_, 0, "spotauth: redis at %s connected", where.c_str());
+    } else {
+        ngx_log_error(NGX_LOG_WARN, worker.log_, 0,
+                      "spotauth: redis at %s unavailable (%s); refreshes are coordinated on this "
+                      "machine only until it is back",
+                      where.c_str(), why.c_str());
+    }
+}
+
+// Counted always, logged once per outage: Redis's own message names the
+// problem (no secrets in it).
+void Worker::Fleet::on_error_reply(spotauth::RedisErrorKind kind, bool outage_starts, const std::string& text) {
+    worker.counters_.add(error_counter(kind));
+    worker.counters_.redis_state(false);
+    if (outage_starts) {
+        ngx_log_error(NGX_LOG_WARN, worker.log_, 0,
+                      "spotauth: redis at %s refuses commands (%s: %s); logouts are kept and retried, "
+                      "logins and refreshes are decided on this machine until it takes them again",
+                      where.c_str(), spotauth::redis_error_label(kind), text.c_str());
+    }
+}
+
+void Worker::Fleet::on_tampered() {
+    worker.counters_.add(spotauth::kFleetValuesRefused);
+    if (!tamper_logged) {
+        tamper_logged = true;
+        ngx_log_error(NGX_LOG_ERR, worker.log_, 0,
+                      "spotauth: a refresh result in redis at %s does not open under the key it was found at "
+                      "(moved, replayed or forged); it was ignored. Check who can write to this redis",
+                      where.c_str());
+    }
+}
+
+void Worker::Fleet::on_tick(ngx_event_t* ev) noexcept {
     auto* self = static_cast<Fleet*>(ev->data);
-    c_boundary(self->worker.log_, "reading the fleet's revocations", NGX_ERROR, [self] {
-        self->poll_revocations();
+    c_boundary(self->worker.log_, "the fleet's logouts", NGX_ERROR, [self] {
+        self->tick();
         return NGX_OK;
     });
-    ngx_add_timer(&self->revocation_timer, kRevocationPollMs);
+    ngx_add_timer(&self->tick_timer, kFleetTickMs);
 }
 
-// Members are "<sid> <until>", scored by when they were revoked.
-void Worker::Fleet::poll_revocations() {
-    if (!redis.up() || revocation_poll_pending) {
-        return;
-    }
-    revocation_poll_pending = true;
-    redis.command({"ZRANGEBYSCORE", kRevokedKey, "(" + revocation_cursor, "+inf", "WITHSCORES"},
-                  [this](const std::optional<spotauth::RedisValue>& v) {
-                      revocation_poll_pending = false;
-                      if (!v || v->kind != spotauth::RedisValue::Kind::array) {
-                          return;
-                      }
-                      for (std::size_t i = 0; i + 1 < v->elements.size(); i += 2) {
-                          const std::string& member = v->elements[i].text;
-                          const auto space = member.find(' ');
-                          if (space != std::string::npos) {
-                              worker.learn_revocation(member.substr(0, space),
-                                                      std::atoll(member.c_str() + space + 1));
-                          }
-                          revocation_cursor = v->elements[i + 1].text;
-                      }
-                  });
+void Worker::Fleet::tick() {
+    revocations.tick(now());
+    worker.counters_.logouts_pending(revocations.outbox_size());
+    worker.counters_.redis_state(redis.up() && !watch.refusing());
 }
 
 void Worker::Fleet::on_socket_ready(int fd, int events) {

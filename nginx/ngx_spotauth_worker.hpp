@@ -9,6 +9,9 @@
 #include "ngx_spotauth_zone.hpp"
 
 #include "spotauth/fleet.hpp"
+#include "spotauth/fleet_logins.hpp"
+#include "spotauth/fleet_revocations.hpp"
+#include "spotauth/redis_watch.hpp"
 #include "spotauth/http_client.hpp"
 #include "spotauth/rate_limit.hpp"
 #include "spotauth/refresh.hpp"
@@ -60,14 +63,18 @@ public:
     // token endpoint.
     bool misconfiguration_log_due();
 
-    // A pending login's state: remembered in the zone and, with
-    // spotauth_redis, for the whole fleet (a callback may reach another
-    // machine than its login). False when the zone has no room.
+    // A pending login's state, remembered in the zone (never in Redis: an
+    // anonymous /auth/login writes nothing to the fleet). False when the
+    // zone has no room.
     bool record_login_state(const std::string& key, spotauth::UnixTime expires_at);
 
-    // Uses up a login's state: true once. Decided at once from the zone, or
-    // later (nullopt; `done` runs then) from the fleet's memory.
-    std::optional<bool> consume_login_state(const std::string& key, std::function<void(bool)> done);
+    // Spends a login's state at its callback (the login expires at
+    // `expires_at`): true once across the fleet. Decided at once from the
+    // zone (a state spent here, or no Redis to ask), or later (nullopt;
+    // `done` runs then, unless the request ended first) from Redis, whose
+    // trouble leaves the decision to the zone.
+    std::optional<bool> spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                          std::function<void(bool)> done);
 
     // Logout: the session's id is refused on this machine at once, and
     // on every machine of the fleet within a second (with spotauth_redis).
@@ -77,8 +84,10 @@ public:
     // Cheap: an atomic read, and a hash lookup in this worker's copy.
     bool revoked(const spotauth::Session& session);
 
-    // With spotauth_redis: whether this worker is connected to it.
+    // With spotauth_redis: whether this worker is connected to it, and
+    // whether Redis refused commands lately (error replies).
     bool fleet_connected() const { return fleet_ && fleet_->redis.up(); }
+    bool fleet_refusing() const { return fleet_ && fleet_->watch.refusing(); }
 
     spotauth::HttpClient& client() { return client_; }
     spotauth::RefreshCoordinator& refresh() { return refresh_; }
@@ -88,28 +97,39 @@ public:
 private:
     static void on_poll(ngx_event_t* ev) noexcept;
 
-    // Redis, when spotauth_redis is set: the fleet level of refresh
-    // coordination. Its timers never hold up a worker leaving on reload.
+    // Redis, when spotauth_redis is set: the fleet's refresh claims,
+    // logouts and spent login states (the core's classes, over Redis's
+    // error-reply watch). Its timers never hold up a worker leaving on
+    // reload.
     struct Fleet : spotauth::EventSink {
-        Fleet(Worker& worker, const spotauth::RedisEndpoint& endpoint);
+        Fleet(Worker& worker, const MainConf& conf);
         ~Fleet() override;
         // Redis's events, then the coordinator's polling: an answer of the
         // fleet ("another machine is calling") starts it.
         void on_socket_ready(int fd, int events) override;
         void on_timeout() override;
 
-        // New revocations of the fleet, read every 500 ms.
-        static void on_revocation_poll(ngx_event_t* ev) noexcept;
-        void poll_revocations();
+        // The logout outbox and the revocation reads, every 100 ms.
+        static void on_tick(ngx_event_t* ev) noexcept;
+        void tick();
+        void on_redis_state(bool up, const std::string& why);
+        void on_error_reply(spotauth::RedisErrorKind kind, bool outage_starts, const std::string& text);
+        void on_tampered();
 
         Worker& worker;
+        std::string where;  // Redis's address, for the log
         NginxEventLoop loop;
         spotauth::RedisClient redis;
+        spotauth::RedisErrorWatch watch;
         spotauth::RedisFleetStore store;
-        ngx_event_t revocation_timer;
-        std::string revocation_cursor = "0";  // Redis time (ms) of the newest one read
-        bool revocation_poll_pending = false;
+        spotauth::FleetRevocations revocations;
+        spotauth::FleetLoginStates logins;
+        ngx_event_t tick_timer;
+        bool tamper_logged = false;
     };
+
+    // The zone's half of spending a login state.
+    spotauth::SpendAnswer spend_here(const std::string& key, spotauth::UnixTime expires_at);
 
     void learn_revocation(std::string sid, spotauth::UnixTime until);
 

@@ -88,6 +88,8 @@ public:
     void call_finished();
     // This worker's connection to spotauth_redis (the spotauth_redis_up gauge).
     void redis_state(bool up);
+    // This worker's logouts waiting for Redis (spotauth_fleet_logouts_pending).
+    void logouts_pending(std::size_t count);
 
     spotauth::CounterValues snapshot() const;
 

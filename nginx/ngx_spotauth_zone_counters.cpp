@@ -21,10 +21,15 @@ void ZoneCounters::start_worker() {
     WorkerCalls& slot = state_of(zone_)->calls[ngx_process_slot];
     slot.calls = 0;
     slot.redis = 0;
+    slot.logouts_pending = 0;
     slot.pid = ngx_pid;
 }
 
 void ZoneCounters::redis_state(bool up) { state_of(zone_)->calls[ngx_process_slot].redis = up ? 2 : 1; }
+
+void ZoneCounters::logouts_pending(std::size_t count) {
+    state_of(zone_)->calls[ngx_process_slot].logouts_pending = static_cast<ngx_atomic_uint_t>(count);
+}
 
 void ZoneCounters::call_started() { ngx_atomic_fetch_add(&state_of(zone_)->calls[ngx_process_slot].calls, 1); }
 
@@ -47,14 +52,17 @@ spotauth::CounterValues ZoneCounters::snapshot() const {
     std::uint64_t in_flight = 0;
     std::uint64_t redis_workers = 0;
     std::uint64_t redis_up = 0;
+    std::uint64_t logouts_pending = 0;
     for (const WorkerCalls& slot : z->calls) {
         if ((slot.calls > 0 || slot.redis != 0) && worker_alive(slot.pid)) {
             in_flight += slot.calls;
+            logouts_pending += slot.logouts_pending;
             redis_workers += slot.redis != 0 ? 1 : 0;
             redis_up += slot.redis == 2 ? 1 : 0;
         }
     }
     v[spotauth::kTokenCallsInFlight] = in_flight;
+    v[spotauth::kFleetLogoutsPending] = logouts_pending;
     v[spotauth::kRedisUp] = redis_workers > 0 && redis_up == redis_workers ? 1 : 0;
     return v;
 }

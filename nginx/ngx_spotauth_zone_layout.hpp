@@ -71,7 +71,8 @@ struct RevokedEntry {
 struct WorkerCalls {
     ngx_pid_t pid;
     ngx_atomic_t calls;
-    ngx_atomic_t redis;  // 0: no Redis configured, 1: down, 2: up
+    ngx_atomic_t redis;  // 0: no Redis configured, 1: down (or refusing commands), 2: up
+    ngx_atomic_t logouts_pending;  // this worker's outbox for Redis
 };
 
 struct ZoneState {

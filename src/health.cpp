@@ -11,11 +11,12 @@ HealthReport health_report(const HealthChecks& checks) {
     nlohmann::json body = {{"status", "ok"},
                            {"version", version()},
                            {"checks", {{"keys", state(checks.keys)}, {"zone", state(checks.zone)}}}};
+    const bool refusing = checks.redis && *checks.redis && checks.redis_refusing;
     if (checks.redis) {
-        body["checks"]["redis"] = state(*checks.redis);
+        body["checks"]["redis"] = refusing ? "refusing" : state(*checks.redis);
     }
     if (checks.keys && checks.zone) {
-        if (checks.redis && !*checks.redis) {
+        if (checks.redis && (!*checks.redis || refusing)) {
             body["status"] = "degraded";
         }
         return {200, body.dump()};

@@ -120,7 +120,37 @@ const Key* KeyRing::find(std::string_view kid) const {
     return nullptr;
 }
 
-std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
+namespace {
+
+// The additional data of a bound value: the header as it travels, ".", and
+// the context in base64url.
+std::string additional_data(std::string_view header, std::string_view context) {
+    std::string aad(header);
+    aad += '.';
+    aad += base64url_encode(context);
+    return aad;
+}
+
+}  // namespace
+
+std::optional<std::string> KeyRing::seal(std::string_view plaintext) const { return seal_with(plaintext, {}); }
+
+std::optional<std::string> KeyRing::seal_bound(std::string_view plaintext, std::string_view context) const {
+    if (context.empty()) {
+        return std::nullopt;
+    }
+    return seal_with(plaintext, context);
+}
+
+std::optional<std::string> KeyRing::open_bound(std::string_view token, std::string_view context) const {
+    Opened opened;
+    if (context.empty() || !open_with(token, context, opened, 0)) {
+        return std::nullopt;
+    }
+    return std::move(opened.plaintext);
+}
+
+std::optional<std::string> KeyRing::seal_with(std::string_view plaintext, std::string_view context) const {
     if (keys_.empty()) {
         return std::nullopt;
     }
@@ -129,7 +159,8 @@ std::optional<std::string> KeyRing::seal(std::string_view plaintext) const {
     if (!iv) {
         return std::nullopt;
     }
-    const auto sealed = aes256gcm_seal(key.secret, *iv, key.header, plaintext);
+    const auto sealed = context.empty() ? aes256gcm_seal(key.secret, *iv, key.header, plaintext)
+                                        : aes256gcm_seal(key.secret, *iv, additional_data(key.header, context), plaintext);
     if (!sealed) {
         return std::nullopt;
     }
@@ -146,6 +177,10 @@ std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
 }
 
 bool KeyRing::open(std::string_view token, Opened& out, std::size_t spare) const {
+    return open_with(token, {}, out, spare);
+}
+
+bool KeyRing::open_with(std::string_view token, std::string_view context, Opened& out, std::size_t spare) const {
     out.plaintext.clear();
     const auto parts = split_compact(token);
     if (!parts || !parts->encrypted_key.empty()) {
@@ -161,9 +196,14 @@ bool KeyRing::open(std::string_view token, Opened& out, std::size_t spare) const
         !base64url_decode_into(parts->tag, decoded.tag)) {
         return false;
     }
-    // The AAD is the header exactly as it travelled (RFC 7516 section 5.1).
-    if (!aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext, decoded.tag,
-                        out.plaintext, spare)) {
+    // The AAD is the header exactly as it travelled (RFC 7516 section 5.1),
+    // with the bound context after it (no allocation for a cookie).
+    const bool opened = context.empty()
+                            ? aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext,
+                                             decoded.tag, out.plaintext, spare)
+                            : aes256gcm_open(key->secret, decoded.iv, additional_data(parts->header, context),
+                                             decoded.ciphertext, decoded.tag, out.plaintext, spare);
+    if (!opened) {
         return false;
     }
     out.current_key = key == &keys_.front();

@@ -44,6 +44,39 @@ RedisValue value_of(const redisReply* r) {
 
 }  // namespace
 
+// Redis's error replies start with their code: "OOM command not allowed...".
+RedisErrorKind redis_error_kind(std::string_view text) {
+    const auto code = text.substr(0, text.find(' '));
+    if (code == "OOM") {
+        return RedisErrorKind::oom;
+    }
+    if (code == "READONLY") {
+        return RedisErrorKind::readonly;
+    }
+    if (code == "NOAUTH" || code == "WRONGPASS" || code == "NOPERM") {
+        return RedisErrorKind::noauth;
+    }
+    if (code == "LOADING") {
+        return RedisErrorKind::loading;
+    }
+    return RedisErrorKind::other;
+}
+
+const char* redis_error_label(RedisErrorKind kind) {
+    switch (kind) {
+        case RedisErrorKind::oom: return "oom";
+        case RedisErrorKind::readonly: return "readonly";
+        case RedisErrorKind::noauth: return "noauth";
+        case RedisErrorKind::loading: return "loading";
+        case RedisErrorKind::other: break;
+    }
+    return "other";
+}
+
+bool redis_answered(const std::optional<RedisValue>& reply) {
+    return reply && reply->kind != RedisValue::Kind::error;
+}
+
 Expected<RedisEndpoint> parse_redis_url(std::string_view url) {
     using Result = Expected<RedisEndpoint>;
     RedisEndpoint ep;
@@ -151,7 +184,7 @@ struct RedisClient::Impl {
     int interest = EventLoop::kNone;
     std::uint64_t last_id = 0;
     std::map<std::uint64_t, Pending> pending;  // sent, waiting for a reply
-    std::vector<Reply> unavailable;             // answered "unavailable" on the next tick
+    std::map<std::uint64_t, Reply> unavailable;  // answered "unavailable" on the next tick
     std::exception_ptr escaped;                 // from a callback run inside hiredis
 
     Impl(EventLoop& l, RedisEndpoint e, RedisTiming t, Clock c, RedisClient::StateChange s)
@@ -285,7 +318,11 @@ struct RedisClient::Impl {
             });
         }
         send({"PING"}, [this](const std::optional<RedisValue>& v) {
-            if (v && v->kind != RedisValue::Kind::error && state == State::connecting) {
+            if (v && v->kind == RedisValue::Kind::error && state == State::connecting) {
+                drop("PING refused: " + v->text);  // NOAUTH, LOADING...: said, then retried with backoff
+                return;
+            }
+            if (v && state == State::connecting) {
                 state = State::up;
                 backoff_ms = timing.backoff_first_ms;
                 announced_down = false;
@@ -321,7 +358,7 @@ struct RedisClient::Impl {
 
     // --- commands ----------------------------------------------------------------
 
-    void send(const std::vector<std::string>& argv, Reply done) {
+    std::uint64_t send(const std::vector<std::string>& argv, Reply done) {
         std::vector<const char*> args;
         std::vector<std::size_t> lengths;
         for (const std::string& a : argv) {
@@ -333,18 +370,26 @@ struct RedisClient::Impl {
         if (redisAsyncCommandArgv(ac, &Impl::on_reply, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
                                   static_cast<int>(args.size()), args.data(), lengths.data()) != REDIS_OK) {
             auto it = pending.find(id);
-            unavailable.push_back(std::move(it->second.done));
+            unavailable.emplace(id, std::move(it->second.done));
             pending.erase(it);
         }
+        return id;
+    }
+
+    // Not sent: answered "unavailable" on the next tick.
+    std::uint64_t refuse(Reply done) {
+        const std::uint64_t id = ++last_id;
+        unavailable.emplace(id, std::move(done));
+        return id;
     }
 
     // --- time ----------------------------------------------------------------------
 
     void tick() {
         const std::int64_t now = clock();
-        std::vector<Reply> failed;
+        std::map<std::uint64_t, Reply> failed;
         failed.swap(unavailable);
-        for (Reply& done : failed) {
+        for (auto& [id, done] : failed) {
             done(std::nullopt);
         }
         if (state == State::connecting && now >= connect_deadline) {
@@ -403,13 +448,17 @@ void RedisClient::start() {
 
 bool RedisClient::up() const { return impl_->state == Impl::State::up; }
 
-void RedisClient::command(std::vector<std::string> argv, Reply done) {
-    if (impl_->state != Impl::State::up) {
-        impl_->unavailable.push_back(std::move(done));
-    } else {
-        impl_->send(argv, std::move(done));
-    }
+RedisCommands::CommandId RedisClient::command(std::vector<std::string> argv, Reply done) {
+    const CommandId id = impl_->state != Impl::State::up ? impl_->refuse(std::move(done))
+                                                         : impl_->send(argv, std::move(done));
     impl_->rearm();
+    return id;
+}
+
+// Its reply, when it comes, finds no one waiting (on_reply skips unknown ids).
+void RedisClient::cancel(CommandId id) {
+    impl_->pending.erase(id);
+    impl_->unavailable.erase(id);
 }
 
 void RedisClient::on_socket_ready(int fd, int events) {

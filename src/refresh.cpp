@@ -19,6 +19,17 @@ RefreshResult start_failure() {
     return failed;
 }
 
+// A refusal of the refresh token while the fleet could not be asked (Redis
+// down or refusing writes) is likely another machine's rotation of the same
+// token, not the end of the session: the request keeps its session (and its
+// access token while that lasts) instead of being logged out.
+RefreshResult unheard_fleet_refusal(RefreshResult refused) {
+    refused.outcome = TokenOutcome::transient;
+    refused.description = "refresh token refused while the fleet could not coordinate (" + refused.error +
+                          "; another machine may have rotated it)";
+    return refused;
+}
+
 }  // namespace
 
 bool access_token_due(UnixTime issued_at, UnixTime expires_at, UnixTime now, UnixTime leeway) {
@@ -293,6 +304,7 @@ void RefreshCoordinator::on_fleet_answer(const std::string& key, const FleetStor
         case FleetStore::Kind::acquired:
         case FleetStore::Kind::unavailable:
             flight.fleet_claimed = answer.kind == FleetStore::Kind::acquired;
+            flight.fleet_unheard = answer.kind == FleetStore::Kind::unavailable;
             start_call(key, flight);
             if (flight.transfer == 0) {
                 call_failed_to_start(key);
@@ -321,6 +333,9 @@ void RefreshCoordinator::on_response(const std::string& key, const HttpResponse&
         result.description = "token endpoint unreachable: " + response.error;
     }
     observer_.call_finished(result.outcome, response.total_seconds);
+    if (result.outcome == TokenOutcome::permanent && it->second.fleet_unheard) {
+        result = unheard_fleet_refusal(result);
+    }
     const bool settled = result.outcome == TokenOutcome::ok || result.outcome == TokenOutcome::permanent;
     const Flight& flight = it->second;
     if (fleet_ != nullptr && flight.job.keys != nullptr && (settled || flight.fleet_claimed)) {

@@ -14,6 +14,9 @@ struct HealthChecks {
     bool zone = false;
     // spotauth_redis: nullopt without it; whether this worker is connected.
     std::optional<bool> redis;
+    // Connected, but Redis answered with error replies lately (out of
+    // memory, read-only, ...): its writes are not being taken.
+    bool redis_refusing = false;
 };
 
 struct HealthReport {
@@ -22,9 +25,10 @@ struct HealthReport {
 };
 
 // 200 {"status":"ok","version":<version()>,"checks":{"keys":"ok","zone":"ok"
-// [,"redis":"ok"]}} when every check passes; 200 {"status":"degraded",...,"redis":
-// "unavailable"} when only Redis is down (the machine still serves on its
-// own: a load balancer must not pull every machine at once); otherwise 503
+// [,"redis":"ok"]}} when every check passes; 200 {"status":"degraded",...,
+// "redis":"unavailable"} when only Redis is down, or "redis":"refusing" when
+// it answers with errors (the machine still serves on its own: a load
+// balancer must not pull every machine at once); otherwise 503
 // {"status":"unavailable","reason":<first failing check's reason>,...}.
 HealthReport health_report(const HealthChecks& checks);
 

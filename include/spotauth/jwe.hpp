@@ -42,6 +42,15 @@ public:
     // Empty only if randomness fails or the ring has no key.
     std::optional<std::string> seal(std::string_view plaintext) const;
 
+    // A value bound to where it is kept: `context` (for example the record's
+    // kind and the key it is stored under) is authenticated but neither
+    // encrypted nor carried, as the "aad" of RFC 7516's JSON serialization
+    // (additional data: the header, ".", the context in base64url). It opens
+    // only with the same non-empty context, so a copy under another key, or
+    // of another kind, does not open.
+    std::optional<std::string> seal_bound(std::string_view plaintext, std::string_view context) const;
+    std::optional<std::string> open_bound(std::string_view token, std::string_view context) const;
+
     struct Opened {
         std::string plaintext;
         // False when an older key of the ring sealed it: the caller
@@ -60,6 +69,8 @@ public:
     bool empty() const { return keys_.empty(); }
 
 private:
+    std::optional<std::string> seal_with(std::string_view plaintext, std::string_view context) const;
+    bool open_with(std::string_view token, std::string_view context, Opened& out, std::size_t spare) const;
     const Key* key_for(std::string_view encoded_header) const;
     const Key* find(std::string_view kid) const;
     std::vector<Key> keys_;

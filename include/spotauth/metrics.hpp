@@ -31,6 +31,14 @@ enum Counter : std::size_t {
     kRefreshClaimsUnrecorded,
     kLoginReplays,
     kCodeExchangesLimited,
+    kRedisErrorsOom,         // Redis's error replies, by kind (RedisErrorKind's order)
+    kRedisErrorsReadonly,
+    kRedisErrorsNoauth,
+    kRedisErrorsLoading,
+    kRedisErrorsOther,
+    kFleetValuesRefused,     // values in Redis that did not open where they were found
+    kFleetLogoutsDropped,    // logouts a full outbox could not keep for Redis
+    kFleetLogoutsPending,    // a gauge: logouts waiting for Redis to take them
     kTokenCallsInFlight,  // a gauge
     kRedisUp,             // a gauge
     kLatencyBucketFirst,

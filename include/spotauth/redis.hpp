@@ -39,6 +39,37 @@ struct RedisValue {
     std::vector<RedisValue> elements;
 };
 
+// What an error reply says is wrong, for spotauth_redis_errors_total.
+enum class RedisErrorKind { oom, readonly, noauth, loading, other };
+RedisErrorKind redis_error_kind(std::string_view error_text);
+const char* redis_error_label(RedisErrorKind kind);  // "oom", "readonly", ...
+
+// True for a reply that answers a command: not a missing reply and not an
+// error reply (an error reply is never taken for an answer).
+bool redis_answered(const std::optional<RedisValue>& reply);
+
+// The few Redis operations the fleet's core code needs: commands that may
+// fail, each with an id by which its caller can forget it. RedisClient is
+// the real one; unit tests give a fake.
+class RedisCommands {
+public:
+    using CommandId = std::uint64_t;
+    using Reply = std::function<void(const std::optional<RedisValue>&)>;  // nullopt: unavailable
+
+    virtual ~RedisCommands() = default;
+
+    // Sends `argv`; `done` runs later (never from inside command()), with
+    // the reply (an error reply included), or nullopt when Redis did not
+    // answer in time or is down.
+    virtual CommandId command(std::vector<std::string> argv, Reply done) = 0;
+
+    // `done` of that command will not run (the command itself may still
+    // reach Redis). Unknown or finished ids are ignored.
+    virtual void cancel(CommandId id) = 0;
+
+    virtual bool up() const = 0;
+};
+
 struct RedisTiming {
     long connect_timeout_ms = 1000;
     long command_timeout_ms = 500;
@@ -46,9 +77,8 @@ struct RedisTiming {
     long backoff_max_ms = 5000;
 };
 
-class RedisClient : public EventSink {
+class RedisClient : public EventSink, public RedisCommands {
 public:
-    using Reply = std::function<void(const std::optional<RedisValue>&)>;  // nullopt: unavailable
     // Called when the connection comes up (true) or goes down (false, why).
     using StateChange = std::function<void(bool up, const std::string& why)>;
     using Clock = std::function<std::int64_t()>;  // milliseconds
@@ -63,12 +93,11 @@ public:
     // Starts connecting (and keeps reconnecting while down).
     void start();
 
-    bool up() const;
+    bool up() const override;
 
-    // Sends `argv`; `done` runs later (never from inside command()), with
-    // the reply, or nullopt when Redis did not answer in time or is down;
-    // never once the client is destroyed.
-    void command(std::vector<std::string> argv, Reply done);
+    // As RedisCommands; `done` never runs once the client is destroyed.
+    CommandId command(std::vector<std::string> argv, Reply done) override;
+    void cancel(CommandId id) override;
 
     void on_socket_ready(int fd, int events) override;
     void on_timeout() override;

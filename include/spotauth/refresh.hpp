@@ -248,6 +248,7 @@ private:
         std::vector<Waiter> waiters;
         FleetStep fleet = FleetStep::none;
         bool fleet_claimed = false;  // the fleet answered: this machine calls
+        bool fleet_unheard = false;  // the fleet did not answer: another machine may be calling too
     };
 
     ClaimRequest claim_request(const RefreshJob& job) const;

@@ -59,11 +59,11 @@ def redis():
 METRICS = "        location = /metrics { spotauth_status; }"
 
 
-def two_machines(make_nginx, redis, **options):
-    first = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=METRICS, **options).start()
+def two_machines(make_nginx, redis, server_extra=METRICS, **options):
+    first = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=server_extra, **options).start()
     # The same site behind a load balancer: one key, one registered redirect URI.
     second = make_nginx(key_text=first.key_text, http_extra=f"    spotauth_redis {redis.url()};",
-                        server_extra=METRICS, redirect_uri=f"{first.base}/auth/callback", **options).start()
+                        server_extra=server_extra, redirect_uri=f"{first.base}/auth/callback", **options).start()
     wait_until_connected(first, second)
     return first, second
 

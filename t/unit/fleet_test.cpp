@@ -55,16 +55,34 @@ TEST(SealedRefreshResult, RoundTripsAndNeedsTheKey) {
     r.access_expires_at = 1000;
     r.access_issued_at = 400;
     const KeyRing keys = ring('k');
-    const auto sealed = seal_refresh_result(keys, r);
+    const auto sealed = seal_refresh_result(keys, "key-a", r, 1234);
     ASSERT_TRUE(sealed);
     EXPECT_EQ(sealed->find("AQ-r"), std::string::npos);  // never plaintext in Redis
-    const auto opened = open_refresh_result(keys, *sealed);
+    const auto opened = open_refresh_result(keys, "key-a", *sealed);
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->refresh_token, "AQ-r");
-    EXPECT_EQ(opened->access_expires_at, 1000);
-    EXPECT_EQ(opened->access_issued_at, 400);
-    EXPECT_FALSE(open_refresh_result(ring('o'), *sealed));
-    EXPECT_FALSE(open_refresh_result(keys, "garbage"));
+    EXPECT_EQ(opened->result.refresh_token, "AQ-r");
+    EXPECT_EQ(opened->result.access_expires_at, 1000);
+    EXPECT_EQ(opened->result.access_issued_at, 400);
+    EXPECT_EQ(opened->stored_at, 1234);
+    EXPECT_FALSE(open_refresh_result(ring('o'), "key-a", *sealed));
+    EXPECT_FALSE(open_refresh_result(keys, "key-a", "garbage"));
+}
+
+TEST(SealedRefreshResult, OpensOnlyUnderTheKeyAndKindItWasSealedFor) {
+    RefreshResult r;
+    r.outcome = TokenOutcome::ok;
+    r.refresh_token = "AQ-alice";
+    const KeyRing keys = ring('k');
+    const auto sealed = seal_refresh_result(keys, "key-alice", r, 1);
+    ASSERT_TRUE(sealed);
+    EXPECT_FALSE(open_refresh_result(keys, "key-bob", *sealed));  // moved to another user's key
+    EXPECT_FALSE(open_refresh_result(keys, "", *sealed));
+    EXPECT_FALSE(keys.open(*sealed));                             // not a session cookie either
+    EXPECT_FALSE(keys.open_bound(*sealed, "key-alice"));          // another kind of record
+    // ...and a session cookie is not a refresh result.
+    const auto cookie = keys.seal(R"({"typ":"refresh","outcome":0})");
+    ASSERT_TRUE(cookie);
+    EXPECT_FALSE(open_refresh_result(keys, "key-alice", *cookie));
 }
 
 namespace {
@@ -76,11 +94,11 @@ public:
         return last;
     }
     void cancel(TransferId id) override { pending.erase(id); }
-    void complete(const std::string& body) {
+    void complete(const std::string& body, int status = 200) {
         auto done = std::move(pending.begin()->second);
         pending.erase(pending.begin());
         HttpResponse r;
-        r.status = 200;
+        r.status = status;
         r.body = body;
         done(r);
     }
@@ -186,4 +204,24 @@ TEST_F(FleetCoordinatorTest, AFleetThatDoesNotAnswerLeavesTheMachineOnItsOwn) {
     transport.complete(kRotated);
     ASSERT_TRUE(result);
     EXPECT_EQ(result->outcome, TokenOutcome::ok);
+}
+
+TEST_F(FleetCoordinatorTest, ARefusalWhileTheFleetCouldNotBeAskedKeepsTheSession) {
+    ask();
+    fleet.answer(FleetStore::Kind::unavailable);  // Redis down or refusing writes
+    ASSERT_EQ(transport.pending.size(), 1u);
+    // Another machine, just as unable to coordinate, rotated the token first.
+    transport.complete(R"({"error":"invalid_grant","error_description":"Refresh token revoked"})", 400);
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->outcome, TokenOutcome::transient);
+    EXPECT_TRUE(fleet.published.empty());  // no refusal remembered for the fleet
+    EXPECT_TRUE(store.entries.empty());    // nor for the machine
+}
+
+TEST_F(FleetCoordinatorTest, ARefusalWithTheFleetsClaimEndsTheSession) {
+    ask();
+    fleet.answer(FleetStore::Kind::acquired);
+    transport.complete(R"({"error":"invalid_grant","error_description":"Refresh token revoked"})", 400);
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->outcome, TokenOutcome::permanent);
 }

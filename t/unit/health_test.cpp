@@ -48,3 +48,14 @@ TEST(Health, RedisDownIsDegradedNotUnavailable) {
     EXPECT_NE(up.body.find("\"redis\":\"ok\""), std::string::npos);
     EXPECT_EQ(health_report({true, true, std::nullopt}).body.find("redis"), std::string::npos);
 }
+
+TEST(Health, RedisRefusingCommandsIsDegraded) {
+    HealthChecks checks{true, true, true};
+    checks.redis_refusing = true;
+    const auto refusing = health_report(checks);
+    EXPECT_EQ(refusing.status, 200);
+    EXPECT_NE(refusing.body.find("\"status\":\"degraded\""), std::string::npos);
+    EXPECT_NE(refusing.body.find("\"redis\":\"refusing\""), std::string::npos);
+    checks.redis = false;  // down says so, whatever it answered before
+    EXPECT_NE(health_report(checks).body.find("\"redis\":\"unavailable\""), std::string::npos);
+}

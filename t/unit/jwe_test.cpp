@@ -269,3 +269,18 @@ TEST(ClientKey, SitesSharingAKeyFileDoNotShareCookies) {
     EXPECT_FALSE(site_a.open(unbound));
     EXPECT_FALSE(site_b.open(unbound));
 }
+
+TEST(Jwe, ABoundValueOpensOnlyWithItsContext) {
+    const KeyRing keys({make_key(std::string(32, 'b'))});
+    const auto sealed = keys.seal_bound("payload", "kind\nkey-1");
+    ASSERT_TRUE(sealed);
+    EXPECT_EQ(keys.open_bound(*sealed, "kind\nkey-1"), "payload");
+    EXPECT_FALSE(keys.open_bound(*sealed, "kind\nkey-2"));
+    EXPECT_FALSE(keys.open_bound(*sealed, "other\nkey-1"));
+    EXPECT_FALSE(keys.open(*sealed));         // nor as an unbound token (a cookie)
+    EXPECT_FALSE(keys.open_bound(*sealed, ""));
+    EXPECT_FALSE(keys.seal_bound("payload", ""));  // a context is required
+    const auto plain = keys.seal("payload");
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(keys.open_bound(*plain, "kind\nkey-1"));
+}

@@ -1,0 +1,212 @@
+// Drives RedisClient with a poll(2) loop against a small RESP server on
+// 127.0.0.1: commands are cancellable by id (a cancelled reply reaches no
+// one), and an error reply reaches the caller as an error, never as an
+// answer.
+#include "spotauth/redis.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <thread>
+
+using namespace spotauth;
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+class PollLoop : public EventLoop {
+public:
+    void watch(int fd, int interest) override {
+        if (interest == kNone) {
+            fds_.erase(fd);
+        } else {
+            fds_[fd] = interest;
+        }
+    }
+    void arm_timer(long ms) override { timer_at_ = ms < 0 ? -1 : now_ms() + ms; }
+
+    // Runs `sink` until `done()` or 5 s pass.
+    void run(EventSink& sink, const std::function<bool()>& done) {
+        const std::int64_t deadline = now_ms() + 5000;
+        while (!done() && now_ms() < deadline) {
+            std::vector<pollfd> pfds;
+            for (const auto& [fd, interest] : fds_) {
+                pfds.push_back({fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) |
+                                                       ((interest & kWrite) ? POLLOUT : 0)), 0});
+            }
+            poll(pfds.data(), pfds.size(), 10);
+            for (const pollfd& p : pfds) {
+                const int events = ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) |
+                                   ((p.revents & POLLOUT) ? kWrite : 0);
+                if (events != 0) {
+                    sink.on_socket_ready(p.fd, events);
+                }
+            }
+            if (timer_at_ >= 0 && now_ms() >= timer_at_) {
+                timer_at_ = -1;
+                sink.on_timeout();
+            }
+        }
+    }
+
+private:
+    std::map<int, int> fds_;
+    std::int64_t timer_at_ = -1;
+};
+
+// Answers every command of one connection: PING with PONG, GET with an OOM
+// error reply, anything else with its first argument as a bulk string.
+class RespServer {
+public:
+    RespServer() {
+        listener_ = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        listen(listener_, 4);
+        socklen_t len = sizeof addr;
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+        port = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~RespServer() {
+        shutdown(listener_, SHUT_RDWR);
+        if (conn_ >= 0) {
+            shutdown(conn_, SHUT_RDWR);
+        }
+        thread_.join();
+        close(listener_);
+    }
+    int port = 0;
+
+private:
+    void serve() {
+        conn_ = accept(listener_, nullptr, nullptr);
+        if (conn_ < 0) {
+            return;
+        }
+        std::string in;
+        char buf[4096];
+        for (;;) {
+            const ssize_t n = read(conn_, buf, sizeof buf);
+            if (n <= 0) {
+                break;
+            }
+            in.append(buf, static_cast<std::size_t>(n));
+            while (auto argv = take_command(in)) {
+                std::string reply = (*argv)[0] == "PING"  ? "+PONG\r\n"
+                                    : (*argv)[0] == "GET" ? "-OOM command not allowed\r\n"
+                                                          : "$" + std::to_string((*argv)[1].size()) + "\r\n" +
+                                                                (*argv)[1] + "\r\n";
+                if (write(conn_, reply.data(), reply.size()) < 0) {
+                    return;
+                }
+            }
+        }
+        close(conn_);
+    }
+
+    // One complete "*N\r\n$len\r\narg\r\n..." from the front of `in`.
+    static std::optional<std::vector<std::string>> take_command(std::string& in) {
+        std::size_t pos = 0;
+        const auto line = [&in, &pos]() -> std::optional<std::string> {
+            const auto end = in.find("\r\n", pos);
+            if (end == std::string::npos) {
+                return std::nullopt;
+            }
+            std::string l = in.substr(pos, end - pos);
+            pos = end + 2;
+            return l;
+        };
+        const auto count = line();
+        if (!count || count->empty() || (*count)[0] != '*') {
+            return std::nullopt;
+        }
+        std::vector<std::string> argv;
+        for (int i = 0; i < std::stoi(count->substr(1)); ++i) {
+            const auto size = line();
+            if (!size) {
+                return std::nullopt;
+            }
+            const auto bytes = static_cast<std::size_t>(std::stoi(size->substr(1)));
+            if (in.size() < pos + bytes + 2) {
+                return std::nullopt;
+            }
+            argv.push_back(in.substr(pos, bytes));
+            pos += bytes + 2;
+        }
+        in.erase(0, pos);
+        return argv;
+    }
+
+    int listener_ = -1;
+    std::atomic<int> conn_{-1};
+    std::thread thread_;
+};
+
+struct RedisClientTest : ::testing::Test {
+    RespServer server;
+    PollLoop loop;
+    bool up = false;
+    RedisClient client{loop, RedisEndpoint{"127.0.0.1", server.port, "", 0, ""}, RedisTiming{}, &now_ms,
+                       [this](bool is_up, const std::string&) { up = is_up; }};
+};
+
+}  // namespace
+
+TEST_F(RedisClientTest, ACancelledCommandsReplyReachesNoOne) {
+    client.start();
+    loop.run(client, [this] { return up; });
+    ASSERT_TRUE(up);
+    bool cancelled_ran = false;
+    std::optional<RedisValue> echoed;
+    const auto id = client.command({"ECHO", "first"}, [&](const std::optional<RedisValue>&) { cancelled_ran = true; });
+    client.command({"ECHO", "second"}, [&](const std::optional<RedisValue>& v) { echoed = v; });
+    client.cancel(id);
+    loop.run(client, [&] { return echoed.has_value(); });
+    ASSERT_TRUE(echoed);
+    EXPECT_EQ(echoed->text, "second");
+    EXPECT_FALSE(cancelled_ran);
+    client.cancel(id);      // finished or unknown ids are ignored
+    client.cancel(999999);
+}
+
+TEST_F(RedisClientTest, AnErrorReplyIsAnErrorNotAnAnswer) {
+    client.start();
+    loop.run(client, [this] { return up; });
+    std::optional<std::optional<RedisValue>> got;
+    client.command({"GET", "k"}, [&](const std::optional<RedisValue>& v) { got = v; });
+    loop.run(client, [&] { return got.has_value(); });
+    ASSERT_TRUE(got && *got);
+    EXPECT_EQ((*got)->kind, RedisValue::Kind::error);
+    EXPECT_FALSE(redis_answered(*got));
+    EXPECT_EQ(redis_error_kind((*got)->text), RedisErrorKind::oom);
+}
+
+TEST_F(RedisClientTest, ACommandWhileDownIsUnavailableLaterAndCancellable) {
+    std::optional<std::optional<RedisValue>> got;
+    bool cancelled_ran = false;
+    client.command({"ECHO", "x"}, [&](const std::optional<RedisValue>& v) { got = v; });
+    const auto id = client.command({"ECHO", "y"}, [&](const std::optional<RedisValue>&) { cancelled_ran = true; });
+    EXPECT_FALSE(got);  // never from inside command()
+    client.cancel(id);
+    loop.run(client, [&] { return got.has_value(); });
+    ASSERT_TRUE(got);
+    EXPECT_FALSE(*got);  // unavailable
+    EXPECT_FALSE(cancelled_ran);
+}
