@@ -142,7 +142,7 @@ void RefreshStore::release(std::string_view key) {
 
 RefreshJob continued_job(RefreshJob job, const RefreshResult& from) {
     job.refresh_token = from.refresh_token;
-    job.request.post_body = refresh_body(job.refresh_token);
+    job.request.post_body = refresh_body(job.refresh_token, job.body_credentials);
     return job;
 }
 

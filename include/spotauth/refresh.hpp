@@ -174,6 +174,9 @@ struct RefreshJob {
     std::string stale_access_token;  // the token an upstream refused, if any
     HttpRequest request;             // the token-endpoint call to make
     const KeyRing* keys = nullptr;   // seal what the fleet keeps (with a FleetStore)
+    // The client's credentials for the body (body_credentials()); empty with
+    // HTTP Basic. A continued job's body is rebuilt with them.
+    std::string body_credentials{};
 };
 
 // `job` continued from a remembered refresh that rotated its refresh token:
