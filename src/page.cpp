@@ -30,15 +30,15 @@ std::size_t line_of(std::string_view text, std::size_t offset) {
 }
 
 // A few words above the description.
-std::string_view page_title(Failure failure) {
+std::string page_title(Failure failure, std::string_view provider) {
     switch (failure) {
         case Failure::not_signed_in: return "Sign in first";
         case Failure::session_invalid:
         case Failure::token_rejected: return "Sign in again";
         case Failure::session_expired: return "Your session has ended";
         case Failure::session_revoked: return "You were signed out";
-        case Failure::refresh_refused: return "Your Spotify session ended";
-        case Failure::provider_unavailable: return "Spotify is not answering";
+        case Failure::refresh_refused: return "Your " + std::string(provider) + " session ended";
+        case Failure::provider_unavailable: return std::string(provider) + " is not answering";
         case Failure::provider_misconfigured: return "Sign-in is broken here";
         case Failure::state_mismatch:
         case Failure::state_used: return "This sign-in link has expired";
@@ -88,13 +88,14 @@ Expected<PageTemplate> PageTemplate::parse(std::string_view text) {
         return Result::failure("is " + std::to_string(text.size()) + " bytes, more than the " +
                                std::to_string(kMaxPageTemplateBytes) + " allowed");
     }
-    static constexpr std::array<std::pair<std::string_view, Field>, 6> kFields{{
+    static constexpr std::array<std::pair<std::string_view, Field>, 7> kFields{{
         {"status", Field::status},
         {"code", Field::code},
         {"title", Field::title},
         {"description", Field::description},
         {"login_url", Field::login_url},
         {"home_url", Field::home_url},
+        {"provider", Field::provider},
     }};
     PageTemplate page;
     std::size_t at = 0;
@@ -146,22 +147,25 @@ std::string PageTemplate::render(const PageFields& fields) const {
             case Field::description: out += escape_html(fields.description); break;
             case Field::login_url: out += escape_html(fields.login_url); break;
             case Field::home_url: out += escape_html(fields.home_url); break;
+            case Field::provider: out += escape_html(fields.provider); break;
         }
     }
     return out;
 }
 
-PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to) {
-    const ErrorReply e = error_reply(failure);
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to,
+                             std::string_view provider) {
+    const ErrorReply e = error_reply(failure, provider);
     PageFields page;
     page.status = e.status;
     page.code = std::string(e.code);
-    page.title = std::string(page_title(failure));
-    page.description = std::string(e.description);
+    page.title = page_title(failure, provider);
+    page.description = e.description;
     page.login_url = return_to.empty() || return_to == "/"
                          ? std::string(login_uri)
                          : append_query(login_uri, "return_to=" + percent_encode(return_to));
     page.home_url = "/";
+    page.provider = std::string(provider);
     return page;
 }
 

@@ -1,5 +1,6 @@
 #include "spotauth/settings.hpp"
 
+#include "spotauth/providers.hpp"
 #include "spotauth/url.hpp"
 
 #include <algorithm>
@@ -183,7 +184,13 @@ std::vector<SettingsMessage> warnings_of(const RawSettings& raw) {
 
 }  // namespace
 
-Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw) {
+Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& given) {
+    const ProviderPreset* provider = find_provider(given.provider.empty() ? "spotify" : given.provider);
+    if (provider == nullptr) {
+        return refused(Directive::use, "spotauth: unknown spotauth_provider \"" + given.provider +
+                                           "\"; the known ones are " + provider_names());
+    }
+    const RawSettings raw = with_provider_defaults(given, *provider);
     if (raw.client_id.empty()) {
         return refused(Directive::use,
                        "spotauth: \"spotauth_client_id\" is required where spotauth_login, spotauth_callback, "
@@ -209,7 +216,10 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw
     out.client = {raw.client_id,     *secret,       raw.redirect_uri, raw.scopes,
                   raw.authorize_url, raw.token_url, raw.api_url,
                   raw.profile_url.empty() ? default_profile_url(raw.api_url) : raw.profile_url,
-                  raw.profile_claims};
+                  raw.profile_claims,
+                  raw.client_auth.value_or(provider->client_auth),
+                  std::string(provider->authorize_params),
+                  std::string(provider->display_name)};
     out.keys = std::move(*keys);
     out.warnings = warnings_of(raw);
     return out;

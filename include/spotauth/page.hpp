@@ -28,12 +28,13 @@ struct PageFields {
     std::string description;  // a sentence for a person
     std::string login_url;    // sign in (again), back to the page the user was on
     std::string home_url;     // the site
+    std::string provider;     // who users sign in with ("Kakao")
 };
 
 class PageTemplate {
 public:
     // `{{status}}`, `{{code}}`, `{{title}}`, `{{description}}`,
-    // `{{login_url}}` and `{{home_url}}` (spaces inside the braces are
+    // `{{login_url}}`, `{{home_url}}` and `{{provider}}` (spaces inside the braces are
     // allowed); anything else between `{{` and `}}`, an unclosed `{{` or a
     // text over kMaxPageTemplateBytes is an error that says where.
     static Expected<PageTemplate> parse(std::string_view text);
@@ -44,7 +45,7 @@ public:
     std::string render(const PageFields& fields) const;
 
 private:
-    enum class Field { none, status, code, title, description, login_url, home_url };
+    enum class Field { none, status, code, title, description, login_url, home_url, provider };
     struct Part {
         std::string literal;  // text before the field
         Field field = Field::none;
@@ -57,8 +58,10 @@ std::string_view builtin_page_template();
 
 // The page for an answer of the error table. `login_uri` is the server's
 // login location; `return_to` the same-site path to come back to after
-// signing in (empty or "/": the login's default, the site's root).
-PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to);
+// signing in (empty or "/": the login's default, the site's root);
+// `provider` is the provider's name for people.
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to,
+                             std::string_view provider = kDefaultProviderName);
 
 // Escapes & < > " ' for HTML text and attribute values.
 std::string escape_html(std::string_view text);
