@@ -238,16 +238,14 @@ std::string login_state_key(std::string_view state) { return base64url_encode(sh
 
 std::string authorize_url(const ClientConfig& client, std::string_view state,
                           std::string_view code_challenge) {
-    FormFields fields = {{"client_id", client.client_id},
-                         {"response_type", "code"},
-                         {"redirect_uri", client.redirect_uri},
-                         {"scope", client.scopes},
-                         {"state", std::string(state)},
-                         {"code_challenge_method", "S256"},
-                         {"code_challenge", std::string(code_challenge)}};
-    if (client.scopes.empty()) {  // Naver takes no scope: its consent items are set in its console
-        fields.erase(fields.begin() + 3);
+    FormFields fields = {
+        {"client_id", client.client_id}, {"response_type", "code"}, {"redirect_uri", client.redirect_uri}};
+    if (!client.scopes.empty()) {  // Naver takes none: its consent items are set in its console
+        fields.emplace_back("scope", client.scopes);
     }
+    fields.emplace_back("state", std::string(state));
+    fields.emplace_back("code_challenge_method", "S256");
+    fields.emplace_back("code_challenge", std::string(code_challenge));
     return append_query(client.authorize_url, with_fields(form_encode(fields), client.authorize_params));
 }
 
