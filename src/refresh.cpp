@@ -56,6 +56,14 @@ Session refreshed_session(Session session, const RefreshResult& result) {
     return session;
 }
 
+RefreshResult refresh_without_token() {
+    RefreshResult none;
+    none.outcome = TokenOutcome::permanent;
+    none.error = "no_refresh_token";
+    none.description = "the session has no refresh token";
+    return none;
+}
+
 RefreshResult unsendable_refresh() {
     RefreshResult failed;
     failed.outcome = TokenOutcome::transient;

@@ -325,6 +325,21 @@ def test_github_signs_in_and_its_token_lasts_the_session(make_preset, providers)
     assert refresh_calls(providers) == 0
 
 
+def test_github_token_refused_by_the_api_ends_the_session_without_a_token_call(make_preset, providers):
+    # Nothing to refresh a non-expiring token with: the replay after the
+    # API's 401 ends the session instead of asking the token endpoint.
+    n = make_preset("github").start()
+    session, r, _ = sign_in(n, providers, "bob")
+    assert r.status_code == 302, r.text
+    providers.configure(api_unauthorized=1)
+    answer = n.get("/api/spotify/v1/echo", session=session)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "refresh_failed"
+    assert answer.json()["error_description"] == "GitHub no longer accepts this session; sign in again."
+    assert not who(n, session)["authenticated"]
+    assert providers.stats()["token_calls"]["total"] == 1  # the sign-in's
+
+
 def test_github_error_with_status_200_fails_the_sign_in(make_preset, providers):
     n = make_preset("github").start()
     providers.post("/_mock/shape", {"token_error": "bad_verification_code"})

@@ -406,6 +406,13 @@ TEST_F(RefreshCoordinatorTest, StaleCookieWhoseRememberedTokenIsDueContinuesTheC
     EXPECT_EQ(store.entries[refresh_key("AQ-1")].result.refresh_token, "AQ-2");
 }
 
+TEST(RefreshWithoutToken, EndsTheSessionLikeInvalidGrant) {
+    const RefreshResult r = refresh_without_token();
+    EXPECT_EQ(r.outcome, TokenOutcome::permanent);
+    EXPECT_EQ(r.error, "no_refresh_token");
+    EXPECT_TRUE(r.access_token.empty());
+}
+
 TEST(ContinuedJob, KeepsTheClientCredentialsOfTheBody) {
     // spotauth_client_auth post: a chained call must authenticate too.
     RefreshJob job;
