@@ -30,10 +30,10 @@ std::string trimmed_right(std::string text) {
     return text;
 }
 
-Expected<std::string> client_secret(const std::optional<ConfigFile>& file) {
+Expected<std::string> client_secret(const std::optional<ConfigFile>& file, std::string_view provider) {
     if (!file) {
-        return Expected<std::string>::failure(
-            "spotauth: \"spotauth_client_secret_file\" is required: a file holding the Spotify app's client secret");
+        return Expected<std::string>::failure("spotauth: \"spotauth_client_secret_file\" is required: a file holding the " +
+                                              std::string(provider) + " app's client secret");
     }
     const std::string prefix = "spotauth: spotauth_client_secret_file " + quoted(file->path) + " ";
     if (!file->text) {
@@ -196,7 +196,7 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& giv
                        "spotauth: \"spotauth_client_id\" is required where spotauth_login, spotauth_callback, "
                        "spotauth_health or \"spotauth on\" is used");
     }
-    const auto secret = client_secret(raw.client_secret);
+    const auto secret = client_secret(raw.client_secret, provider->display_name);
     if (!secret) {
         return refused(raw.client_secret ? Directive::client_secret_file : Directive::use, secret.error());
     }
@@ -207,7 +207,7 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& giv
     if (raw.redirect_uri.empty()) {
         return refused(Directive::use,
                        "spotauth: \"spotauth_redirect_uri\" is required: the absolute URL of the spotauth_callback "
-                       "location, as registered with Spotify");
+                       "location, as registered with " + std::string(provider->display_name));
     }
     if (auto problem = url_problem(raw)) {
         return Checked::failure(std::move(*problem));

@@ -139,6 +139,17 @@ TEST(Providers, AnUnknownNameIsRefused) {
     EXPECT_NE(checked.error().text.find("spotify, google, github, kakao, naver"), std::string::npos);
 }
 
+TEST(ProviderName, NginxTMessagesNameTheProviderInUse) {
+    RawSettings raw = own_values("naver");
+    raw.client_secret.reset();
+    EXPECT_NE(check_settings(raw).error().text.find("a file holding the Naver app's client secret"), std::string::npos);
+    raw = own_values("kakao");
+    raw.redirect_uri.clear();
+    EXPECT_NE(check_settings(raw).error().text.find("as registered with Kakao"), std::string::npos);
+    raw.provider.clear();
+    EXPECT_NE(check_settings(raw).error().text.find("as registered with Spotify"), std::string::npos);
+}
+
 TEST(ProviderName, MessagesAndPagesNameTheProviderInUse) {
     EXPECT_EQ(error_reply(Failure::code_exchange_failed, "Kakao").description,
               "Kakao did not accept the sign-in; try again.");
