@@ -25,6 +25,10 @@ constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HT
     SPOTAUTH_SRV_SLOT(directive, (set_placed<ngx_conf_set_str_slot, spotauth::Directive::id>), field)
 
 ngx_command_t commands[] = {
+    {ngx_string("spotauth_provider"), kMainOrSrv | NGX_CONF_TAKE1, set_provider, NGX_HTTP_SRV_CONF_OFFSET, 0,
+     nullptr},
+    {ngx_string("spotauth_client_auth"), kMainOrSrv | NGX_CONF_TAKE1, set_client_auth, NGX_HTTP_SRV_CONF_OFFSET, 0,
+     nullptr},
     SPOTAUTH_PLACED_STR("spotauth_client_id", client_id, client_id),
     SPOTAUTH_PLACED_STR("spotauth_client_secret_file", client_secret_file, client_secret_file),
     SPOTAUTH_SRV_SLOT("spotauth_key_file", add_key_file, key_files),

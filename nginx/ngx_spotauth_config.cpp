@@ -111,6 +111,7 @@ std::optional<std::vector<spotauth::CallbackLocation>> callback_locations(const 
 
 spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
     spotauth::RawSettings raw;
+    raw.provider = to_string(conf.provider);
     raw.client_id = to_string(conf.client_id);
     if (conf.client_secret_file.len != 0) {
         raw.client_secret = read_config_file(cf, conf.client_secret_file);
@@ -128,6 +129,9 @@ spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
     raw.api_url = to_string(conf.api_url);
     raw.profile_url = to_string(conf.profile_url);
     raw.profile_claims = {to_string(conf.profile_id_claim), to_string(conf.profile_name_claim)};
+    if (conf.client_auth != NGX_CONF_UNSET_UINT) {
+        raw.client_auth = static_cast<spotauth::ClientAuth>(conf.client_auth);
+    }
     raw.callback_locations = callback_locations(*static_cast<MainConf*>(
         ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module)));
     raw.secure_cookies = conf.cookie_secure != 0;
@@ -276,6 +280,7 @@ void* create_srv_conf(ngx_conf_t* cf) noexcept {
     auto* conf = static_cast<SrvConf*>(ngx_pcalloc(cf->pool, sizeof(SrvConf)));
     if (conf != nullptr) {
         conf->key_files = static_cast<ngx_array_t*>(NGX_CONF_UNSET_PTR);
+        conf->client_auth = NGX_CONF_UNSET_UINT;
         conf->cookie_secure = NGX_CONF_UNSET;
         conf->connect_timeout = NGX_CONF_UNSET_MSEC;
         conf->timeout = NGX_CONF_UNSET_MSEC;
@@ -294,13 +299,17 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_str_value(conf->client_secret_file, prev->client_secret_file, "");
     ngx_conf_merge_ptr_value(conf->key_files, prev->key_files, nullptr);
     ngx_conf_merge_str_value(conf->redirect_uri, prev->redirect_uri, "");
-    ngx_conf_merge_str_value(conf->scopes, prev->scopes, "user-read-email");
-    ngx_conf_merge_str_value(conf->authorize_url, prev->authorize_url, "https://accounts.spotify.com/authorize");
-    ngx_conf_merge_str_value(conf->token_url, prev->token_url, "https://accounts.spotify.com/api/token");
-    ngx_conf_merge_str_value(conf->api_url, prev->api_url, "https://api.spotify.com");
-    ngx_conf_merge_str_value(conf->profile_url, prev->profile_url, "");  // "": under api_url
-    ngx_conf_merge_str_value(conf->profile_id_claim, prev->profile_id_claim, "id");
-    ngx_conf_merge_str_value(conf->profile_name_claim, prev->profile_name_claim, "display_name");
+    // "": the provider's (spotauth_provider, Spotify's without it), filled in
+    // by the core, so an explicit value wins at whichever level either is set.
+    ngx_conf_merge_str_value(conf->provider, prev->provider, "");
+    ngx_conf_merge_uint_value(conf->client_auth, prev->client_auth, NGX_CONF_UNSET_UINT);
+    ngx_conf_merge_str_value(conf->scopes, prev->scopes, "");
+    ngx_conf_merge_str_value(conf->authorize_url, prev->authorize_url, "");
+    ngx_conf_merge_str_value(conf->token_url, prev->token_url, "");
+    ngx_conf_merge_str_value(conf->api_url, prev->api_url, "");
+    ngx_conf_merge_str_value(conf->profile_url, prev->profile_url, "");
+    ngx_conf_merge_str_value(conf->profile_id_claim, prev->profile_id_claim, "");
+    ngx_conf_merge_str_value(conf->profile_name_claim, prev->profile_name_claim, "");
     ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
     ngx_conf_merge_value(conf->cookie_secure, prev->cookie_secure, 1);
     ngx_conf_merge_msec_value(conf->connect_timeout, prev->connect_timeout, 5000);
@@ -364,8 +373,8 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     ngx_conf_merge_ptr_value(conf->error_template, prev->error_template, nullptr);
     // Merged after its server: the server's scopes are known here.
     const SrvConf* scf = enclosing_srv_conf(cf);
-    if (conf->products != nullptr && scf->used &&
-        !spotauth::scopes_include(to_view(scf->scopes), spotauth::kProductScope)) {
+    if (conf->products != nullptr && scf->used && scf->settings != nullptr &&
+        !spotauth::scopes_include(scf->settings->client.scopes, spotauth::kProductScope)) {
         return conf_error(cf, "spotauth: \"spotauth_require_product\" needs the scope \"user-read-private\" in "
                               "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
     }

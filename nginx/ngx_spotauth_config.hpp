@@ -27,6 +27,8 @@ char* set_logout(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_health(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_provider(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
+char* set_client_auth(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
 char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;

@@ -10,6 +10,7 @@
 #include "spotauth/oauth.hpp"
 #include "spotauth/page.hpp"
 #include "spotauth/provider_text.hpp"
+#include "spotauth/providers.hpp"
 #include "spotauth/settings.hpp"
 
 #include <string>
@@ -202,7 +203,7 @@ char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
 // spotauth_profile_claims id=<field> name=<field> (either or both)
 char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
     auto* scf = static_cast<SrvConf*>(conf);
-    if (scf->profile_id_claim.data != nullptr) {
+    if (scf->profile_id_claim.data != nullptr || scf->profile_name_claim.data != nullptr) {
         return const_cast<char*>("is duplicate");
     }
     return conf_boundary(cf, [&]() -> char* {
@@ -211,15 +212,53 @@ char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcep
         for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
             values.push_back(to_string(args[i]));
         }
-        const auto claims = spotauth::parse_profile_claims(values);
+        // Over empty fields: a claim not given stays empty, the provider's.
+        const auto claims = spotauth::parse_profile_claims(values, spotauth::ProfileClaims{"", ""});
         if (!claims) {
             return conf_error(cf, "\"" + to_string(cmd->name) + "\" directive " + claims.error());
         }
-        scf->profile_id_claim = to_ngx(cf->pool, claims->id);
-        scf->profile_name_claim = to_ngx(cf->pool, claims->name);
-        const bool stored = scf->profile_id_claim.data != nullptr && scf->profile_name_claim.data != nullptr;
-        return stored ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
+        const auto stored = [cf](const std::string& claim, ngx_str_t& field) {
+            field = claim.empty() ? ngx_str_t{0, nullptr} : to_ngx(cf->pool, claim);
+            return claim.empty() || field.data != nullptr;
+        };
+        const bool ok = stored(claims->id, scf->profile_id_claim) && stored(claims->name, scf->profile_name_claim);
+        return ok ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
     });
+}
+
+// spotauth_provider spotify | google | github | kakao | naver
+char* set_provider(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* scf = static_cast<SrvConf*>(conf);
+    if (scf->provider.data != nullptr) {
+        return const_cast<char*>("is duplicate");
+    }
+    return conf_boundary(cf, [&]() -> char* {
+        const ngx_str_t arg = static_cast<ngx_str_t*>(cf->args->elts)[1];
+        if (spotauth::find_provider(to_view(arg)) == nullptr) {
+            return conf_error(cf, "spotauth: unknown spotauth_provider \"" + to_string(arg) + "\"; the known ones are " +
+                                      spotauth::provider_names());
+        }
+        scf->provider = arg;  // in the configuration's pool
+        return NGX_CONF_OK;
+    });
+}
+
+// spotauth_client_auth basic | post
+char* set_client_auth(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
+    auto* scf = static_cast<SrvConf*>(conf);
+    if (scf->client_auth != NGX_CONF_UNSET_UINT) {
+        return const_cast<char*>("is duplicate");
+    }
+    const ngx_str_t arg = static_cast<ngx_str_t*>(cf->args->elts)[1];
+    const auto auth = spotauth::parse_client_auth(to_view(arg));
+    if (!auth) {
+        return conf_boundary(cf, [&] {
+            return conf_error(cf, "spotauth: spotauth_client_auth \"" + to_string(arg) + "\" is neither \"basic\" "
+                                  "(an Authorization header) nor \"post\" (client_id and client_secret in the body)");
+        });
+    }
+    scf->client_auth = static_cast<ngx_uint_t>(*auth);
+    return NGX_CONF_OK;
 }
 
 // spotauth_zone name:size

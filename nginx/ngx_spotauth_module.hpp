@@ -53,6 +53,8 @@ struct KeyFile {
 };
 
 struct SrvConf {
+    ngx_str_t provider;     // spotauth_provider; "": Spotify's defaults
+    ngx_uint_t client_auth;  // a spotauth::ClientAuth; NGX_CONF_UNSET_UINT: the provider's
     ngx_str_t client_id;
     ngx_str_t client_secret_file;
     ngx_array_t* key_files;  // of KeyFile

@@ -102,13 +102,14 @@ namespace {
 
 ngx_int_t send_error_as(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure, bool html,
                         std::string_view return_to) {
-    const spotauth::ErrorReply e = spotauth::error_reply(failure);
+    const spotauth::ErrorReply e = spotauth::error_reply(failure, s.client.provider_name);
     if (!error_headers(r, s, e)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     const auto status = static_cast<ngx_uint_t>(e.status);
     if (html) {
-        const spotauth::PageFields page = spotauth::error_page_fields(failure, s.login_uri, return_to);
+        const spotauth::PageFields page =
+            spotauth::error_page_fields(failure, s.login_uri, return_to, s.client.provider_name);
         return send_body(r, status, "text/html; charset=utf-8", page_template_of(r).render(page));
     }
     const std::string_view login_url = e.offers_login ? std::string_view(s.login_uri) : std::string_view();

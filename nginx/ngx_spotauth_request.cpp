@@ -137,11 +137,18 @@ spotauth::SessionCookieProblem RequestState::reseal(const Settings& s, const spo
 
 RequestState::Wait RequestState::begin_refresh(const Settings& s, std::string stale_access_token,
                                                Responder resume) {
-    Worker* w = worker();
     const std::string& refresh_token = session_->refresh_token;
+    if (refresh_token.empty()) {
+        result_ = spotauth::refresh_without_token();
+        wait_ = Wait::done;
+        return wait_;
+    }
+    Worker* w = worker();
+    std::string credentials = spotauth::body_credentials(s.client);
     spotauth::RefreshJob job{refresh_token, std::move(stale_access_token),
-                             spotauth::token_request(s.client, s.limits, spotauth::refresh_body(refresh_token)),
-                             &s.keys};
+                             spotauth::token_request(s.client, s.limits,
+                                                     spotauth::refresh_body(refresh_token, credentials)),
+                             &s.keys, std::move(credentials)};
     auto started = w->refresh().refresh(job, [this](const spotauth::RefreshResult& r) { on_refreshed(r); });
     if (started.result) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: refresh answered at once");

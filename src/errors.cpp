@@ -1,11 +1,14 @@
+// The error table (include/spotauth/errors.hpp): every failure's status,
+// code and wording.
 #include "spotauth/errors.hpp"
 
 namespace spotauth {
 
-ErrorReply error_reply(Failure failure) {
+ErrorReply error_reply(Failure failure, std::string_view provider) {
+    const std::string name(provider);
     switch (failure) {
         case Failure::not_signed_in:
-            return {401, "not_authenticated", "Sign in with Spotify first.", true, false, true};
+            return {401, "not_authenticated", "Sign in with " + name + " first.", true, false, true};
         case Failure::session_invalid:
             return {401, "not_authenticated", "Your session is not valid; sign in again.", true, true, true};
         case Failure::session_expired:
@@ -13,12 +16,12 @@ ErrorReply error_reply(Failure failure) {
         case Failure::session_revoked:
             return {401, "session_revoked", "This session was signed out; sign in again.", true, true, true};
         case Failure::refresh_refused:
-            return {401, "refresh_failed", "Spotify no longer accepts this session; sign in again.", true, true,
+            return {401, "refresh_failed", name + " no longer accepts this session; sign in again.", true, true,
                     true};
         case Failure::token_rejected:
-            return {401, "token_rejected", "Spotify refused the access token.", true, false, true};
+            return {401, "token_rejected", name + " refused the access token.", true, false, true};
         case Failure::provider_unavailable:
-            return {503, "token_endpoint_unavailable", "Spotify's sign-in service did not answer; try again.",
+            return {503, "token_endpoint_unavailable", name + "'s sign-in service did not answer; try again.",
                     false, false, false};
         case Failure::provider_misconfigured:
             return {502, "token_endpoint_misconfigured", "Sign-in is misconfigured on this site; try again later.",
@@ -33,18 +36,18 @@ ErrorReply error_reply(Failure failure) {
         case Failure::code_missing:
             return {400, "invalid_request", "The sign-in response has no authorization code.", true, false, false};
         case Failure::consent_declined:
-            return {403, "access_denied", "You declined to connect your Spotify account.", true, false, false};
+            return {403, "access_denied", "You declined to connect your " + name + " account.", true, false, false};
         case Failure::provider_refused_login:
-            return {502, "provider_error", "Spotify refused the sign-in request.", true, false, false};
+            return {502, "provider_error", name + " refused the sign-in request.", true, false, false};
         case Failure::code_exchange_failed:
-            return {502, "token_exchange_failed", "Spotify did not accept the sign-in; try again.", true, false,
+            return {502, "token_exchange_failed", name + " did not accept the sign-in; try again.", true, false,
                     false};
         case Failure::profile_unavailable:
-            return {502, "profile_unavailable", "Could not read your Spotify profile; try again.", true, false,
+            return {502, "profile_unavailable", "Could not read your " + name + " profile; try again.", true, false,
                     false};
         case Failure::session_too_large:
             return {502, "session_too_large",
-                    "Spotify's answer is too large to keep in a browser cookie; sign-in cannot finish.", false,
+                    name + "'s answer is too large to keep in a browser cookie; sign-in cannot finish.", false,
                     false, false};
         case Failure::cross_site:
             return {403, "cross_site_request", "This request must come from this site.", false, false, false};
@@ -56,7 +59,7 @@ ErrorReply error_reply(Failure failure) {
                     false};
         case Failure::forbidden:
             // The login link: another account, or a subscription changed since login.
-            return {403, "forbidden", "Your Spotify account does not have access to this page.", true, false,
+            return {403, "forbidden", "Your " + name + " account does not have access to this page.", true, false,
                     false};
         case Failure::method_not_allowed:
             return {405, "method_not_allowed", "This address does not take this kind of request.", false, false,

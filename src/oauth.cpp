@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <system_error>
 
 namespace spotauth {
 namespace {
@@ -69,26 +71,53 @@ TokenOutcome classify_error(long status, std::string_view error) {
     return TokenOutcome::misconfigured;
 }
 
-TokenResponse parse_token_error(long status, std::string_view body) {
-    if (status == 0) {
-        return failure(TokenOutcome::transient, "unreachable", "token endpoint unreachable");
-    }
-    const json doc = json::parse(body, nullptr, false);
-    const std::string error = doc.is_object() ? string_field(doc, "error") : std::string();
-    const std::string status_text = "HTTP " + std::to_string(status);
-    if (error.empty()) {
-        return failure(classify_error(status, ""), "http_" + std::to_string(status),
-                       status_text + " without an OAuth error body");
-    }
-    return failure(classify_error(status, error), printable(error),
-                   status_text + ": " + printable(string_field(doc, "error_description")));
+TokenResponse transfer_failure() {
+    return failure(TokenOutcome::transient, "unreachable", "token endpoint unreachable");
 }
 
-TokenResponse parse_token_success(std::string_view body) {
-    const json doc = json::parse(body, nullptr, false);
-    if (!doc.is_object()) {
-        return failure(TokenOutcome::transient, "bad_response", "token response is not JSON");
+// An answer carrying an OAuth `error` member, with any status.
+TokenResponse error_answer(long status, const json& doc) {
+    const auto& error = doc["error"];
+    const std::string code = error.is_string() ? error.get<std::string>() : std::string("invalid_error_member");
+    return failure(classify_error(status, code), printable(code),
+                   "HTTP " + std::to_string(status) + ": " + printable(string_field(doc, "error_description")));
+}
+
+TokenResponse status_failure(long status) {
+    return failure(classify_error(status, ""), "http_" + std::to_string(status),
+                   "HTTP " + std::to_string(status) + " without an OAuth error body");
+}
+
+bool has_error_member(const json& doc) {
+    const auto it = doc.find("error");
+    return it != doc.end() && !it->is_null();
+}
+
+bool is_ascii_digits(std::string_view text) {
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// expires_in as RFC 6749 says (an integer) or as Naver sends it (a string of
+// digits); nullopt for anything else, zero, negative or beyond int64.
+std::optional<std::int64_t> lifetime_of(const json& value) {
+    if (value.is_number_integer()) {
+        const auto seconds = value.get<std::int64_t>();  // an unsigned beyond int64 turns negative
+        return seconds > 0 ? std::optional<std::int64_t>(seconds) : std::nullopt;
     }
+    if (!value.is_string() || !is_ascii_digits(value.get_ref<const std::string&>())) {
+        return std::nullopt;
+    }
+    const std::string& text = value.get_ref<const std::string&>();
+    std::int64_t seconds = 0;
+    const auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (problem != std::errc() || end != text.data() + text.size() || seconds <= 0) {
+        return std::nullopt;
+    }
+    return seconds;
+}
+
+TokenResponse parse_token_success(const json& doc) {
     TokenResponse r;
     r.access_token = string_field(doc, "access_token");
     if (r.access_token.empty()) {
@@ -107,10 +136,11 @@ TokenResponse parse_token_success(std::string_view body) {
     const auto expires_in = doc.find("expires_in");
     r.expires_in = kDefaultExpiresIn;
     if (expires_in != doc.end()) {
-        if (!expires_in->is_number_integer() || expires_in->get<std::int64_t>() <= 0) {
+        const auto seconds = lifetime_of(*expires_in);
+        if (!seconds) {
             return failure(TokenOutcome::transient, "bad_response", "expires_in is not a positive integer");
         }
-        r.expires_in = std::min(expires_in->get<std::int64_t>(), kMaxExpiresIn);
+        r.expires_in = std::min(*seconds, kMaxExpiresIn);
     }
     const std::string refresh_token = string_field(doc, "refresh_token");
     if (!refresh_token.empty() && !is_token_text(refresh_token)) {
@@ -120,6 +150,7 @@ TokenResponse parse_token_success(std::string_view body) {
     if (!refresh_token.empty()) {
         r.refresh_token = refresh_token;
     }
+    r.expires = expires_in != doc.end() || r.refresh_token.has_value();
     r.outcome = TokenOutcome::ok;
     return r;
 }
@@ -180,6 +211,15 @@ std::string id_text(const json* value) {
     return {};
 }
 
+// Two form-encoded field lists as one.
+std::string with_fields(std::string fields, std::string_view more) {
+    if (!more.empty()) {
+        fields += '&';
+        fields.append(more);
+    }
+    return fields;
+}
+
 }  // namespace
 
 std::optional<std::string> random_token() {
@@ -205,17 +245,18 @@ AccountChoice account_choice(std::optional<std::string_view> switch_value) {
 // a parameter they do not know (RFC 6749 section 3.1).
 std::string authorize_url(const ClientConfig& client, std::string_view state,
                           std::string_view code_challenge, AccountChoice choice) {
-    FormFields params = {{"client_id", client.client_id},
-                         {"response_type", "code"},
-                         {"redirect_uri", client.redirect_uri},
-                         {"scope", client.scopes},
-                         {"state", std::string(state)},
-                         {"code_challenge_method", "S256"},
-                         {"code_challenge", std::string(code_challenge)}};
-    if (choice == AccountChoice::choose) {
-        params.emplace_back("show_dialog", "true");
+    FormFields fields = {
+        {"client_id", client.client_id}, {"response_type", "code"}, {"redirect_uri", client.redirect_uri}};
+    if (!client.scopes.empty()) {  // Naver takes none: its consent items are set in its console
+        fields.emplace_back("scope", client.scopes);
     }
-    return append_query(client.authorize_url, form_encode(params));
+    fields.emplace_back("state", std::string(state));
+    fields.emplace_back("code_challenge_method", "S256");
+    fields.emplace_back("code_challenge", std::string(code_challenge));
+    if (choice == AccountChoice::choose) {
+        fields.emplace_back("show_dialog", "true");
+    }
+    return append_query(client.authorize_url, with_fields(form_encode(fields), client.authorize_params));
 }
 
 std::string basic_auth_header(const ClientConfig& client) {
@@ -223,16 +264,25 @@ std::string basic_auth_header(const ClientConfig& client) {
            base64_encode(percent_encode(client.client_id) + ":" + percent_encode(client.client_secret));
 }
 
-std::string code_exchange_body(const ClientConfig& client, std::string_view code,
-                               std::string_view code_verifier) {
-    return form_encode({{"grant_type", "authorization_code"},
-                        {"code", std::string(code)},
-                        {"redirect_uri", client.redirect_uri},
-                        {"code_verifier", std::string(code_verifier)}});
+std::string body_credentials(const ClientConfig& client) {
+    if (client.client_auth != ClientAuth::post) {
+        return {};
+    }
+    return form_encode({{"client_id", client.client_id}, {"client_secret", client.client_secret}});
 }
 
-std::string refresh_body(std::string_view refresh_token) {
-    return form_encode({{"grant_type", "refresh_token"}, {"refresh_token", std::string(refresh_token)}});
+std::string code_exchange_body(const ClientConfig& client, std::string_view code,
+                               std::string_view code_verifier) {
+    return with_fields(form_encode({{"grant_type", "authorization_code"},
+                                    {"code", std::string(code)},
+                                    {"redirect_uri", client.redirect_uri},
+                                    {"code_verifier", std::string(code_verifier)}}),
+                       body_credentials(client));
+}
+
+std::string refresh_body(std::string_view refresh_token, std::string_view body_credentials) {
+    return with_fields(form_encode({{"grant_type", "refresh_token"}, {"refresh_token", std::string(refresh_token)}}),
+                       body_credentials);
 }
 
 std::string default_profile_url(std::string_view api_url) {
@@ -242,8 +292,8 @@ std::string default_profile_url(std::string_view api_url) {
     return std::string(api_url) + "/v1/me";
 }
 
-Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args) {
-    ProfileClaims claims;
+Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args, const ProfileClaims& base) {
+    ProfileClaims claims = base;
     for (const std::string& arg : args) {
         const auto eq = arg.find('=');
         const std::string name = arg.substr(0, eq);
@@ -266,8 +316,10 @@ Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& arg
 HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body) {
     HttpRequest req;
     req.url = client.token_url;
-    req.headers = {basic_auth_header(client), "Content-Type: application/x-www-form-urlencoded",
-                   "Accept: application/json"};
+    req.headers = {"Content-Type: application/x-www-form-urlencoded", "Accept: application/json"};
+    if (client.client_auth == ClientAuth::basic) {
+        req.headers.insert(req.headers.begin(), basic_auth_header(client));
+    }
     req.post_body = std::move(form_body);
     req.connect_timeout_ms = limits.connect_timeout_ms;
     req.total_timeout_ms = limits.timeout_ms;
@@ -288,7 +340,20 @@ HttpRequest profile_request(const ClientConfig& client, const CallLimits& limits
 }
 
 TokenResponse parse_token_response(long status, std::string_view body) {
-    return is_success(status) ? parse_token_success(body) : parse_token_error(status, body);
+    if (status == 0) {
+        return transfer_failure();
+    }
+    const json doc = json::parse(body, nullptr, false);
+    if (doc.is_object() && has_error_member(doc)) {
+        return error_answer(status, doc);
+    }
+    if (!is_success(status)) {
+        return status_failure(status);
+    }
+    if (!doc.is_object()) {
+        return failure(TokenOutcome::transient, "bad_response", "token response is not JSON");
+    }
+    return parse_token_success(doc);
 }
 
 std::optional<Profile> parse_profile(long status, std::string_view body, const ProfileClaims& claims) {
@@ -323,10 +388,10 @@ Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTim
     s.country = profile.country;
     s.access_token = tokens.access_token;
     s.refresh_token = tokens.refresh_token.value_or("");
-    s.access_expires_at = now + tokens.expires_in;
     s.access_issued_at = now;
     s.issued_at = now;
     s.expires_at = now + lifetime;
+    s.access_expires_at = tokens.expires ? now + tokens.expires_in : s.expires_at;
     return s;
 }
 

@@ -36,15 +36,15 @@ std::string with_return_to(std::string_view url, std::string_view return_to) {
 }
 
 // A few words above the description.
-std::string_view page_title(Failure failure) {
+std::string page_title(Failure failure, std::string_view provider) {
     switch (failure) {
         case Failure::not_signed_in: return "Sign in first";
         case Failure::session_invalid:
         case Failure::token_rejected: return "Sign in again";
         case Failure::session_expired: return "Your session has ended";
         case Failure::session_revoked: return "You were signed out";
-        case Failure::refresh_refused: return "Your Spotify session ended";
-        case Failure::provider_unavailable: return "Spotify is not answering";
+        case Failure::refresh_refused: return "Your " + std::string(provider) + " session ended";
+        case Failure::provider_unavailable: return std::string(provider) + " is not answering";
         case Failure::provider_misconfigured: return "Sign-in is broken here";
         case Failure::state_mismatch:
         case Failure::state_used: return "This sign-in link has expired";
@@ -102,6 +102,7 @@ Expected<PageTemplate> PageTemplate::parse(std::string_view text) {
         {"login_url", Field::login_url},
         {"login_label", Field::login_label},
         {"home_url", Field::home_url},
+        {"provider", Field::provider},
     }};
     PageTemplate page;
     std::size_t at = 0;
@@ -154,6 +155,7 @@ std::string PageTemplate::render(const PageFields& fields) const {
             case Field::login_url: out += escape_html(fields.login_url); break;
             case Field::login_label: out += escape_html(fields.login_label); break;
             case Field::home_url: out += escape_html(fields.home_url); break;
+            case Field::provider: out += escape_html(fields.provider); break;
         }
     }
     return out;
@@ -163,21 +165,23 @@ std::string switch_account_url(std::string_view login_uri, std::string_view retu
     return with_return_to(append_query(login_uri, std::string(kSwitchAccountParameter) + "=1"), return_to);
 }
 
-PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to) {
-    const ErrorReply e = error_reply(failure);
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to,
+                             std::string_view provider) {
+    const ErrorReply e = error_reply(failure, provider);
     PageFields page;
     page.status = e.status;
     page.code = std::string(e.code);
-    page.title = std::string(page_title(failure));
-    page.description = std::string(e.description);
+    page.title = page_title(failure, provider);
+    page.description = e.description;
     if (failure == Failure::forbidden) {
         page.login_url = switch_account_url(login_uri, return_to);
         page.login_label = "Sign in with another account";
     } else {
         page.login_url = with_return_to(login_uri, return_to);
-        page.login_label = "Sign in with Spotify";
+        page.login_label = "Sign in with " + std::string(provider);
     }
     page.home_url = "/";
+    page.provider = std::string(provider);
     return page;
 }
 

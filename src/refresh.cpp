@@ -67,6 +67,14 @@ Session refreshed_session(Session session, const RefreshResult& result) {
     return session;
 }
 
+RefreshResult refresh_without_token() {
+    RefreshResult none;
+    none.outcome = TokenOutcome::permanent;
+    none.error = "no_refresh_token";
+    none.description = "the session has no refresh token";
+    return none;
+}
+
 RefreshResult unsendable_refresh() {
     RefreshResult failed;
     failed.outcome = TokenOutcome::transient;
@@ -153,7 +161,7 @@ void RefreshStore::release(std::string_view key) {
 
 RefreshJob continued_job(RefreshJob job, const RefreshResult& from) {
     job.refresh_token = from.refresh_token;
-    job.request.post_body = refresh_body(job.refresh_token);
+    job.request.post_body = refresh_body(job.refresh_token, job.body_credentials);
     return job;
 }
 

@@ -1,6 +1,7 @@
 #include "spotauth/settings.hpp"
 
 #include "spotauth/config_checks.hpp"
+#include "spotauth/providers.hpp"
 #include "spotauth/url.hpp"
 
 #include <arpa/inet.h>
@@ -32,10 +33,10 @@ std::string trimmed_right(std::string text) {
     return text;
 }
 
-Expected<std::string> client_secret(const std::optional<ConfigFile>& file) {
+Expected<std::string> client_secret(const std::optional<ConfigFile>& file, std::string_view provider) {
     if (!file) {
-        return Expected<std::string>::failure(
-            "spotauth: \"spotauth_client_secret_file\" is required: a file holding the Spotify app's client secret");
+        return Expected<std::string>::failure("spotauth: \"spotauth_client_secret_file\" is required: a file holding the " +
+                                              std::string(provider) + " app's client secret");
     }
     const std::string prefix = "spotauth: spotauth_client_secret_file " + quoted(file->path) + " ";
     if (!file->text) {
@@ -263,13 +264,19 @@ std::vector<SettingsMessage> warnings_of(const RawSettings& raw) {
 
 }  // namespace
 
-Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw) {
+Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& given) {
+    const ProviderPreset* provider = find_provider(given.provider.empty() ? "spotify" : given.provider);
+    if (provider == nullptr) {
+        return refused(Directive::use, "spotauth: unknown spotauth_provider \"" + given.provider +
+                                           "\"; the known ones are " + provider_names());
+    }
+    const RawSettings raw = with_provider_defaults(given, *provider);
     if (raw.client_id.empty()) {
         return refused(Directive::use,
                        "spotauth: \"spotauth_client_id\" is required where spotauth_login, spotauth_callback, "
                        "spotauth_health or \"spotauth on\" is used");
     }
-    const auto secret = client_secret(raw.client_secret);
+    const auto secret = client_secret(raw.client_secret, provider->display_name);
     if (!secret) {
         return refused(raw.client_secret ? Directive::client_secret_file : Directive::use, secret.error());
     }
@@ -280,7 +287,7 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw
     if (raw.redirect_uri.empty()) {
         return refused(Directive::use,
                        "spotauth: \"spotauth_redirect_uri\" is required: the absolute URL of the spotauth_callback "
-                       "location, as registered with Spotify");
+                       "location, as registered with " + std::string(provider->display_name));
     }
     if (auto problem = url_problem(raw)) {
         return Checked::failure(std::move(*problem));
@@ -292,7 +299,10 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& raw
     out.client = {raw.client_id,     *secret,       raw.redirect_uri, raw.scopes,
                   raw.authorize_url, raw.token_url, raw.api_url,
                   raw.profile_url.empty() ? default_profile_url(raw.api_url) : raw.profile_url,
-                  raw.profile_claims};
+                  raw.profile_claims,
+                  raw.client_auth.value_or(provider->client_auth),
+                  std::string(provider->authorize_params),
+                  std::string(provider->display_name)};
     out.keys = std::move(*keys);
     out.warnings = warnings_of(raw);
     return out;

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <tuple>
 
 namespace spotauth {
@@ -12,11 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxReturnTo = 2048;
 constexpr char kHex[] = "0123456789ABCDEF";
-
-bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
-}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -94,18 +91,22 @@ std::optional<std::tuple<std::string, std::string, std::string>> parse_origin(st
 
 }  // namespace
 
+// libcurl's escaping: every byte but RFC 3986's unreserved characters
+// (letters, digits, "-", ".", "_", "~") becomes %XX.
 std::string percent_encode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() * 3);
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (is_unreserved(c)) {
-            out += ch;
-        } else {
-            append_escaped(out, c);
-        }
+    if (text.empty()) {
+        return {};  // a length of 0 would make curl measure the text with strlen
     }
-    return out;
+    if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        throw std::length_error("percent_encode: text too long");
+    }
+    // The handle is unused since libcurl 7.82 (and was only for EBCDIC systems before).
+    const std::unique_ptr<char, decltype(&curl_free)> escaped(
+        curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())), &curl_free);
+    if (!escaped) {
+        throw std::runtime_error("percent_encode: libcurl could not escape the text");
+    }
+    return std::string(escaped.get());
 }
 
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {

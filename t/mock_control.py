@@ -1,4 +1,5 @@
-"""Starts t/mock_spotify.py on 127.0.0.1 and drives its control API; shared
+"""Starts t/mock_spotify.py (or t/mock_providers.py, built on it) on 127.0.0.1
+and drives its control API; shared
 by the integration tests (t/integration/conftest.py) and the benchmarks
 (bench/bench.py)."""
 import secrets
@@ -13,12 +14,12 @@ MOCK = Path(__file__).resolve().parent / "mock_spotify.py"
 
 
 class MockSpotify:
-    def __init__(self, workdir, client_id):
+    def __init__(self, workdir, client_id, script=MOCK):
         self.client_secret = "secret-" + secrets.token_urlsafe(16)
         secret_file = Path(workdir) / "mock-client-secret"
         secret_file.write_text(self.client_secret)
         self.proc = subprocess.Popen(
-            [sys.executable, str(MOCK), "--host", "127.0.0.1", "--port", "0",
+            [sys.executable, str(script), "--host", "127.0.0.1", "--port", "0",
              "--client-id", client_id, "--client-secret-file", str(secret_file)],
             stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()

@@ -970,6 +970,9 @@ class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mock_spotify/1.0"
     timeout = IDLE_TIMEOUT
+    # Token endpoints, whose request bodies the request log keeps (a
+    # subclass mocking other providers adds theirs).
+    token_paths = ("/api/token",)
 
     @property
     def state(self):
@@ -1002,7 +1005,7 @@ class MockHandler(BaseHTTPRequestHandler):
         if not url.path.startswith("/_mock/"):
             entry = {"t": arrived, "method": self.command, "path": self.path,
                      "headers": self._header_dict(),
-                     "body": body.decode("utf-8", "replace") if url.path == "/api/token" else "",
+                     "body": body.decode("utf-8", "replace") if url.path in self.token_paths else "",
                      "status": None, "answered_at": None}
             self.state.record_request(entry)
         if reply is None:

@@ -6,6 +6,7 @@
 
 #include "spotauth/oauth.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace spotauth {
@@ -37,13 +38,15 @@ enum class Failure {
 struct ErrorReply {
     int status;
     std::string_view code;
-    std::string_view description;
+    std::string description;  // names the provider where it is about it
     bool offers_login;      // answer with the login URL (login_url, a link)
     bool ends_session;      // clear the session cookie
     bool bearer_challenge;  // WWW-Authenticate: Bearer realm="spotauth"
 };
 
-ErrorReply error_reply(Failure failure);
+// `provider` is the provider's name for people ("Kakao did not accept the
+// sign-in"); ClientConfig::provider_name.
+ErrorReply error_reply(Failure failure, std::string_view provider = kDefaultProviderName);
 
 // How a failed refresh is answered.
 Failure refresh_failure(TokenOutcome outcome);

@@ -22,9 +22,20 @@ struct ProfileClaims {
 };
 
 // The arguments of `spotauth_profile_claims` ("id=sub", "name=login"; either
-// or both) over the defaults; the error completes the sentence
+// or both) over `base` (Spotify's fields unless given); the error completes the sentence
 // `"spotauth_profile_claims" directive ...`.
-Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args);
+Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args,
+                                             const ProfileClaims& base = {});
+
+// Where the client id and secret go in calls to the token endpoint (RFC
+// 6749 section 2.3.1; OpenID's client_secret_basic and client_secret_post).
+enum class ClientAuth {
+    basic,  // an Authorization: Basic header (Spotify)
+    post,   // client_id and client_secret in the form body, no header (Kakao, Naver)
+};
+
+// The name messages give the provider when none is configured.
+inline constexpr std::string_view kDefaultProviderName = "Spotify";
 
 struct ClientConfig {
     std::string client_id;
@@ -36,6 +47,12 @@ struct ClientConfig {
     std::string api_url;  // base of the Web API, where /v1/me lives
     std::string profile_url;  // who the user is, fetched with the access token at login
     ProfileClaims profile_claims;
+    ClientAuth client_auth = ClientAuth::basic;
+    // More authorize parameters, form-encoded ("access_type=offline&prompt=consent"
+    // for Google's refresh tokens); empty for most providers.
+    std::string authorize_params{};
+    // The provider as people know it, for messages and pages ("Kakao").
+    std::string provider_name{kDefaultProviderName};
 };
 
 // A fresh random value of 256 bits, base64url: used for `state` and as the
@@ -64,10 +81,15 @@ std::string authorize_url(const ClientConfig& client, std::string_view state,
 // form-encoded before base64), as a full header line.
 std::string basic_auth_header(const ClientConfig& client);
 
+// The client's credentials as form fields for a token-endpoint body:
+// "client_id=...&client_secret=..." with ClientAuth::post, empty with basic.
+std::string body_credentials(const ClientConfig& client);
+
 std::string code_exchange_body(const ClientConfig& client, std::string_view code,
                                std::string_view code_verifier);
 
-std::string refresh_body(std::string_view refresh_token);
+// `body_credentials` (of body_credentials()) follow the grant when not empty.
+std::string refresh_body(std::string_view refresh_token, std::string_view body_credentials = {});
 
 // Spotify's profile endpoint under an API base: `api_url` + "/v1/me".
 std::string default_profile_url(std::string_view api_url);
@@ -79,8 +101,9 @@ struct CallLimits {
     std::string ca_file;  // empty: the system's trust store
 };
 
-// A POST to the token endpoint (code exchange or refresh) with HTTP Basic
-// client authentication; answers are read up to 64 KB.
+// A POST to the token endpoint (code exchange or refresh), with HTTP Basic
+// client authentication unless the client uses ClientAuth::post (then the
+// body already carries the credentials); answers are read up to 64 KB.
 HttpRequest token_request(const ClientConfig& client, const CallLimits& limits, std::string form_body);
 
 // The profile (client.profile_url) with the user's access token; read up to 256 KB.
@@ -99,11 +122,19 @@ struct TokenResponse {
     std::string access_token;
     std::optional<std::string> refresh_token;  // absent when not rotated
     std::int64_t expires_in = 0;
+    // False when the answer has neither expires_in nor refresh_token (GitHub's
+    // OAuth apps): the token is good until it is refused, and there is
+    // nothing to refresh it with.
+    bool expires = true;
     std::string error;        // provider error code or our own short reason
     std::string description;  // safe to log: never contains a token
 };
 
-// `status` is the HTTP status; 0 when the transfer itself failed.
+// `status` is the HTTP status; 0 when the transfer itself failed. An answer
+// with an `error` member is an error whatever the status (Naver and GitHub
+// send errors with 200). `expires_in` may be a JSON integer or a string of
+// ASCII digits (Naver's); `token_type` is compared without case; `scope`
+// is not read.
 TokenResponse parse_token_response(long status, std::string_view body);
 
 struct Profile {
@@ -120,7 +151,8 @@ struct Profile {
 // nullopt when the answer is not a JSON object or has no usable id.
 std::optional<Profile> parse_profile(long status, std::string_view body, const ProfileClaims& claims = {});
 
-// A session for a user who just logged in.
+// A session for a user who just logged in. A token that does not expire
+// (TokenResponse::expires false) is kept for the session's lifetime.
 Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,
                     UnixTime lifetime);
 

@@ -29,12 +29,13 @@ struct PageFields {
     std::string login_url;    // sign in (again), back to the page the user was on
     std::string login_label;  // the words of that link
     std::string home_url;     // the site
+    std::string provider;     // who users sign in with ("Kakao")
 };
 
 class PageTemplate {
 public:
     // `{{status}}`, `{{code}}`, `{{title}}`, `{{description}}`,
-    // `{{login_url}}`, `{{login_label}}` and `{{home_url}}` (spaces inside the braces are
+    // `{{login_url}}`, `{{login_label}}`, `{{home_url}}` and `{{provider}}` (spaces inside the braces are
     // allowed); anything else between `{{` and `}}`, an unclosed `{{` or a
     // text over kMaxPageTemplateBytes is an error that says where.
     static Expected<PageTemplate> parse(std::string_view text);
@@ -45,7 +46,7 @@ public:
     std::string render(const PageFields& fields) const;
 
 private:
-    enum class Field { none, status, code, title, description, login_url, login_label, home_url };
+    enum class Field { none, status, code, title, description, login_url, login_label, home_url, provider };
     struct Part {
         std::string literal;  // text before the field
         Field field = Field::none;
@@ -58,10 +59,12 @@ std::string_view builtin_page_template();
 
 // The page for an answer of the error table. `login_uri` is the server's
 // login location; `return_to` the same-site path to come back to after
-// signing in (empty or "/": the login's default, the site's root). The
-// "No access" page (forbidden) offers "Sign in with another account"
-// (switch_account_url): signing the same account in again would not help.
-PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to);
+// signing in (empty or "/": the login's default, the site's root);
+// `provider` is the provider's name for people. The "No access" page
+// (forbidden) offers "Sign in with another account" (switch_account_url):
+// signing the same account in again would not help.
+PageFields error_page_fields(Failure failure, std::string_view login_uri, std::string_view return_to,
+                             std::string_view provider = kDefaultProviderName);
 
 // The login location's query parameter that asks the provider which account
 // to use (`/auth/login?switch=1`; spotauth::account_choice).

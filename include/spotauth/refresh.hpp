@@ -56,6 +56,12 @@ Session refreshed_session(Session session, const RefreshResult& result);
 // large): for the request, a transient failure, so the old session is kept.
 RefreshResult unsendable_refresh();
 
+// A refresh of a session that has no refresh token (a provider whose
+// tokens do not expire, such as GitHub's OAuth apps, whose token was
+// refused): nothing can renew it, so the session is over, as after
+// invalid_grant; the token endpoint is not asked.
+RefreshResult refresh_without_token();
+
 // The key under which a refresh is coordinated: a hash of the refresh
 // token, never the token itself.
 std::string refresh_key(std::string_view refresh_token);
@@ -174,6 +180,9 @@ struct RefreshJob {
     std::string stale_access_token;  // the token an upstream refused, if any
     HttpRequest request;             // the token-endpoint call to make
     const KeyRing* keys = nullptr;   // seal what the fleet keeps (with a FleetStore)
+    // The client's credentials for the body (body_credentials()); empty with
+    // HTTP Basic. A continued job's body is rebuilt with them.
+    std::string body_credentials{};
 };
 
 // `job` continued from a remembered refresh that rotated its refresh token:

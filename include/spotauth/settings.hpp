@@ -59,17 +59,23 @@ struct CallbackLocation {
     std::vector<std::string> server_names = {};
 };
 
+// The provider's values (spotauth_provider, Spotify's without it) stand in
+// for the URLs, scopes, claims and client authentication not given:
+// an explicit directive always wins, at any level.
 struct RawSettings {
+    std::string provider;  // spotauth_provider: a name of providers.hpp; empty: spotify
     std::string client_id;
     std::optional<ConfigFile> client_secret;  // nullopt: no spotauth_client_secret_file
     std::vector<ConfigFile> key_files;
     std::string redirect_uri;
+    // Empty: the provider's.
     std::string scopes;
     std::string authorize_url;
     std::string token_url;
     std::string api_url;
-    std::string profile_url;  // empty: default_profile_url(api_url)
-    ProfileClaims profile_claims;
+    std::string profile_url;  // empty: the provider's, or default_profile_url(api_url)
+    ProfileClaims profile_claims{"", ""};  // an empty field: the provider's
+    std::optional<ClientAuth> client_auth;  // nullopt: the provider's
     // nullopt: not known (a regex location has spotauth_callback), not checked.
     std::optional<std::vector<CallbackLocation>> callback_locations;
     bool secure_cookies = true;

@@ -10,7 +10,8 @@
 
 namespace spotauth {
 
-// Escapes everything but RFC 3986 unreserved characters.
+// Escapes everything but RFC 3986 unreserved characters (with libcurl's
+// curl_easy_escape); form_encode uses it for names and values.
 std::string percent_encode(std::string_view text);
 
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a

@@ -295,3 +295,152 @@ TEST(ProfileClaims, BadArgumentsSayWhatIsAllowed) {
     }
     EXPECT_NE(parse_profile_claims({"email=mail"}).error().find("use id=<field> and name=<field>"), std::string::npos);
 }
+
+// --- issue 22: client authentication and token answers as providers send them
+
+namespace {
+
+ClientConfig post_client() {
+    ClientConfig c = client();
+    c.client_auth = ClientAuth::post;
+    return c;
+}
+
+bool has_header_starting(const HttpRequest& req, std::string_view prefix) {
+    for (const std::string& h : req.headers) {
+        if (h.rfind(prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST(ClientAuthPost, CredentialsGoInTheBodyFormEncodedAndNoHeader) {
+    const ClientConfig c = post_client();
+    EXPECT_EQ(body_credentials(c), "client_id=my%20client&client_secret=s3cr%3At");
+    EXPECT_EQ(code_exchange_body(c, "c0de", "v"),
+              "grant_type=authorization_code&code=c0de"
+              "&redirect_uri=https%3A%2F%2Fexample.org%2Fauth%2Fcallback&code_verifier=v"
+              "&client_id=my%20client&client_secret=s3cr%3At");
+    EXPECT_EQ(refresh_body("AQ/x", body_credentials(c)),
+              "grant_type=refresh_token&refresh_token=AQ%2Fx&client_id=my%20client&client_secret=s3cr%3At");
+    const HttpRequest req = token_request(c, {}, code_exchange_body(c, "c0de", "v"));
+    EXPECT_FALSE(has_header_starting(req, "Authorization"));
+    EXPECT_TRUE(has_header_starting(req, "Content-Type: application/x-www-form-urlencoded"));
+    EXPECT_TRUE(has_header_starting(req, "Accept: application/json"));
+}
+
+TEST(ClientAuthBasic, StaysTheDefaultWithNothingSecretInTheBody) {
+    const ClientConfig c = client();
+    EXPECT_EQ(c.client_auth, ClientAuth::basic);
+    EXPECT_EQ(body_credentials(c), "");
+    EXPECT_EQ(code_exchange_body(c, "c0de", "v").find("client_secret"), std::string::npos);
+    const HttpRequest req = token_request(c, {}, refresh_body("AQ"));
+    EXPECT_TRUE(has_header_starting(req, "Authorization: Basic "));
+}
+
+TEST(AuthorizeUrl, CarriesThePresetsParametersAndLeavesOutAnEmptyScope) {
+    ClientConfig c = client();
+    c.scopes.clear();
+    c.authorize_params = "access_type=offline&prompt=consent";
+    EXPECT_EQ(authorize_url(c, "s", "chal"),
+              "https://accounts.spotify.com/authorize?client_id=my%20client&response_type=code"
+              "&redirect_uri=https%3A%2F%2Fexample.org%2Fauth%2Fcallback&state=s"
+              "&code_challenge_method=S256&code_challenge=chal&access_type=offline&prompt=consent");
+}
+
+TEST(TokenResponse, ExpiresInAsAStringOfDigitsIsAccepted) {
+    const auto r = parse_token_response(
+        200, R"({"access_token":"AT","refresh_token":"RT","token_type":"bearer","expires_in":"3600"})");
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_EQ(r.expires_in, 3600);
+    EXPECT_EQ(r.refresh_token, "RT");
+    const auto big = parse_token_response(200, R"({"access_token":"AT","expires_in":"9223372036854775807"})");
+    EXPECT_EQ(big.outcome, TokenOutcome::ok);
+    EXPECT_EQ(big.expires_in, 365 * 86400);
+}
+
+TEST(TokenResponse, ExpiresInThatIsNotDigitsOrOutOfRangeIsMalformed) {
+    for (const std::string value :
+         {R"("")", R"(" 3600")", R"("3600 ")", R"("+3600")", R"("-1")", R"("0")", R"("36.5")", R"("3600s")",
+          R"("0x10")", R"("٣٦٠٠")", R"("9223372036854775808")", R"("99999999999999999999")", "0", "-1", "3600.5",
+          "1e3", "18446744073709551615", "true", "null", "[3600]", R"({"s":1})"}) {
+        const auto r = parse_token_response(200, R"({"access_token":"AT","expires_in":)" + value + "}");
+        EXPECT_EQ(r.outcome, TokenOutcome::transient) << value;
+        EXPECT_EQ(r.error, "bad_response") << value;
+    }
+}
+
+TEST(TokenResponse, TokenTypeIsComparedWithoutCase) {
+    for (const char* type : {"Bearer", "bearer", "BEARER", "bEaReR"}) {
+        EXPECT_EQ(parse_token_response(200, std::string(R"({"access_token":"AT","token_type":")") + type + "\"}").outcome,
+                  TokenOutcome::ok)
+            << type;
+    }
+}
+
+TEST(TokenResponse, ScopeIsOptionalAndNotRead) {
+    EXPECT_EQ(parse_token_response(200, R"({"access_token":"AT","expires_in":60})").outcome, TokenOutcome::ok);
+    EXPECT_EQ(parse_token_response(200, R"({"access_token":"AT","expires_in":60,"scope":["a"]})").outcome,
+              TokenOutcome::ok);
+}
+
+TEST(TokenResponse, ErrorMemberWithStatus200IsAnErrorNeverASuccess) {
+    // Naver and GitHub answer errors with 200.
+    const auto refused = parse_token_response(
+        200, R"({"error":"invalid_request","error_description":"no valid data in session"})");
+    EXPECT_EQ(refused.outcome, TokenOutcome::misconfigured);
+    EXPECT_EQ(refused.error, "invalid_request");
+    EXPECT_EQ(refused.description, "HTTP 200: no valid data in session");
+    EXPECT_EQ(parse_token_response(200, R"({"error":"bad_verification_code"})").outcome, TokenOutcome::misconfigured);
+    EXPECT_EQ(parse_token_response(200, R"({"error":"invalid_grant"})").outcome, TokenOutcome::permanent);
+    // Even next to tokens: an answer that says error is not a success.
+    const auto mixed = parse_token_response(200, R"({"access_token":"AT","refresh_token":"RT","error":"invalid_grant"})");
+    EXPECT_EQ(mixed.outcome, TokenOutcome::permanent);
+    EXPECT_TRUE(mixed.access_token.empty());
+    EXPECT_FALSE(mixed.refresh_token);
+    const auto odd = parse_token_response(200, R"({"access_token":"AT","error":{"code":1}})");
+    EXPECT_EQ(odd.outcome, TokenOutcome::misconfigured);
+    EXPECT_EQ(odd.error, "invalid_error_member");
+}
+
+TEST(TokenResponse, ANullErrorMemberIsNoError) {
+    EXPECT_EQ(parse_token_response(200, R"({"access_token":"AT","expires_in":60,"error":null})").outcome,
+              TokenOutcome::ok);
+}
+
+TEST(TokenResponse, WithoutExpiresInOrRefreshTokenTheTokenLastsTheSession) {
+    // GitHub's OAuth apps: {"access_token":"gho_…","token_type":"bearer","scope":"read:user"}.
+    const auto r = parse_token_response(200, R"({"access_token":"gho_x","token_type":"bearer","scope":"read:user"})");
+    ASSERT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_FALSE(r.expires);
+    const Session s = new_session({"1", "octo"}, r, 1'700'000'000, 86400);
+    EXPECT_EQ(s.access_expires_at, s.expires_at);
+    // With a refresh token (or an expires_in) the RFC's default stays.
+    const auto with_refresh = parse_token_response(200, R"({"access_token":"a","refresh_token":"r"})");
+    EXPECT_TRUE(with_refresh.expires);
+    EXPECT_EQ(new_session({"1", "x"}, with_refresh, 1'700'000'000, 86400).access_expires_at, 1'700'000'000 + 3600);
+}
+
+TEST(ProfileClaims, ParseOverABaseKeepsTheFieldsNotGiven) {
+    const auto claims = parse_profile_claims({"name=login"}, ProfileClaims{"", ""});
+    ASSERT_TRUE(claims);
+    EXPECT_EQ(claims->id, "");
+    EXPECT_EQ(claims->name, "login");
+}
+
+TEST(Profile, KakaoNumericIdAndNestedHangulNickname) {
+    const ProfileClaims kakao{"id", "kakao_account.profile.nickname"};
+    const auto raw = parse_profile(
+        200, "{\"id\":3141592653,\"kakao_account\":{\"profile\":{\"nickname\":\"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99\"}}}",
+        kakao);
+    ASSERT_TRUE(raw);
+    EXPECT_EQ(raw->id, "3141592653");
+    EXPECT_EQ(raw->display_name, "\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99");  // 홍길동
+    const auto escaped =
+        parse_profile(200, R"({"id":3141592653,"kakao_account":{"profile":{"nickname":"\ud64d\uae38\ub3d9"}}})", kakao);
+    ASSERT_TRUE(escaped);
+    EXPECT_EQ(escaped->display_name, raw->display_name);
+}

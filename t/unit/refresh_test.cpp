@@ -406,6 +406,34 @@ TEST_F(RefreshCoordinatorTest, StaleCookieWhoseRememberedTokenIsDueContinuesTheC
     EXPECT_EQ(store.entries[refresh_key("AQ-1")].result.refresh_token, "AQ-2");
 }
 
+TEST(RefreshWithoutToken, EndsTheSessionLikeInvalidGrant) {
+    const RefreshResult r = refresh_without_token();
+    EXPECT_EQ(r.outcome, TokenOutcome::permanent);
+    EXPECT_EQ(r.error, "no_refresh_token");
+    EXPECT_TRUE(r.access_token.empty());
+}
+
+TEST(ContinuedJob, KeepsTheClientCredentialsOfTheBody) {
+    // spotauth_client_auth post: a chained call must authenticate too.
+    RefreshJob job;
+    job.refresh_token = "AQ-old";
+    job.body_credentials = "client_id=c&client_secret=s";
+    job.request.post_body = refresh_body(job.refresh_token, job.body_credentials);
+    RefreshResult rotated;
+    rotated.refresh_token = "AQ-1";
+    EXPECT_EQ(continued_job(job, rotated).request.post_body,
+              "grant_type=refresh_token&refresh_token=AQ-1&client_id=c&client_secret=s");
+}
+
+TEST(RefreshResultOf, KeepsOldRefreshTokenWithAStringExpiresIn) {
+    // Naver's and Kakao's refreshes: no new refresh token, Naver's lifetime a string.
+    const auto r = refresh_result(
+        parse_token_response(200, R"({"access_token":"BQ","token_type":"bearer","expires_in":"3600"})"), "AQ-old", 100);
+    EXPECT_EQ(r.outcome, TokenOutcome::ok);
+    EXPECT_EQ(r.refresh_token, "AQ-old");
+    EXPECT_EQ(r.access_expires_at, 3700);
+}
+
 TEST_F(RefreshCoordinatorTest, OldAndNewCookiesShareTheChainedCall) {
     std::optional<RefreshResult> first;
     ask(first, job("AQ-old"));

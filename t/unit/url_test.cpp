@@ -8,6 +8,9 @@ TEST(PercentEncode, KeepsOnlyUnreserved) {
     EXPECT_EQ(percent_encode("a-b_c.d~e"), "a-b_c.d~e");
     EXPECT_EQ(percent_encode("a b/c?d=e&f"), "a%20b%2Fc%3Fd%3De%26f");
     EXPECT_EQ(percent_encode("\xc3\xa9"), "%C3%A9");
+    EXPECT_EQ(percent_encode(""), "");
+    EXPECT_EQ(percent_encode(std::string_view("a\0b", 3)), "a%00b");
+    EXPECT_EQ(percent_encode("+%\x7f\xff"), "%2B%25%7F%FF");
 }
 
 TEST(PercentDecode, DecodesAndRejectsMalformed) {
