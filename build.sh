@@ -168,15 +168,38 @@ build_module_for_source() {
     echo "$work/ngx_http_spotauth_module.so"
 }
 
+# The api.spotify.com pool for nginx 1.27.3 and later, which can follow DNS
+# while it runs (`resolve` needs a shared zone and a resolver): it replaces
+# the template's server line and the comment above it.
+RESOLVING_UPSTREAM='    # nginx follows api.spotify.com'"'"'s addresses while it runs: it looks the
+    # name up again as the DNS answers expire, through this resolver (nginx
+    # does not read /etc/resolv.conf). CHANGE: a name server nginx can ask,
+    # e.g. the nameserver of /etc/resolv.conf; 127.0.0.11 on a Docker network
+    # of your own; kube-dns.kube-system.svc.cluster.local in Kubernetes.
+    zone spotauth_api_spotify 64k;
+    server api.spotify.com:443 resolve;
+    resolver CHANGE-ME-name-server;'
+
 # conf/spotauth.conf in the syntax of nginx VERSION: it is written with
-# `listen ... ssl http2;`, which nginx 1.25.1 deprecated for `http2 on;`.
+# `listen ... ssl http2;`, which nginx 1.25.1 deprecated for `http2 on;`,
+# and with an api.spotify.com pool looked up at start, which nginx 1.27.3
+# and later can do better (RESOLVING_UPSTREAM).
 example_conf() {
     local version="${1:?example-conf needs an nginx version}"
+    local conf
+    conf="$(cat "$ROOT/conf/spotauth.conf")"
     if version_at_least "$version" 1.25.1; then
-        sed 's/^\( *\)listen \(.*\) ssl http2;$/\1listen \2 ssl;\n\1http2 on;/' "$ROOT/conf/spotauth.conf"
-    else
-        cat "$ROOT/conf/spotauth.conf"
+        conf="$(sed 's/^\( *\)listen \(.*\) ssl http2;$/\1listen \2 ssl;\n\1http2 on;/' <<<"$conf")"
     fi
+    if version_at_least "$version" 1.27.3; then
+        conf="$(awk -v pool="$RESOLVING_UPSTREAM" '
+            /^    # nginx looks this name up when it starts/ { skipping = 1 }
+            skipping && /^    server api\.spotify\.com:443;$/ { print pool; skipping = 0; done = 1; next }
+            !skipping { print }
+            END { if (!done) exit 1 }' <<<"$conf")" \
+            || { echo "example-conf: no api.spotify.com server line in conf/spotauth.conf" >&2; exit 1; }
+    fi
+    printf '%s\n' "$conf"
 }
 
 #   ./build.sh build                                   for Debian's nginx (nginx-dev)
@@ -390,16 +413,22 @@ NGINX_MODULES=/usr/lib/nginx/modules
 MODULE_SNIPPET=/usr/share/nginx/modules-available/mod-http-spotauth.conf
 MODULE_ENABLED=/etc/nginx/modules-enabled/50-mod-http-spotauth.conf
 EXAMPLE_CONF=/etc/nginx/conf.d/spotauth.conf.example
+# How nginx talks to api.spotify.com, included by the template's locations.
+PROXY_SNIPPET=/etc/nginx/snippets/spotauth-proxy.conf
 
 # Installs like Debian's libnginx-mod-* packages do; safe to run again.
 install() {
     [ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
     build
-    command install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")"
+    command install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")" \
+        "$(dirname "$PROXY_SNIPPET")"
     command install -m 644 "$MODULE_SO" "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
     mv -f "$NGINX_MODULES/.ngx_http_spotauth_module.so.new" "$NGINX_MODULES/ngx_http_spotauth_module.so"
     echo "load_module $NGINX_MODULES/ngx_http_spotauth_module.so;" >"$MODULE_SNIPPET"
     ln -sfn "$MODULE_SNIPPET" "$MODULE_ENABLED"
+    # Replaced like the module: add to a location, never edit the snippet.
+    command install -m 644 "$ROOT/conf/snippets/spotauth-proxy.conf" "$PROXY_SNIPPET.new"
+    mv -f "$PROXY_SNIPPET.new" "$PROXY_SNIPPET"
     example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$EXAMPLE_CONF.new"
     chmod 644 "$EXAMPLE_CONF.new"
     mv -f "$EXAMPLE_CONF.new" "$EXAMPLE_CONF"
@@ -409,6 +438,7 @@ spotauth installed into Debian's nginx:
   $NGINX_MODULES/ngx_http_spotauth_module.so
   $MODULE_ENABLED -> $MODULE_SNIPPET
   $EXAMPLE_CONF (annotated template)
+  $PROXY_SNIPPET (how nginx talks to api.spotify.com)
 Next steps:
   1. openssl rand -base64 32 > /etc/nginx/spotauth.key && chmod 600 /etc/nginx/spotauth.key
   2. put your Spotify app's client secret in /etc/nginx/spotify-client-secret (chmod 600)
@@ -500,10 +530,12 @@ package() {
     local doc="$root/usr/share/doc/$PKG_NAME"
     local so="$root/usr/lib/nginx/modules/ngx_http_spotauth_module.so"
     local load="$root/usr/share/nginx/modules-available/mod-http-spotauth.conf"
+    local snippet="$root$PROXY_SNIPPET"
     local deb="$BUILD/${PKG_NAME}_${version}_${arch}.deb"
     log "packaging $PKG_NAME $version ($arch)"
     rm -rf "$work" "$BUILD/${PKG_NAME}_"*.deb
-    command install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples"
+    command install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples" \
+        "$(dirname "$snippet")"
     command install -m 644 "$MODULE_SO" "$so"
     # As dh_strip does for shared libraries (there is no -dbgsym package).
     strip --remove-section=.comment --remove-section=.note --strip-unneeded "$so"
@@ -511,6 +543,10 @@ package() {
     # (/usr/share/nginx/modules -> /usr/lib/nginx/modules).
     echo "load_module modules/ngx_http_spotauth_module.so;" >"$load"
     command install -m 644 "$ROOT/packaging/copyright" "$doc/copyright"
+    # A conffile, as Debian's own /etc/nginx/snippets/*.conf are: dpkg keeps
+    # a local change on upgrade (and asks), and removes it only on purge.
+    command install -m 644 "$ROOT/conf/snippets/spotauth-proxy.conf" "$snippet"
+    echo "$PROXY_SNIPPET" >"$root/DEBIAN/conffiles"
     example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$doc/examples/spotauth.conf"
     chmod 644 "$doc/examples/spotauth.conf"
     command install -m 644 "$ROOT/conf/spotauth-error.html" "$doc/examples/spotauth-error.html"
@@ -534,6 +570,7 @@ package() {
     # Installed-Size as dpkg-gencontrol counts it: KiB per file, 1 per directory.
     size="$(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%s\n' -o -printf '1024\n' \
         | awk '{ total += int(($1 + 1023) / 1024) } END { print total }')"
+    # md5sums lists the files that are not conffiles (dpkg tracks those itself).
     (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
     cat >"$root/DEBIAN/control" <<EOF
 Package: $PKG_NAME
@@ -555,8 +592,10 @@ Description: Sign in with Spotify for static sites (nginx module)
  /etc/nginx/modules-enabled/50-mod-http-spotauth.conf; an annotated example
  configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf, the
  built-in error page (to start a spotauth_error_template from) next to it.
+ The example's locations include /etc/nginx/snippets/spotauth-proxy.conf:
+ kept-alive, verified TLS connections to api.spotify.com.
 EOF
-    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums" "$root/DEBIAN/conffiles"
     dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
     log "Depends: $abi, $shlibs"
     echo "$deb"

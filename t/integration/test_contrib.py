@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import MODULE, NGINX, ROOT, free_port, new_key_text, scratch_dir, wait_for_port
+from conftest import MODULE, NGINX, NGINX_VERSION, ROOT, free_port, new_key_text, scratch_dir, wait_for_port
 
 MANIFEST = ROOT / "contrib" / "kubernetes" / "spotauth.yaml"
 
@@ -48,9 +48,18 @@ def test_kubernetes_example_config():
                .replace("CHANGE-ME-client-id", "0123456789abcdef0123456789abcdef")
                .replace("/etc/spotauth/", f"{prefix}/")
                .replace("listen 8080;", f"listen 127.0.0.1:{port};")
-               # No DNS on test machines; nginx resolves proxy_pass hosts at startup.
-               .replace("https://api.spotify.com", "https://127.0.0.1"))
+               # No DNS on test machines; nginx resolves upstream hosts and
+               # the resolver's name at startup.
+               .replace("server api.spotify.com:443", "server 127.0.0.1:443")
+               .replace("resolver kube-dns.kube-system.svc.cluster.local;", "resolver 127.0.0.1;"))
     assert "CHANGE-ME" not in snippet
+    if NGINX_VERSION < (1, 27, 3):
+        # The image's nginx follows DNS (`resolve`); an older one under test
+        # checks the rest.
+        snippet = snippet.replace(" resolve;", ";").replace("resolver 127.0.0.1;", "")
+    # The image's snippet, where the ConfigMap includes it from.
+    (prefix / "snippets").mkdir()
+    shutil.copy(ROOT / "conf" / "snippets" / "spotauth-proxy.conf", prefix / "snippets")
     (prefix / "nginx.conf").write_text(
         f"load_module {MODULE};\npid logs/nginx.pid;\nerror_log logs/error.log;\n"
         f"events {{}}\nhttp {{\n{snippet}\n}}\n")
