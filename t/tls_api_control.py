@@ -1,5 +1,6 @@
-"""Starts the fake api.spotify.com over TLS (t/tls_api.py) on 127.0.0.1 and
-reads its log; shared by the integration tests and the benchmarks."""
+"""Starts the fake api.spotify.com over TLS (t/tls_api.py) and the fake DNS
+server that points its name at 127.0.0.1 (t/fake_dns.py), and reads their
+logs; shared by the integration tests and the benchmarks."""
 import json
 import subprocess
 import sys
@@ -41,3 +42,26 @@ class FakeSpotifyAPI:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+
+
+class FakeDNS:
+    """t/fake_dns.py: every name is 127.0.0.1 (for nginx's `resolver`)."""
+
+    def __init__(self, workdir):
+        self.log_path = Path(workdir) / f"dns-{id(self)}.jsonl"
+        self.log_path.write_text("")
+        self.proc = subprocess.Popen([sys.executable, str(SERVER.parent / "fake_dns.py"), "--log",
+                                      str(self.log_path)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            self.stop()
+            raise RuntimeError(f"the fake DNS server did not start: {line!r}")
+        self.port = int(line.rsplit(":", 1)[1])
+
+    def questions(self):
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.endswith("}")]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

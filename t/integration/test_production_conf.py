@@ -4,7 +4,10 @@ over TLS with its own CA (t/tls_api.py, certificates from t/fake_pki.py).
 The template is conf/spotauth.conf as `./build.sh example-conf` writes it
 for the nginx under test, with conf/snippets/spotauth-proxy.conf where it
 includes it from; the test substitutes only host names, ports and file
-paths. The TLS server name and Host stay api.spotify.com.
+paths. The TLS server name and Host stay api.spotify.com. On nginx 1.27.3
+and later the pool follows DNS (`resolve`): a fake DNS server
+(t/fake_dns.py) says api.spotify.com is 127.0.0.1 and the template's
+server line keeps its name, only its port changed.
 
 - The CA trusted: API calls through the module succeed over TLS 1.2 and
   over TLS 1.3 alone, on one kept-alive HTTP/1.1 connection, with the
@@ -26,12 +29,13 @@ from conftest import (MODULE, NGINX, NGINX_PRELOAD, NGINX_VERSION, NGINX_WRAPPER
                       free_port, new_key_text, scratch_dir, self_signed_cert, wait_for_port)
 from fake_pki import make_pki
 from session_cookie import seal, session_claims
-from tls_api_control import FakeSpotifyAPI
+from tls_api_control import FakeDNS, FakeSpotifyAPI
 
 SNIPPET = ROOT / "conf" / "snippets" / "spotauth-proxy.conf"
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 SESSION_COOKIE = "__Host-spotauth"  # spotauth_cookie_secure on, the default
 CALLS = 6
+RESOLVES = NGINX_VERSION >= (1, 27, 3)  # ./build.sh example-conf writes zone + resolve + resolver
 
 
 def substitute(text, replacements):
@@ -52,7 +56,7 @@ def shipped_template():
 class ProductionNginx:
     """nginx with the shipped template and snippet, pointed at the fake."""
 
-    def __init__(self, pki, api_port):
+    def __init__(self, pki, api_port, dns=None):
         self.prefix = scratch_dir("spotauth-prod-")
         for sub in ("logs", "snippets", "srv"):
             (self.prefix / sub).mkdir()
@@ -70,12 +74,14 @@ class ProductionNginx:
             ("/etc/letsencrypt/live/www.example.org/privkey.pem", str(cert_key)),
             ("listen 443 ssl", f"listen 127.0.0.1:{self.port} ssl"),
             ("/srv/www", str(self.prefix / "srv")),
-            # api.spotify.com's address: this machine, the fake's port.
-            ("server api.spotify.com:443", f"server 127.0.0.1:{api_port}"),
         ]
-        if NGINX_VERSION >= (1, 27, 3):
-            # An address needs no resolver; the directive must still parse.
-            replacements.append(("resolver CHANGE-ME-name-server;", "resolver 127.0.0.1;"))
+        if dns:
+            # The fake DNS server says api.spotify.com is 127.0.0.1.
+            replacements += [("server api.spotify.com:443 resolve", f"server api.spotify.com:{api_port} resolve"),
+                             ("resolver CHANGE-ME-name-server;", f"resolver 127.0.0.1:{dns.port};")]
+        else:
+            # Looked up at start by the system's resolver: an address instead.
+            replacements.append(("server api.spotify.com:443", f"server 127.0.0.1:{api_port}"))
         template = substitute(shipped_template(), replacements)
         assert "CHANGE-ME" not in template
         (self.prefix / "snippets" / "spotauth-proxy.conf").write_text(substitute(
@@ -91,6 +97,16 @@ class ProductionNginx:
         self.proc = subprocess.Popen([*NGINX_WRAPPER, *self.command, "-g", "daemon off;"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.proc, STARTUP_TIMEOUT)
+
+    def first_call(self, cookie, fake):
+        """The first API call that reaches the fake (with `resolve`, nginx
+        answers 502 until its first DNS answer arrives)."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            r = self.api_call(cookie)
+            if fake.events() or time.monotonic() > deadline:
+                return r
+            time.sleep(0.05)
 
     def api_call(self, cookie, path="/api/spotify/v1/me"):
         return requests.get(f"https://127.0.0.1:{self.port}{path}", verify=False, timeout=15,
@@ -127,8 +143,13 @@ def deployment(pki):
     def start(cert_name, tls="both"):
         fake = FakeSpotifyAPI(pki, pki / f"{cert_name}.pem", pki / f"{cert_name}.key", tls=tls)
         started.append(fake)
-        nginx = ProductionNginx(pki, fake.port)
+        dns = None
+        if RESOLVES:
+            dns = FakeDNS(pki)
+            started.append(dns)
+        nginx = ProductionNginx(pki, fake.port, dns)
         started.append(nginx)
+        nginx.dns = dns
         return fake, nginx
 
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the front's self-signed cert
@@ -146,8 +167,8 @@ def new_session(nginx):
 def test_trusted_api_calls_share_one_kept_alive_connection(deployment, tls):
     fake, nginx = deployment("good", tls)
     cookie, token = new_session(nginx)
-    for _ in range(CALLS):
-        r = nginx.api_call(cookie)
+    for call in range(CALLS):
+        r = nginx.first_call(cookie, fake) if call == 0 else nginx.api_call(cookie)
         assert r.status_code == 200, r.text
         assert r.json()["id"] == "alice"
     got = fake.requests()
@@ -164,6 +185,8 @@ def test_trusted_api_calls_share_one_kept_alive_connection(deployment, tls):
     (handshake,) = fake.events("handshake")
     assert handshake["sni"] == "api.spotify.com"
     assert handshake["tls"] == f"TLSv{tls}"
+    if nginx.dns:
+        assert {"name": "api.spotify.com", "type": 1} in nginx.dns.questions()
 
 
 @pytest.mark.parametrize("cert_name, reason", [
@@ -173,8 +196,8 @@ def test_trusted_api_calls_share_one_kept_alive_connection(deployment, tls):
 def test_untrusted_upstream_gets_502_and_no_token(deployment, cert_name, reason):
     fake, nginx = deployment(cert_name)
     cookie, token = new_session(nginx)
-    for _ in range(3):
-        r = nginx.api_call(cookie)
+    for call in range(3):
+        r = nginx.first_call(cookie, fake) if call == 0 else nginx.api_call(cookie)
         assert r.status_code == 502, f"{reason}: {r.status_code} {r.text}"
         assert token not in r.text
     assert fake.requests() == [], reason
