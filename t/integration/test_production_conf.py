@@ -35,6 +35,7 @@ SNIPPET = ROOT / "conf" / "snippets" / "spotauth-proxy.conf"
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 SESSION_COOKIE = "__Host-spotauth"  # spotauth_cookie_secure on, the default
 CALLS = 6
+API_PATH = "/api/spotify/v1/me"
 RESOLVES = NGINX_VERSION >= (1, 27, 3)  # ./build.sh example-conf writes zone + resolve + resolver
 
 
@@ -98,17 +99,17 @@ class ProductionNginx:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.proc, STARTUP_TIMEOUT)
 
-    def first_call(self, cookie, fake):
+    def first_call(self, cookie, fake, path=API_PATH):
         """The first API call that reaches the fake (with `resolve`, nginx
         answers 502 until its first DNS answer arrives)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
-            r = self.api_call(cookie)
+            r = self.api_call(cookie, path)
             if fake.events() or time.monotonic() > deadline:
                 return r
             time.sleep(0.05)
 
-    def api_call(self, cookie, path="/api/spotify/v1/me"):
+    def api_call(self, cookie, path=API_PATH):
         return requests.get(f"https://127.0.0.1:{self.port}{path}", verify=False, timeout=15,
                             allow_redirects=False,
                             headers={"Host": "www.example.org",
@@ -167,8 +168,9 @@ def new_session(nginx):
 def test_trusted_api_calls_share_one_kept_alive_connection(deployment, tls):
     fake, nginx = deployment("good", tls)
     cookie, token = new_session(nginx)
+    path = API_PATH + "/top/tracks?limit=5&time_range=short_term"
     for call in range(CALLS):
-        r = nginx.first_call(cookie, fake) if call == 0 else nginx.api_call(cookie)
+        r = nginx.first_call(cookie, fake, path) if call == 0 else nginx.api_call(cookie, path)
         assert r.status_code == 200, r.text
         assert r.json()["id"] == "alice"
     got = fake.requests()
@@ -179,7 +181,8 @@ def test_trusted_api_calls_share_one_kept_alive_connection(deployment, tls):
     assert [g["n"] for g in got] == list(range(1, CALLS + 1))
     for g in got:
         assert g["version"] == "HTTP/1.1" and g["connection"] is None  # not "close"
-        assert g["path"] == "/v1/me" and g["host"] == "api.spotify.com"
+        assert g["path"] == "/v1/me/top/tracks?limit=5&time_range=short_term"  # the prefix gone, the query kept
+        assert g["host"] == "api.spotify.com"
         assert g["authorization"] == f"Bearer {token}"
         assert g["cookie"] is None  # the site's cookies stay with the site
     (handshake,) = fake.events("handshake")
