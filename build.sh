@@ -326,12 +326,12 @@ debug_log_tests() {
 }
 
 # Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load
-# scenarios against the built module, all on 127.0.0.1, about 5 minutes.
+# scenarios against the built module, all on 127.0.0.1, about 7 minutes.
 # Prints the results table and writes bench/results.md.
 bench() {
     build
     apt_install libbenchmark-dev python3-cryptography
-    log "benchmarks (bench/run.sh, about 5 minutes)"
+    log "benchmarks (bench/run.sh, about 7 minutes)"
     SPOTAUTH_MODULE="$MODULE_SO" SPOTAUTH_BENCH_COMMAND="./build.sh bench${*:+ $*}" \
         "$ROOT/bench/run.sh" "$@"
 }
