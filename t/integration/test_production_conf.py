@@ -208,3 +208,23 @@ def test_untrusted_upstream_gets_502_and_no_token(deployment, cert_name, reason)
     assert fake.events("handshake") + fake.events("handshake_failed"), reason
     assert re.search(r"upstream SSL certificate (verify error|does not match)", nginx.error_log()), \
         nginx.error_log()
+
+
+def proxy_lines(text):
+    return [line.strip() for line in text.splitlines() if line.strip().startswith("proxy_")]
+
+
+def test_every_location_of_the_pool_gets_the_whole_snippet():
+    """The traps, in the shipped files: no location proxies to the pool
+    except through the snippet (idle connections are shared by address, so
+    one unverified location would expose the others), and no location sets
+    a proxy header of its own (it would drop the snippet's Connection "")."""
+    manifest = (ROOT / "contrib" / "kubernetes" / "spotauth.yaml").read_text()
+    for name, text in (("conf/spotauth.conf", shipped_template()), ("contrib/kubernetes/spotauth.yaml", manifest)):
+        assert proxy_lines(text) == ["proxy_intercept_errors on;"], name
+        assert text.count("include snippets/spotauth-proxy.conf;") == 2, name
+    snippet = proxy_lines(SNIPPET.read_text())
+    assert snippet[0] == "proxy_pass https://api.spotify.com;"
+    for line in ("proxy_http_version 1.1;", 'proxy_set_header Connection "";', "proxy_ssl_verify on;",
+                 "proxy_ssl_server_name on;", "proxy_ssl_protocols TLSv1.2 TLSv1.3;", "proxy_ssl_verify_depth 2;"):
+        assert line in snippet
