@@ -6,7 +6,8 @@ are filled in, and serves what the Deployment relies on: the readiness
 probe's /healthz and login redirects that stay paths behind a
 TLS-terminating edge (absolute_redirect off).
 contrib/systemd/nginx-spotauth-stop.conf: a drop-in systemd accepts for
-Debian's nginx.service. (contrib/Dockerfile needs a Docker engine, which
+Debian's nginx.service; nginx-dns-reload.service and .timer: units it
+accepts next to that service. (contrib/Dockerfile needs a Docker engine, which
 the test machines do not have.)"""
 import os
 import shutil
@@ -105,3 +106,24 @@ def test_systemd_drop_in_verifies(tmp_path):
     probe = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "nginx.service")], env=env,
                            capture_output=True, text=True, timeout=60)
     assert "NoSuchKey" in probe.stderr, probe.stderr
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze") or not DEBIAN_UNIT.exists(),
+                    reason="needs systemd-analyze and Debian's nginx.service")
+def test_systemd_dns_reload_timer_verifies(tmp_path):
+    """contrib/systemd/nginx-dns-reload.{service,timer} (docs/production.md,
+    "DNS": nginx before 1.27.3 looks api.spotify.com up only at start and on
+    reload) are valid units next to Debian's nginx.service."""
+    shutil.copy(DEBIAN_UNIT, tmp_path / "nginx.service")
+    units = [tmp_path / f"nginx-dns-reload.{kind}" for kind in ("service", "timer")]
+    for unit in units:
+        shutil.copy(ROOT / "contrib" / "systemd" / unit.name, unit)
+    env = dict(os.environ, SYSTEMD_UNIT_PATH=f"{tmp_path}:")
+    verify = subprocess.run(["systemd-analyze", "verify", *map(str, units)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    # The files were checked: a command that does not exist is reported.
+    units[0].write_text(units[0].read_text().replace("/usr/sbin/nginx -t", "/usr/sbin/no-such-nginx -t"))
+    probe = subprocess.run(["systemd-analyze", "verify", *map(str, units)], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert "no-such-nginx" in probe.stderr, probe.stderr
