@@ -22,6 +22,9 @@ def test_install_is_idempotent_and_loads_into_stock_nginx():
     enabled = "/etc/nginx/modules-enabled/50-mod-http-spotauth.conf"
     assert "load_module /usr/lib/nginx/modules/ngx_http_spotauth_module.so;" in open(enabled).read()
     assert os.path.isfile("/etc/nginx/conf.d/spotauth.conf.example")
+    # The snippet the template's locations include, where they include it from.
+    with open("/etc/nginx/snippets/spotauth-proxy.conf") as installed:
+        assert installed.read() == (ROOT / "conf" / "snippets" / "spotauth-proxy.conf").read_text()
     dump = subprocess.run([NGINX, "-T"], capture_output=True, text=True, timeout=30)
     assert dump.returncode == 0, dump.stderr
     assert "ngx_http_spotauth_module.so" in dump.stdout
