@@ -757,10 +757,6 @@ def render(results, args, machine, started_at, elapsed):
                      f"(rounds {', '.join(f'{d:.3f}' for d in drains)}; "
                      f"median answer {median([r['p50_s'] for r in rr]):.3f} s)", "—", "info"))
 
-    tl = results.get("tls")
-    if tl:
-        rows.extend(tls_upstream.rows(tl, args, median, status))
-
     fl = results.get("fleet")
     if fl:
         rr = fl["rounds"]
@@ -837,6 +833,10 @@ def render(results, args, machine, started_at, elapsed):
                      f"`refreshed`, refreshes_total{{ok}} +{fmt_int(c['refreshes_ok'])}, joins "
                      f"+{c['joins']:.0f}, cache hits +{c['cache_hits']:.0f}", "N requests = N refreshes",
                      status(exact)))
+
+    tl = results.get("tls")
+    if tl:
+        rows.extend(tls_upstream.rows(tl, args, median, status))
 
     micro = results.get("micro")
     if micro:
