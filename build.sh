@@ -178,15 +178,38 @@ build_module_for_source() {
     echo "$work/ngx_http_spotauth_module.so"
 }
 
+# The api.spotify.com pool for nginx 1.27.3 and later, which can follow DNS
+# while it runs (`resolve` needs a shared zone and a resolver): it replaces
+# the template's server line and the comment above it.
+RESOLVING_UPSTREAM='    # nginx follows api.spotify.com'"'"'s addresses while it runs: it looks the
+    # name up again as the DNS answers expire, through this resolver (nginx
+    # does not read /etc/resolv.conf). CHANGE: a name server nginx can ask,
+    # e.g. the nameserver of /etc/resolv.conf; 127.0.0.11 on a Docker network
+    # of your own; kube-dns.kube-system.svc.cluster.local in Kubernetes.
+    zone spotauth_api_spotify 64k;
+    server api.spotify.com:443 resolve;
+    resolver CHANGE-ME-name-server;'
+
 # conf/spotauth.conf in the syntax of nginx VERSION: it is written with
-# `listen ... ssl http2;`, which nginx 1.25.1 deprecated for `http2 on;`.
+# `listen ... ssl http2;`, which nginx 1.25.1 deprecated for `http2 on;`,
+# and with an api.spotify.com pool looked up at start, which nginx 1.27.3
+# and later can do better (RESOLVING_UPSTREAM).
 example_conf() {
     local version="${1:?example-conf needs an nginx version}"
+    local conf
+    conf="$(cat "$ROOT/conf/spotauth.conf")"
     if version_at_least "$version" 1.25.1; then
-        sed 's/^\( *\)listen \(.*\) ssl http2;$/\1listen \2 ssl;\n\1http2 on;/' "$ROOT/conf/spotauth.conf"
-    else
-        cat "$ROOT/conf/spotauth.conf"
+        conf="$(sed 's/^\( *\)listen \(.*\) ssl http2;$/\1listen \2 ssl;\n\1http2 on;/' <<<"$conf")"
     fi
+    if version_at_least "$version" 1.27.3; then
+        conf="$(awk -v pool="$RESOLVING_UPSTREAM" '
+            /^    # nginx looks this name up when it starts/ { skipping = 1 }
+            skipping && /^    server api\.spotify\.com:443;$/ { print pool; skipping = 0; done = 1; next }
+            !skipping { print }
+            END { if (!done) exit 1 }' <<<"$conf")" \
+            || { echo "example-conf: no api.spotify.com server line in conf/spotauth.conf" >&2; exit 1; }
+    fi
+    printf '%s\n' "$conf"
 }
 
 cmd_example_conf() { example_conf "$@"; }
@@ -315,12 +338,12 @@ debug_log_tests() {
 }
 
 # Benchmarks: Google Benchmark micro-benchmarks (build/bench) and load
-# scenarios against the built module, all on 127.0.0.1, about 5 minutes.
+# scenarios against the built module, all on 127.0.0.1, about 7 minutes.
 # Prints the results table and writes bench/results.md.
 cmd_bench() {
     cmd_build
     apt_install libbenchmark-dev python3-cryptography
-    log "benchmarks (bench/run.sh, about 5 minutes)"
+    log "benchmarks (bench/run.sh, about 7 minutes)"
     SPOTAUTH_MODULE="$MODULE_SO" SPOTAUTH_BENCH_COMMAND="./build.sh bench${*:+ $*}" \
         "$ROOT/bench/run.sh" "$@"
 }
@@ -402,12 +425,15 @@ NGINX_MODULES=/usr/lib/nginx/modules
 MODULE_SNIPPET=/usr/share/nginx/modules-available/mod-http-spotauth.conf
 MODULE_ENABLED=/etc/nginx/modules-enabled/50-mod-http-spotauth.conf
 EXAMPLE_CONF=/etc/nginx/conf.d/spotauth.conf.example
+# How nginx talks to api.spotify.com, included by the template's locations.
+PROXY_SNIPPET=/etc/nginx/snippets/spotauth-proxy.conf
 
 # Installs like Debian's libnginx-mod-* packages do; safe to run again.
 cmd_install() {
     [ "$(id -u)" -eq 0 ] || { echo "install: run as root" >&2; exit 1; }
     cmd_build
-    install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")"
+    install -d "$NGINX_MODULES" "$(dirname "$MODULE_SNIPPET")" "$(dirname "$MODULE_ENABLED")" \
+        "$(dirname "$PROXY_SNIPPET")"
     local upgrade=""
     [ -f "$NGINX_MODULES/ngx_http_spotauth_module.so" ] && upgrade=yes
     install -m 644 "$MODULE_SO" "$NGINX_MODULES/.ngx_http_spotauth_module.so.new"
@@ -417,6 +443,9 @@ cmd_install() {
     mv -f "$NGINX_MODULES/.ngx_http_spotauth_module.so.new" "$NGINX_MODULES/ngx_http_spotauth_module.so"
     echo "load_module $NGINX_MODULES/ngx_http_spotauth_module.so;" >"$MODULE_SNIPPET"
     ln -sfn "$MODULE_SNIPPET" "$MODULE_ENABLED"
+    # Replaced like the module: add to a location, never edit the snippet.
+    install -m 644 "$ROOT/conf/snippets/spotauth-proxy.conf" "$PROXY_SNIPPET.new"
+    mv -f "$PROXY_SNIPPET.new" "$PROXY_SNIPPET"
     example_conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$EXAMPLE_CONF.new"
     chmod 644 "$EXAMPLE_CONF.new"
     mv -f "$EXAMPLE_CONF.new" "$EXAMPLE_CONF"
@@ -426,6 +455,7 @@ spotauth installed into Debian's nginx:
   $NGINX_MODULES/ngx_http_spotauth_module.so
   $MODULE_ENABLED -> $MODULE_SNIPPET
   $EXAMPLE_CONF (annotated template)
+  $PROXY_SNIPPET (how nginx talks to api.spotify.com)
 Next steps:
   1. openssl rand -base64 32 > /etc/nginx/spotauth.key && chmod 600 /etc/nginx/spotauth.key
   2. put your Spotify app's client secret in /etc/nginx/spotify-client-secret (chmod 600)
@@ -451,7 +481,8 @@ cmd_uninstall() {
     . "$ROOT/packaging/conf-check.sh"
     spotauth_removal_warning /etc/nginx
     local path
-    for path in "$MODULE_ENABLED" "$MODULE_SNIPPET" "$NGINX_MODULES/ngx_http_spotauth_module.so" "$EXAMPLE_CONF"; do
+    for path in "$MODULE_ENABLED" "$MODULE_SNIPPET" "$NGINX_MODULES/ngx_http_spotauth_module.so" "$EXAMPLE_CONF" \
+        "$PROXY_SNIPPET"; do
         if [ -e "$path" ] || [ -L "$path" ]; then
             rm -f "$path"
             echo "removed $path"

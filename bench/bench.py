@@ -14,6 +14,9 @@ first and hands their JSON over with --micro-json. Everything listens on
                    stalls 2 s at the token endpoint, vs no stall
   4. memory        worker RSS after 10k and 1M valid-session requests and
                    over 100k refreshes (fast nginx token endpoint)
+  7. TLS upstream  the production template (upstream keepalive, verified
+                   TLS) vs plain proxy_pass through the same snippet, and
+                   without keepalive; a latency mode (bench/tls_upstream.py)
 
 Compared configurations run side by side in one run, alternating in short
 rounds; the table reports medians and the median of per-round ratios.
@@ -46,6 +49,7 @@ sys.path.insert(0, str(ROOT / "t"))
 from loopback import free_port, wait_for_port  # noqa: E402  (t/ is not a package)
 from mock_control import MockSpotify  # noqa: E402
 from session_cookie import client_key_text, expiring, seal, session_claims  # noqa: E402
+import tls_upstream  # noqa: E402
 
 BENCH = ROOT / "bench"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -831,6 +835,10 @@ def render(results, args, machine, started_at, elapsed):
                      f"+{c['joins']:.0f}, cache hits +{c['cache_hits']:.0f}", "N requests = N refreshes",
                      status(exact)))
 
+    tl = results.get("tls")
+    if tl:
+        rows.extend(tls_upstream.rows(tl, args, median, status))
+
     micro = results.get("micro")
     if micro:
         def ns(name):
@@ -938,6 +946,8 @@ def render(results, args, machine, started_at, elapsed):
            f"`{FAST_TOKEN_BODY}`; expires_in 30 < 60 s leeway, so every request refreshes; "
            "counted with an access log of `$status $spotauth_session_status` and the "
            "`spotauth_status` metrics. Refresh growth is measured from the warm-up checkpoint.",
+           "- Scenario 7: " + tls_upstream.SETUP.format(rounds=args.rounds, seconds=args.round_seconds,
+                                                         connections=args.connections, delay=args.tls_delay_ms),
            "- Scenario 5: Google Benchmark (`bench/micro.cpp`, build/bench, RelWithDebInfo: -O2 as the module's core is built), "
            "fastest of 5 repetitions (median in brackets), CPU time. Token sizes as the mock's (access 152, refresh 132 "
            "characters; cookie ≈ 0.7 kB). `open_session` is the cost of a cookie's first request "
@@ -979,7 +989,9 @@ def main():
     ap.add_argument("--out", default=str(BENCH / "results.md"))
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--started-at", type=float, default=0.0, help="epoch seconds when run.sh began")
-    ap.add_argument("--scenarios", default="1,2,3,4,6", help="comma-separated subset of 1,2,3,4,6")
+    ap.add_argument("--scenarios", default="1,2,3,4,6,7", help="comma-separated subset of 1,2,3,4,6,7")
+    ap.add_argument("--tls-delay-ms", type=float, default=5.0,
+                    help="scenario 7's latency mode: delay each way through the relay (0: skip it)")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--uncached-sessions", type=int, default=4_000,
                     help="distinct sessions rotated in scenario 1b (0: skip 1b); more than the 512 "
@@ -1056,6 +1068,11 @@ def main():
                 f2.stop()
             finally:
                 redis.stop()
+        if "7" in scenarios:
+            log("7. TLS upstream: the template vs plain proxy_pass vs no keepalive")
+            results["tls"] = tls_upstream.run(scratch, module, NGINX, machine["nginx"].rsplit("/", 1)[1], args,
+                                              wrk, log)
+            problems += results["tls"].pop("problems", [])
         if "4" in scenarios:
             c = Nginx(scratch, "c", module, mock, workers=1, worker_connections=4096).start()
             servers.append(c)

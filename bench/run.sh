@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# spotauth benchmark: the whole of it, about 5 minutes on 2 cores.
+# spotauth benchmark: the whole of it, about 7 minutes on 2 cores.
 #
 #   bench/run.sh [--no-micro] [bench.py options...]
 #
 # 1. builds the Google Benchmark micro-benchmarks (bench/micro.cpp) in
 #    build/bench (CMake, -DSPOTAUTH_BENCH=ON, RelWithDebInfo like the module's core) and runs them;
 # 2. runs bench/bench.py: load scenarios against Debian's nginx with a copy of
-#    build/ngx_http_spotauth_module.so (used read-only) and the mock Spotify,
-#    all on 127.0.0.1, every run bounded in time and requests;
+#    build/ngx_http_spotauth_module.so (used read-only), the mock Spotify and
+#    (scenario 7) a fake api.spotify.com over TLS, all on 127.0.0.1, every run
+#    bounded in time and requests;
 # 3. prints one markdown table and writes it, with the machine description,
 #    the setup and the raw rounds, to bench/results.md.
 #

@@ -99,10 +99,12 @@ build_package() {
     local doc="$root/usr/share/doc/$PKG_NAME"
     local so="$root/usr/lib/nginx/modules/ngx_http_spotauth_module.so"
     local load="$root/usr/share/nginx/modules-available/mod-http-spotauth.conf"
+    local snippet="$root/etc/nginx/snippets/spotauth-proxy.conf"
     local deb="$BUILD/${PKG_NAME}_${version}_${arch}.deb"
     log "packaging $PKG_NAME $version ($arch)"
     rm -rf "$work" "$BUILD/${PKG_NAME}_"*.deb
-    install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples"
+    install -d -m 755 "$root/DEBIAN" "$(dirname "$so")" "$(dirname "$load")" "$doc/examples" \
+        "$(dirname "$snippet")"
     install -m 644 "$MODULE_SO" "$so"
     # As dh_strip does for shared libraries (there is no -dbgsym package).
     strip --remove-section=.comment --remove-section=.note --strip-unneeded "$so"
@@ -110,6 +112,10 @@ build_package() {
     # (/usr/share/nginx/modules -> /usr/lib/nginx/modules).
     echo "load_module modules/ngx_http_spotauth_module.so;" >"$load"
     install -m 644 "$PACKAGING/copyright" "$doc/copyright"
+    # A conffile, as Debian's own /etc/nginx/snippets/*.conf are: dpkg keeps
+    # a local change on upgrade (and asks), and removes it only on purge.
+    install -m 644 "$ROOT/conf/snippets/spotauth-proxy.conf" "$snippet"
+    echo "/etc/nginx/snippets/spotauth-proxy.conf" >"$root/DEBIAN/conffiles"
     "$ROOT/build.sh" example-conf "$(nginx -v 2>&1 | sed 's|.*/||')" >"$doc/examples/spotauth.conf"
     chmod 644 "$doc/examples/spotauth.conf"
     install -m 644 "$ROOT/conf/spotauth-error.html" "$doc/examples/spotauth-error.html"
@@ -134,6 +140,7 @@ build_package() {
     # Installed-Size as dpkg-gencontrol counts it: KiB per file, 1 per directory.
     size="$(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%s\n' -o -printf '1024\n' \
         | awk '{ total += int(($1 + 1023) / 1024) } END { print total }')"
+    # md5sums lists the files that are not conffiles (dpkg tracks those itself).
     (cd "$root" && find usr -type f -print0 | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
     cat >"$root/DEBIAN/control" <<EOF_CONTROL
 Package: $PKG_NAME
@@ -155,8 +162,10 @@ Description: Sign in with Spotify for static sites (nginx module)
  /etc/nginx/modules-enabled/50-mod-http-spotauth.conf; an annotated example
  configuration is in /usr/share/doc/$PKG_NAME/examples/spotauth.conf, the
  built-in error page (to start a spotauth_error_template from) next to it.
+ The example's locations include /etc/nginx/snippets/spotauth-proxy.conf:
+ kept-alive, verified TLS connections to api.spotify.com.
 EOF_CONTROL
-    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums"
+    chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/md5sums" "$root/DEBIAN/conffiles"
     dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
     log "Depends: $abi, $shlibs"
     echo "$deb"

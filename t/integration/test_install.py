@@ -3,6 +3,7 @@
 left in nginx's configuration, and the annotated template conf/spotauth.conf
 staying a valid configuration in the syntax of each nginx version."""
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,6 +26,9 @@ def test_install_is_idempotent_and_loads_into_stock_nginx():
     enabled = "/etc/nginx/modules-enabled/50-mod-http-spotauth.conf"
     assert "load_module /usr/lib/nginx/modules/ngx_http_spotauth_module.so;" in open(enabled).read()
     assert os.path.isfile("/etc/nginx/conf.d/spotauth.conf.example")
+    # The snippet the template's locations include, where they include it from.
+    with open("/etc/nginx/snippets/spotauth-proxy.conf") as installed:
+        assert installed.read() == (ROOT / "conf" / "snippets" / "spotauth-proxy.conf").read_text()
     dump = subprocess.run([NGINX, "-T"], capture_output=True, text=True, timeout=30)
     assert dump.returncode == 0, dump.stderr
     assert "ngx_http_spotauth_module.so" in dump.stdout
@@ -81,8 +85,14 @@ def test_annotated_template_passes_nginx_t():
                .replace("/etc/letsencrypt/live/www.example.org/fullchain.pem", str(cert))
                .replace("/etc/letsencrypt/live/www.example.org/privkey.pem", str(cert_key))
                .replace("listen 443 ssl", "listen 127.0.0.1:8443 ssl")
-               # No DNS on test machines; nginx resolves proxy_pass hosts at startup.
-               .replace("https://api.spotify.com", "https://127.0.0.1"))
+               # No DNS on test machines; nginx resolves upstream hosts at startup.
+               .replace("server api.spotify.com:443", "server 127.0.0.1:443")
+               .replace("resolver CHANGE-ME-name-server;", "resolver 127.0.0.1;"))
+    assert "CHANGE-ME" not in snippet
+    # The package's snippet, where the template includes it from (relative
+    # to the configuration's directory, /etc/nginx in Debian).
+    (prefix / "snippets").mkdir()
+    shutil.copy(ROOT / "conf" / "snippets" / "spotauth-proxy.conf", prefix / "snippets")
     (prefix / "nginx.conf").write_text(
         f"load_module {MODULE};\npid logs/nginx.pid;\nerror_log logs/error.log;\n"
         f"events {{}}\nhttp {{\n{snippet}\n}}\n")

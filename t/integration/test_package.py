@@ -26,6 +26,7 @@ ENABLED = Path("/etc/nginx/modules-enabled/50-mod-http-spotauth.conf")
 MOVED_ASIDE = Path(f"{ENABLED}.removed")  # where Debian's prerm/postrm put the link on remove
 INSTALL_EXAMPLE = Path("/etc/nginx/conf.d/spotauth.conf.example")  # ./build.sh install only
 LEFTOVER = Path("/etc/nginx/conf.d/spotauth-test-leftover.conf")  # a configuration still using the module
+PROXY_SNIPPET = Path("/etc/nginx/snippets/spotauth-proxy.conf")  # the package's one conffile
 
 
 pytestmark = [
@@ -58,7 +59,7 @@ def remove_leftovers():
     uninstall): their .so and modules-enabled link are the package's paths."""
     if package_status():
         run("dpkg", "--purge", PKG)
-    for path in (SO, LOAD_FILE, ENABLED, MOVED_ASIDE, INSTALL_EXAMPLE, LEFTOVER):
+    for path in (SO, LOAD_FILE, ENABLED, MOVED_ASIDE, INSTALL_EXAMPLE, LEFTOVER, PROXY_SNIPPET):
         if os.path.lexists(path):
             path.unlink()
 
@@ -108,7 +109,8 @@ def test_package_installs_serves_a_login_and_removes_cleanly(deb, mock, tmp_path
     assert documented_depends() == fields["Depends"], \
         f"docs/deploy.md says\n  Depends: {documented_depends()}\nthe package has\n  Depends: {fields['Depends']}"
 
-    # Contents: Debian's paths, root-owned, nothing under /etc (so no conffiles).
+    # Contents: Debian's paths, root-owned; under /etc only the proxy
+    # snippet, a conffile.
     listing = run("dpkg-deb", "-c", str(deb)).stdout.splitlines()
     paths = {line.split()[-1] for line in listing}
     assert {
@@ -118,8 +120,10 @@ def test_package_installs_serves_a_login_and_removes_cleanly(deb, mock, tmp_path
         f"./usr/share/doc/{PKG}/changelog.Debian.gz",
         f"./usr/share/doc/{PKG}/examples/spotauth.conf",
         f"./usr/share/doc/{PKG}/examples/spotauth-error.html",
+        f".{PROXY_SNIPPET}",
     } <= paths
-    assert not [p for p in paths if p.startswith("./etc")]
+    assert [p for p in paths if p.startswith("./etc") and not p.endswith("/")] == [f".{PROXY_SNIPPET}"]
+    assert run("dpkg-deb", "-I", str(deb), "conffiles").stdout == f"{PROXY_SNIPPET}\n"
     assert all(line.split()[1] == "root/root" for line in listing)
     for script in ("postinst", "prerm", "postrm"):
         text = run("dpkg-deb", "-I", str(deb), script).stdout
@@ -146,6 +150,7 @@ def test_package_installs_serves_a_login_and_removes_cleanly(deb, mock, tmp_path
             (ROOT / "conf" / "spotauth.conf").read_text()
         assert Path(f"/usr/share/doc/{PKG}/examples/spotauth-error.html").read_text() == \
             (ROOT / "conf" / "spotauth-error.html").read_text()
+        assert PROXY_SNIPPET.read_text() == (ROOT / "conf" / "snippets" / "spotauth-proxy.conf").read_text()
 
         # The stock configuration loads it.
         out = stock_nginx_t()
@@ -182,12 +187,14 @@ def test_package_installs_serves_a_login_and_removes_cleanly(deb, mock, tmp_path
         assert package_status() == "deinstall ok config-files"
         assert not SO.exists() and not LOAD_FILE.exists()
         assert not os.path.lexists(ENABLED)
+        assert PROXY_SNIPPET.exists()  # a conffile stays until purge
         out = stock_nginx_t()
         assert out.returncode == 0, out.stderr
         # Purge: the moved-aside link goes too.
         run("dpkg", "--purge", PKG, timeout=120)
         assert package_status() == ""
         assert not os.path.lexists(MOVED_ASIDE)
+        assert not PROXY_SNIPPET.exists()
     finally:
         if server is not None:
             server.stop()
