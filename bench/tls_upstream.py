@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "t"))
 from fake_pki import make_pki  # noqa: E402  (t/ is not a package)
 from loopback import free_port, wait_for_port  # noqa: E402
-from session_cookie import seal, session_claims  # noqa: E402
+from session_cookie import client_key_text, seal, session_claims  # noqa: E402
 
 CONFIGS = ("template", "plain", "no_keepalive")
 PATHS = {"template": "/api/spotify/v1/me", "plain": "/plain/v1/me", "no_keepalive": "/nokeepalive/v1/me"}
@@ -265,7 +265,8 @@ def check_answers(process, cookie):
 def run(scratch, module, nginx, nginx_version, args, wrk, log):
     pki = make_pki(_mkdir(scratch / "tls-pki"))
     key_text = base64.b64encode(secrets.token_bytes(32)).decode() + "\n"
-    cookie = seal(key_text, session_claims("alice", int(time.time())))
+    # The module seals with the key file bound to its client id (docs/security.md).
+    cookie = seal(client_key_text(key_text, "bench-client"), session_claims("alice", int(time.time())))
     api_port = free_port()
     upstream = Process(nginx, _mkdir(scratch / "tls-upstream"),
                        UPSTREAM_CONF.format(port=api_port, pki=pki, body=BODY), api_port)

@@ -28,7 +28,7 @@ import urllib3
 from conftest import (MODULE, NGINX, NGINX_PRELOAD, NGINX_VERSION, NGINX_WRAPPER, ROOT, STARTUP_TIMEOUT,
                       free_port, new_key_text, scratch_dir, self_signed_cert, wait_for_port)
 from fake_pki import make_pki
-from session_cookie import seal, session_claims
+from session_cookie import client_key_text, seal, session_claims
 from tls_api_control import FakeDNS, FakeSpotifyAPI
 
 SNIPPET = ROOT / "conf" / "snippets" / "spotauth-proxy.conf"
@@ -161,7 +161,7 @@ def deployment(pki):
 
 def new_session(nginx):
     claims = session_claims("alice", int(time.time()))
-    return seal(nginx.key_text, claims), claims["access_token"]
+    return seal(client_key_text(nginx.key_text, CLIENT_ID), claims), claims["access_token"]
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
