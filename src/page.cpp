@@ -94,7 +94,7 @@ Expected<PageTemplate> PageTemplate::parse(std::string_view text) {
         return Result::failure("is " + std::to_string(text.size()) + " bytes, more than the " +
                                std::to_string(kMaxPageTemplateBytes) + " allowed");
     }
-    static constexpr std::array<std::pair<std::string_view, Field>, 7> kFields{{
+    static constexpr std::array<std::pair<std::string_view, Field>, 8> kFields{{
         {"status", Field::status},
         {"code", Field::code},
         {"title", Field::title},
