@@ -55,10 +55,16 @@ const Family kFamilies[] = {
      "Callbacks refused because their login state was already used or is unknown.", {{"", kLoginReplays}}},
     {"spotauth_code_exchanges_limited_total", "counter",
      "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.", {{"", kCodeExchangesLimited}}},
+    {"spotauth_revocations_evicted_total", "counter",
+     "Logouts a full zone could not keep: the revocation floor was raised to cover them instead.",
+     {{"", kRevocationsEvicted}}},
     {"spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.", {{"", kTokenCallsInFlight}}},
     {"spotauth_redis_up", "gauge",
      "1 when every worker of this machine is connected to spotauth_redis; 0 otherwise or without it.",
      {{"", kRedisUp}}},
+    {"spotauth_revocation_floor_seconds", "gauge",
+     "Sessions that began before this Unix time are refused (0: none); raised when the zone is full of logouts.",
+     {{"", kRevocationFloor}}},
 };
 
 }  // namespace

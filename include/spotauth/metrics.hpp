@@ -31,8 +31,10 @@ enum Counter : std::size_t {
     kRefreshClaimsUnrecorded,
     kLoginReplays,
     kCodeExchangesLimited,
+    kRevocationsEvicted,
     kTokenCallsInFlight,  // a gauge
     kRedisUp,             // a gauge
+    kRevocationFloor,     // a gauge (Unix time; 0: none)
     kLatencyBucketFirst,
     kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf
     kLatencySumMicros,
