@@ -1,6 +1,8 @@
 // The per-process worker (see ngx_spotauth_worker.hpp).
 #include "ngx_spotauth_worker.hpp"
 
+#include "spotauth/revocations.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iterator>
@@ -50,28 +52,24 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
 }
 
 namespace {
-std::string fleet_login_key(const std::string& key) { return "spotauth:login:" + key; }
+std::string fleet_spent_key(const std::string& key) { return "spotauth:spent:" + key; }
 }  // namespace
 
-bool Worker::record_login_state(const std::string& key, spotauth::UnixTime expires_at) {
-    const bool recorded = login_states_.record(key, expires_at, now());
-    if (fleet_) {
-        const auto ttl_ms = std::to_string(std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000);
-        fleet_->redis.command({"SET", fleet_login_key(key), "1", "PX", ttl_ms},
-                              [](const std::optional<spotauth::RedisValue>&) {});
+std::optional<bool> Worker::spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                              std::function<void(bool)> done) {
+    if (!login_states_.spend(key, expires_at, now())) {
+        return false;  // spent on this machine already
     }
-    return recorded;
-}
-
-std::optional<bool> Worker::consume_login_state(const std::string& key, std::function<void(bool)> done) {
     if (!fleet_ || !fleet_->redis.up()) {
-        return login_states_.consume(key, now());
+        return true;
     }
-    fleet_->redis.command({"DEL", fleet_login_key(key)},
-                          [this, key, done = std::move(done)](const std::optional<spotauth::RedisValue>& v) {
-                              const bool here = login_states_.consume(key, now());
-                              // No answer from Redis: what this machine remembers decides.
-                              done(v && v->kind == spotauth::RedisValue::Kind::integer ? v->integer == 1 : here);
+    // The fleet's part (single call site; the Redis logic moves to the core
+    // with issue 19's fleet work): SET NX, nil when another machine spent it.
+    const auto ttl_ms = std::to_string(std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000);
+    fleet_->redis.command({"SET", fleet_spent_key(key), "1", "NX", "PX", ttl_ms},
+                          [done = std::move(done)](const std::optional<spotauth::RedisValue>& v) {
+                              // No usable answer from Redis: this machine's memory decides.
+                              done(!(v && v->kind == spotauth::RedisValue::Kind::nil));
                           });
     return std::nullopt;
 }
@@ -96,8 +94,14 @@ void Worker::revoke(const spotauth::Session& session) {
     if (session.sid.empty()) {
         return;  // sealed before sessions had ids: only its cookie is cleared
     }
-    if (!zone_revocations_.revoke(session.sid, session.expires_at, now())) {
-        ngx_log_error(NGX_LOG_WARN, log_, 0, "spotauth: no room in the zone to record a logout; enlarge spotauth_zone");
+    if (const int evicted = zone_revocations_.revoke(session.sid, session.issued_at, session.expires_at, now())) {
+        counters_.add(spotauth::kRevocationsEvicted, static_cast<std::uint64_t>(evicted));
+        if (zone_revocations_.first_floor_raise()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "spotauth: the zone is full of logouts; sessions that began before %T must sign in "
+                          "again (spotauth_revocation_floor_seconds); enlarge spotauth_zone",
+                          static_cast<time_t>(zone_revocations_.floor()));
+        }
     }
     learn_revocation(session.sid, session.expires_at);
     if (fleet_) {
@@ -119,7 +123,8 @@ bool Worker::revoked(const spotauth::Session& session) {
         }
     }
     const auto it = revoked_.find(session.sid);
-    return it != revoked_.end() && it->second > now();
+    const auto until = it != revoked_.end() ? std::optional<spotauth::UnixTime>(it->second) : std::nullopt;
+    return spotauth::session_refused(session, zone_revocations_.floor(), until, now());
 }
 
 Worker::Worker(ngx_log_t* log, const MainConf& conf)

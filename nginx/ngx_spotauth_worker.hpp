@@ -60,14 +60,12 @@ public:
     // token endpoint.
     bool misconfiguration_log_due();
 
-    // A pending login's state: remembered in the zone and, with
-    // spotauth_redis, for the whole fleet (a callback may reach another
-    // machine than its login). False when the zone has no room.
-    bool record_login_state(const std::string& key, spotauth::UnixTime expires_at);
-
-    // Uses up a login's state: true once. Decided at once from the zone, or
-    // later (nullopt; `done` runs then) from the fleet's memory.
-    std::optional<bool> consume_login_state(const std::string& key, std::function<void(bool)> done);
+    // Spends a login's state at its callback (a pending login writes
+    // nothing: it lives in its own cookie): true once per state, until
+    // `expires_at` (its login cookie's expiry). Decided at once from the
+    // zone, or later (nullopt; `done` runs then) with the fleet's memory.
+    std::optional<bool> spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                          std::function<void(bool)> done);
 
     // Logout: the session's id is refused on this machine at once, and
     // on every machine of the fleet within a second (with spotauth_redis).
@@ -82,7 +80,6 @@ public:
 
     spotauth::HttpClient& client() { return client_; }
     spotauth::RefreshCoordinator& refresh() { return refresh_; }
-    ZoneLoginStates& login_states() { return login_states_; }
     ZoneCounters& counters() { return counters_; }
 
 private:
