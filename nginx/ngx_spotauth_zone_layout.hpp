@@ -199,14 +199,14 @@ public:
     // chunk when it fits. False when the zone has no room: the entry is
     // then not remembered.
     bool store(std::string_view key, RefreshEntry* old, const spotauth::SealedRecord& s) {
-        const std::size_t tokens = s.sealed.size();
-        if (tokens > kMaxSealedRecord) {
+        const std::size_t bytes = s.sealed.size();
+        if (bytes > kMaxSealedRecord) {
             if (old != nullptr) {
                 remove(old);
             }
             return false;
         }
-        if (old != nullptr && tokens <= old->capacity) {
+        if (old != nullptr && bytes <= old->capacity) {
             fill(old, s);
             ngx_queue_remove(&old->lru);
             ngx_queue_insert_head(&z_->refresh_lru, &old->lru);
@@ -216,7 +216,7 @@ public:
             remove(old);  // settled: it could be picked for eviction below
             old = nullptr;
         }
-        const std::size_t size = std::max(offsetof(RefreshEntry, data) + key.size() + tokens, kRefreshEntryBytes);
+        const std::size_t size = std::max(offsetof(RefreshEntry, data) + key.size() + bytes, kRefreshEntryBytes);
         auto* e = static_cast<RefreshEntry*>(alloc_for_refresh(size));
         if (old != nullptr) {
             remove(old);  // a claim in flight, never evicted: replaced now
@@ -245,7 +245,8 @@ public:
     // session and raises the floor to cover it (or, with nothing to let go,
     // covers this one). Returns how many were let go.
     int store_revoked(std::string_view sid, UnixTime session_start, UnixTime expires_at, MilliTime now) {
-        if (find_revoked(sid) != nullptr) {
+        if (find_revoked(sid) != nullptr ||
+            !spotauth::revocation_needed(revocation_floor(), session_start, expires_at, now / 1000)) {
             return 0;
         }
         int evicted = 0;
