@@ -1,8 +1,9 @@
 // Signing in: /auth/login sends the browser to the provider with a fresh
 // state and PKCE challenge, in a login cookie of its own (one per login in
-// progress, so that two tabs can sign in at once); /auth/callback checks
-// the state against that cookie, exchanges the code, reads the profile and
-// sets the session cookie.
+// progress, so that two tabs can sign in at once) and nothing on the
+// server; /auth/callback checks the state against that cookie, spends it
+// (so it is used once), exchanges the code, reads the profile and sets the
+// session cookie.
 #include "ngx_spotauth_endpoints.hpp"
 
 #include "ngx_spotauth_reply.hpp"
