@@ -1,8 +1,9 @@
 // Signing in: /auth/login sends the browser to the provider with a fresh
 // state and PKCE challenge, in a login cookie of its own (one per login in
-// progress, so that two tabs can sign in at once); /auth/callback checks
-// the state against that cookie, exchanges the code, reads the profile and
-// sets the session cookie.
+// progress, so that two tabs can sign in at once) and nothing on the
+// server; /auth/callback checks the state against that cookie, spends it
+// (so it is used once), exchanges the code, reads the profile and sets the
+// session cookie.
 #include "ngx_spotauth_endpoints.hpp"
 
 #include "ngx_spotauth_reply.hpp"
@@ -217,11 +218,6 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
     if (!login_cookie) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (!worker()->record_login_state(spotauth::login_state_key(*state), now() + kLoginTtlSeconds)) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "spotauth: no room in the zone for a login state; enlarge spotauth_zone");
-        return send_error(r, s, Failure::login_unavailable, return_to);
-    }
     // At most kMaxPendingLogins per browser: the oldest give way.
     for (const std::string& oldest : spotauth::login_cookies_to_clear(login_cookie_names(r, s))) {
         if (!clear_cookie(r, s, oldest)) {
@@ -266,7 +262,7 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     cb->code = code;
     // Single use on the server too (on every machine, with Redis): a kept
     // login cookie replayed with made-up codes must not reach the token
-    // endpoint.
+    // endpoint. The state is spent until its login cookie would expire.
     const auto used_up_now = worker()->spend_login_state(
         spotauth::login_state_key(login->state), login->expires_at,
         [cb, alive = std::weak_ptr<char>(cb->alive)](bool used_up) {

@@ -1,6 +1,7 @@
 // The per-process worker (see ngx_spotauth_worker.hpp).
 #include "ngx_spotauth_worker.hpp"
 
+#include "spotauth/revocations.hpp"
 #include "spotauth/version.hpp"
 
 #include <algorithm>
@@ -47,15 +48,10 @@ void MetricsObserver::call_finished(spotauth::TokenOutcome outcome, double secon
     }
 }
 
-bool Worker::record_login_state(const std::string& key, spotauth::UnixTime expires_at) {
-    return login_states_.record(key, expires_at, now());
-}
-
-// Until the zone spends states itself: a state recorded here by its
-// /auth/login is fresh once; one not recorded here may come from another
-// machine's login, which only the fleet can tell.
-spotauth::SpendAnswer Worker::spend_here(const std::string& key, spotauth::UnixTime /*expires_at*/) {
-    return login_states_.consume(key, now()) ? spotauth::SpendAnswer::fresh : spotauth::SpendAnswer::unknown;
+// The zone marks the state spent until its login cookie would expire: a
+// second callback with it on this machine is refused at once.
+spotauth::SpendAnswer Worker::spend_here(const std::string& key, spotauth::UnixTime expires_at) {
+    return login_states_.spend(key, expires_at, now()) ? spotauth::SpendAnswer::fresh : spotauth::SpendAnswer::spent;
 }
 
 std::optional<bool> Worker::spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
@@ -91,8 +87,14 @@ void Worker::revoke(const spotauth::Session& session) {
     if (session.sid.empty()) {
         return;  // sealed before sessions had ids: only its cookie is cleared
     }
-    if (!zone_revocations_.revoke(session.sid, session.expires_at, now())) {
-        ngx_log_error(NGX_LOG_WARN, log_, 0, "spotauth: no room in the zone to record a logout; enlarge spotauth_zone");
+    if (const int evicted = zone_revocations_.revoke(session.sid, session.issued_at, session.expires_at, now())) {
+        counters_.add(spotauth::kRevocationsEvicted, static_cast<std::uint64_t>(evicted));
+        if (zone_revocations_.first_floor_raise()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "spotauth: the zone is full of logouts; sessions that began before %T must sign in "
+                          "again (spotauth_revocation_floor_seconds); enlarge spotauth_zone",
+                          static_cast<time_t>(zone_revocations_.floor()));
+        }
     }
     learn_revocation(session.sid, session.expires_at);
     if (fleet_) {
@@ -113,7 +115,8 @@ bool Worker::revoked(const spotauth::Session& session) {
         }
     }
     const auto it = revoked_.find(session.sid);
-    return it != revoked_.end() && it->second > now();
+    const auto until = it != revoked_.end() ? std::optional<spotauth::UnixTime>(it->second) : std::nullopt;
+    return spotauth::session_refused(session, zone_revocations_.floor(), until, now());
 }
 
 Worker::Worker(ngx_log_t* log, const MainConf& conf)

@@ -63,16 +63,12 @@ public:
     // token endpoint.
     bool misconfiguration_log_due();
 
-    // A pending login's state, remembered in the zone (never in Redis: an
-    // anonymous /auth/login writes nothing to the fleet). False when the
-    // zone has no room.
-    bool record_login_state(const std::string& key, spotauth::UnixTime expires_at);
-
-    // Spends a login's state at its callback (the login expires at
-    // `expires_at`): true once across the fleet. Decided at once from the
-    // zone (a state spent here, or no Redis to ask), or later (nullopt;
-    // `done` runs then, unless the request ended first) from Redis, whose
-    // trouble leaves the decision to the zone.
+    // Spends a login's state at its callback (a pending login writes
+    // nothing: it lives in its own cookie): true once across the fleet, until
+    // `expires_at` (its login cookie's expiry). Decided at once from the zone
+    // (a state spent here, or no Redis to ask), or later (nullopt; `done` runs
+    // then, unless the request ended first) from Redis, whose trouble leaves
+    // the decision to the zone.
     std::optional<bool> spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
                                           std::function<void(bool)> done);
 
@@ -91,7 +87,6 @@ public:
 
     spotauth::HttpClient& client() { return client_; }
     spotauth::RefreshCoordinator& refresh() { return refresh_; }
-    ZoneLoginStates& login_states() { return login_states_; }
     ZoneCounters& counters() { return counters_; }
 
 private:

@@ -29,6 +29,11 @@ ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data) {
         return NGX_ERROR;
     }
     z->layout = kLayout;
+    const auto secret = spotauth::new_record_secret();
+    if (!secret) {
+        return NGX_ERROR;
+    }
+    ngx_memcpy(z->record_secret, secret->data(), sizeof z->record_secret);
     ngx_rbtree_init(&z->refreshes, &z->refresh_sentinel, ngx_str_rbtree_insert_value);
     ngx_queue_init(&z->refresh_lru);
     ngx_rbtree_init(&z->logins, &z->login_sentinel, ngx_str_rbtree_insert_value);
@@ -43,16 +48,16 @@ ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data) {
 
 namespace {
 
-// The zone's refresh entries as the core's RefreshStore sees them.
-class ZoneRecords : public spotauth::RefreshRecords {
+// The zone's refresh entries as bytes; the core seals and opens them.
+class ZoneRecords : public spotauth::SealedRecords {
 public:
     explicit ZoneRecords(Locked& zone) : zone_(zone) {}
 
-    std::optional<spotauth::StoredRefresh> find(std::string_view key) override {
+    std::optional<spotauth::SealedRecord> find(std::string_view key) override {
         const RefreshEntry* e = zone_.find_refresh(key);
-        return e != nullptr ? std::optional<spotauth::StoredRefresh>(Locked::stored(e)) : std::nullopt;
+        return e != nullptr ? std::optional<spotauth::SealedRecord>(Locked::record(e)) : std::nullopt;
     }
-    bool put(std::string_view key, const spotauth::StoredRefresh& entry) override {
+    bool put(std::string_view key, const spotauth::SealedRecord& entry) override {
         return zone_.store(key, zone_.find_refresh(key), entry);
     }
     void erase(std::string_view key) override {
@@ -73,38 +78,38 @@ private:
 void ZoneRefreshStore::with_records(const std::function<void(spotauth::RefreshRecords&)>& body) {
     Locked zone(zone_);
     ZoneRecords records(zone);
-    body(records);
+    spotauth::SealingRecords sealing(records, zone.record_secret());
+    body(sealing);
 }
 
-bool ZoneRevocations::revoke(std::string_view sid, UnixTime expires_at, UnixTime now) {
+int ZoneRevocations::revoke(std::string_view sid, UnixTime session_start, UnixTime expires_at, UnixTime now) {
     Locked zone(zone_);
     zone.trim_expired_revocations(now);
-    return zone.store_revoked(sid, expires_at);
+    return zone.store_revoked(sid, session_start, expires_at, MilliTime{now} * 1000);
 }
 
 std::uint64_t ZoneRevocations::version() const { return state_of(zone_)->revocation_version; }
+
+UnixTime ZoneRevocations::floor() const { return static_cast<UnixTime>(state_of(zone_)->revocation_floor); }
+
+bool ZoneRevocations::first_floor_raise() { return ngx_atomic_cmp_set(&state_of(zone_)->floor_logged, 0, 1) != 0; }
 
 std::vector<std::pair<std::string, UnixTime>> ZoneRevocations::list(UnixTime now) {
     Locked zone(zone_);
     return zone.revoked_list(now);
 }
 
-bool ZoneLoginStates::record(std::string_view key, UnixTime expires_at, UnixTime now) {
+bool ZoneLoginStates::spend(std::string_view key, UnixTime expires_at, UnixTime now) {
     Locked zone(zone_);
     zone.trim_expired_logins(now);
-    return zone.store_login(key, expires_at);
-}
-
-bool ZoneLoginStates::consume(std::string_view key, UnixTime now) {
-    Locked zone(zone_);
-    zone.trim_expired_logins(now);
-    LoginEntry* e = zone.find_login(key);
-    if (e == nullptr) {
-        return false;
+    if (LoginEntry* e = zone.find_login(key)) {
+        if (e->expires_at > now) {
+            return false;
+        }
+        zone.remove(e);
     }
-    const bool live = e->expires_at > now;
-    zone.remove(e);
-    return live;
+    zone.store_login(key, expires_at);  // no room at all: the code's single use is the provider's
+    return true;
 }
 
 }  // namespace spotauth_ngx

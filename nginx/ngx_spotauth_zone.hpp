@@ -1,5 +1,6 @@
 // The shared memory zone (spotauth_zone): what every worker of a machine
-// shares (refresh claims and results, pending login states, metrics) and
+// shares (refresh claims and results, spent login states, revocations,
+// metrics) and
 // the stores the rest of the glue uses over it.
 #pragma once
 
@@ -7,6 +8,7 @@
 
 #include "spotauth/metrics.hpp"
 #include "spotauth/refresh.hpp"
+#include "spotauth/sealed_refresh.hpp"
 #include "spotauth/session.hpp"
 
 #include <functional>
@@ -23,8 +25,10 @@ ngx_int_t init_zone(ngx_shm_zone_t* zone, void* old_data);
 // taken and released (spotauth_health).
 bool zone_responds(ngx_shm_zone_t* zone);
 
-// Refresh claims and results, keyed by refresh_key(). A full zone evicts
-// the oldest settled results, never a claim in flight. (The protocol is the
+// Refresh claims and results, keyed by refresh_key(); a result is sealed
+// to its key (spotauth/sealed_refresh.hpp), so one moved in the zone's
+// memory does not open. A full zone evicts the oldest settled results,
+// never a claim in flight. (The protocol is the
 // core's RefreshStore; this gives it the zone's records, locked.)
 class ZoneRefreshStore : public spotauth::RefreshStore {
 public:
@@ -36,35 +40,45 @@ private:
     ngx_shm_zone_t* zone_;
 };
 
-// The states of logins in progress, so that each is used at one callback
-// only, whichever worker serves it.
+// The login states spent at a callback, until their login cookies expire,
+// so that each state is used at one callback only, whichever worker serves
+// it. Nothing is recorded before the callback (a pending login lives in its
+// own sealed cookie): a flood of /auth/login costs the zone nothing. When
+// the zone has no room, the oldest spent states give way: a callback
+// replayed after that still needs the provider's code, which is single-use.
 class ZoneLoginStates {
 public:
     explicit ZoneLoginStates(ngx_shm_zone_t* zone) : zone_(zone) {}
 
-    // False when the zone has no room even after forgetting the oldest
-    // pending logins.
-    bool record(std::string_view key, spotauth::UnixTime expires_at, spotauth::UnixTime now);
-
-    // True exactly once for a recorded, unexpired key.
-    bool consume(std::string_view key, spotauth::UnixTime now);
+    // True when `key` was not spent yet (it is now, until `expires_at`);
+    // false when it already was.
+    bool spend(std::string_view key, spotauth::UnixTime expires_at, spotauth::UnixTime now);
 
 private:
     ngx_shm_zone_t* zone_;
 };
 
 // Sessions logged out on this machine, until their cookies would have
-// expired anyway: every worker refuses them.
+// expired anyway: every worker refuses them. A full zone never forgets
+// one: it raises the revocation floor to cover it (spotauth/revocations.hpp).
 class ZoneRevocations {
 public:
     explicit ZoneRevocations(ngx_shm_zone_t* zone) : zone_(zone) {}
 
-    // False when the zone has no room (after evicting refresh results and
-    // the oldest revocations).
-    bool revoke(std::string_view sid, spotauth::UnixTime expires_at, spotauth::UnixTime now);
+    // Records a logout; returns how many revocations the floor now covers
+    // instead of the zone (0: there was room).
+    int revoke(std::string_view sid, spotauth::UnixTime session_start, spotauth::UnixTime expires_at,
+               spotauth::UnixTime now);
 
-    // Changes with every revocation: a worker re-reads the list when it does.
+    // Changes with every revocation and every raise of the floor: a worker
+    // re-reads the list when it does.
     std::uint64_t version() const;
+
+    // Sessions that began before it are refused (0: none).
+    spotauth::UnixTime floor() const;
+
+    // True for the first raise of the floor in the zone's life (logged once).
+    bool first_floor_raise();
 
     // The revocations still in force: (sid, until).
     std::vector<std::pair<std::string, spotauth::UnixTime>> list(spotauth::UnixTime now);

@@ -64,6 +64,7 @@ spotauth::CounterValues ZoneCounters::snapshot() const {
     v[spotauth::kTokenCallsInFlight] = in_flight;
     v[spotauth::kFleetLogoutsPending] = logouts_pending;
     v[spotauth::kRedisUp] = redis_workers > 0 && redis_up == redis_workers ? 1 : 0;
+    v[spotauth::kRevocationFloor] = z->revocation_floor;
     return v;
 }
 

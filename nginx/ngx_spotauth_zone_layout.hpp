@@ -6,6 +6,9 @@
 
 #include "ngx_spotauth_zone.hpp"
 
+#include "spotauth/crypto.hpp"
+#include "spotauth/revocations.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -24,35 +27,37 @@ using spotauth::UnixTime;
 // byte by hand; the counters count themselves): a zone made by another
 // layout is not reused.
 constexpr std::uint32_t kLayout =
-    0x06000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
-constexpr std::size_t kMaxStoredToken = 4096;
+    0x07000000u | static_cast<std::uint32_t>(spotauth::kCounterCount << 8) | sizeof(ngx_atomic_t);
+// A sealed result: two tokens of up to 4096 bytes, their expiry and the
+// sealing's overhead.
+constexpr std::size_t kMaxSealedRecord = 9000;
 constexpr int kExpiredTrimmedPerCall = 4;
 constexpr int kEvictionsPerAlloc = 16;
 constexpr int kEvictionScan = 64;  // entries looked at for one eviction
+// A slab page of small entries is free again once all of its chunks are.
+constexpr int kLoginsFreedPerAlloc = 64;
 // Every refresh entry takes one slab chunk of this size, so a claim holds
-// the room its result will need (Spotify's tokens take about 400 bytes):
+// the room its result will need (Spotify's tokens sealed take about 700
+// bytes):
 // in a full zone, evicting entries of another size class would not make
 // room for the result, and the claim would be lost just as it completes.
 constexpr std::size_t kRefreshEntryBytes = 1024;
 
-// One remembered refresh. Entries are immutable once inserted: a change is
-// a remove + insert, which keeps the LRU queue ordered by last change.
+// One remembered refresh: a claim, or a result sealed to its key (see
+// spotauth/sealed_refresh.hpp). A change moves it to the head of the LRU
+// queue, which stays ordered by last change.
 struct RefreshEntry {
     ngx_str_node_t sn;  // rbtree node + key (points into data)
     ngx_queue_t lru;    // head: newest
     MilliTime claim_deadline;
-    MilliTime stored_at;
-    UnixTime access_expires_at;
-    UnixTime access_issued_at;
-    std::uint16_t access_len;
-    std::uint16_t refresh_len;
-    std::uint16_t capacity;  // bytes for tokens after the key
+    MilliTime stored_at;  // housekeeping only: the sealed copy decides
+    std::uint16_t sealed_len;
+    std::uint16_t capacity;  // bytes for the sealed result after the key
     std::uint8_t in_flight;
-    std::uint8_t outcome;  // spotauth::TokenOutcome
-    u_char data[1];        // key, access token, refresh token
+    u_char data[1];  // key, sealed result
 };
 
-// A login in progress: the hash of its state, until its cookie expires.
+// A spent login state: its hash, until its login cookie expires.
 struct LoginEntry {
     ngx_str_node_t sn;
     ngx_queue_t order;  // head: newest (and so the latest to expire)
@@ -65,7 +70,8 @@ struct RevokedEntry {
     ngx_str_node_t sn;
     ngx_queue_t order;  // head: newest
     UnixTime expires_at;
-    u_char data[1];  // sid
+    UnixTime session_start;  // what the floor must cover when it is let go
+    u_char data[1];          // sid
 };
 
 struct WorkerCalls {
@@ -77,6 +83,9 @@ struct WorkerCalls {
 
 struct ZoneState {
     std::uint32_t layout;
+    // Seals the refresh results kept here (made with the zone, kept across
+    // reloads so that what the old workers remembered still opens).
+    u_char record_secret[spotauth::kAesKeyBytes];
     ngx_atomic_t counters[spotauth::kCounterCount];
     WorkerCalls calls[NGX_MAX_PROCESSES];  // by ngx_process_slot
     ngx_rbtree_t refreshes;
@@ -89,6 +98,11 @@ struct ZoneState {
     ngx_rbtree_node_t revoked_sentinel;
     ngx_queue_t revoked_order;
     ngx_atomic_t revocation_version;
+    // Sessions that began before it are refused (spotauth/revocations.hpp):
+    // raised, never lowered, when a revocation must be let go.
+    ngx_atomic_t revocation_floor;
+    ngx_atomic_t floor_logged;  // 1 once the first raise was logged
+    MilliTime refresh_window;   // spotauth_refresh_cache, as last claimed with
 };
 
 inline ngx_slab_pool_t* pool_of(ngx_shm_zone_t* zone) { return reinterpret_cast<ngx_slab_pool_t*>(zone->shm.addr); }
@@ -134,22 +148,17 @@ public:
         return reinterpret_cast<LoginEntry*>(lookup(&z_->logins, key));
     }
 
-    static spotauth::StoredRefresh stored(const RefreshEntry* e) {
-        spotauth::StoredRefresh s;
-        s.in_flight = e->in_flight != 0;
-        s.claim_deadline = e->claim_deadline;
-        s.stored_at = e->stored_at;
-        s.result.outcome = static_cast<spotauth::TokenOutcome>(e->outcome);
-        const char* tokens = reinterpret_cast<const char*>(e->data) + e->sn.str.len;
-        s.result.access_token.assign(tokens, e->access_len);
-        s.result.refresh_token.assign(tokens + e->access_len, e->refresh_len);
-        s.result.access_expires_at = e->access_expires_at;
-        s.result.access_issued_at = e->access_issued_at;
-        if (s.result.outcome == spotauth::TokenOutcome::permanent) {
-            s.result.error = "invalid_grant";
-            s.result.description = "refresh token refused (remembered from an earlier attempt)";
-        }
-        return s;
+    static spotauth::SealedRecord record(const RefreshEntry* e) {
+        spotauth::SealedRecord r;
+        r.in_flight = e->in_flight != 0;
+        r.claim_deadline = e->claim_deadline;
+        r.stored_at = e->stored_at;
+        r.sealed.assign(reinterpret_cast<const char*>(e->data) + e->sn.str.len, e->sealed_len);
+        return r;
+    }
+
+    std::string_view record_secret() const {
+        return {reinterpret_cast<const char*>(z_->record_secret), sizeof z_->record_secret};
     }
 
     void remove(RefreshEntry* e) {
@@ -166,6 +175,7 @@ public:
 
     // Drops the oldest refresh entries whose window (or abandoned claim) is over.
     void trim_stale_refreshes(MilliTime now, MilliTime window) {
+        z_->refresh_window = window;
         for (int i = 0; i < kExpiredTrimmedPerCall && !ngx_queue_empty(&z_->refresh_lru); ++i) {
             auto* e = ngx_queue_data(ngx_queue_last(&z_->refresh_lru), RefreshEntry, lru);
             const bool stale = e->in_flight ? e->claim_deadline + window < now : now - e->stored_at >= window;
@@ -187,17 +197,17 @@ public:
     }
 
     // Stores `s` under `key` in place of `old` (may be null): in its own
-    // chunk when the tokens fit. False when the zone has no room: the
-    // entry is then not remembered.
-    bool store(std::string_view key, RefreshEntry* old, const spotauth::StoredRefresh& s) {
-        const std::size_t tokens = s.result.access_token.size() + s.result.refresh_token.size();
-        if (s.result.access_token.size() > kMaxStoredToken || s.result.refresh_token.size() > kMaxStoredToken) {
+    // chunk when it fits. False when the zone has no room: the entry is
+    // then not remembered.
+    bool store(std::string_view key, RefreshEntry* old, const spotauth::SealedRecord& s) {
+        const std::size_t bytes = s.sealed.size();
+        if (bytes > kMaxSealedRecord) {
             if (old != nullptr) {
                 remove(old);
             }
             return false;
         }
-        if (old != nullptr && tokens <= old->capacity) {
+        if (old != nullptr && bytes <= old->capacity) {
             fill(old, s);
             ngx_queue_remove(&old->lru);
             ngx_queue_insert_head(&z_->refresh_lru, &old->lru);
@@ -207,7 +217,7 @@ public:
             remove(old);  // settled: it could be picked for eviction below
             old = nullptr;
         }
-        const std::size_t size = std::max(offsetof(RefreshEntry, data) + key.size() + tokens, kRefreshEntryBytes);
+        const std::size_t size = std::max(offsetof(RefreshEntry, data) + key.size() + bytes, kRefreshEntryBytes);
         auto* e = static_cast<RefreshEntry*>(alloc_for_refresh(size));
         if (old != nullptr) {
             remove(old);  // a claim in flight, never evicted: replaced now
@@ -232,20 +242,37 @@ public:
         ngx_slab_free_locked(pool_, e);
     }
 
-    bool store_revoked(std::string_view sid, UnixTime expires_at) {
-        if (find_revoked(sid) != nullptr) {
-            return true;
+    // Stores a revocation; with no room, lets go of the one of the earliest
+    // session and raises the floor to cover it (or, with nothing to let go,
+    // covers this one). Returns how many were let go.
+    int store_revoked(std::string_view sid, UnixTime session_start, UnixTime expires_at, MilliTime now) {
+        if (find_revoked(sid) != nullptr ||
+            !spotauth::revocation_needed(revocation_floor(), session_start, expires_at, now / 1000)) {
+            return 0;
         }
-        auto* e = static_cast<RevokedEntry*>(alloc_for_revocation(offsetof(RevokedEntry, data) + sid.size()));
+        int evicted = 0;
+        const std::size_t size = offsetof(RevokedEntry, data) + sid.size();
+        auto* e = static_cast<RevokedEntry*>(alloc_for_revocation(size, now));
+        while (e == nullptr && !ngx_queue_empty(&z_->revoked_order) && evicted < kEvictionsPerAlloc) {
+            RevokedEntry* victim = earliest_session_revoked();
+            raise_floor(victim->session_start);
+            remove(victim);
+            ++evicted;
+            e = static_cast<RevokedEntry*>(ngx_slab_alloc_locked(pool_, size));
+        }
         if (e == nullptr) {
-            return false;
+            raise_floor(session_start);
+            return evicted + 1;
         }
         e->expires_at = expires_at;
+        e->session_start = session_start;
         insert(&z_->revoked, &e->sn, e->data, sid);
         ngx_queue_insert_head(&z_->revoked_order, &e->order);
         ngx_atomic_fetch_add(&z_->revocation_version, 1);
-        return true;
+        return evicted;
     }
+
+    UnixTime revocation_floor() const { return static_cast<UnixTime>(z_->revocation_floor); }
 
     // Revocations do not expire in order (sessions end at different times):
     // a few of the oldest are looked at each time.
@@ -254,7 +281,7 @@ public:
         for (int i = 0; i < kEvictionScan && q != ngx_queue_sentinel(&z_->revoked_order); ++i) {
             ngx_queue_t* prev = ngx_queue_prev(q);
             auto* e = ngx_queue_data(q, RevokedEntry, order);
-            if (e->expires_at <= now) {
+            if (!spotauth::revocation_needed(revocation_floor(), e->session_start, e->expires_at, now)) {
                 remove(e);
             }
             q = prev;
@@ -288,19 +315,12 @@ public:
 private:
     LoginEntry* oldest_login() { return ngx_queue_data(ngx_queue_last(&z_->login_order), LoginEntry, order); }
 
-    static void fill(RefreshEntry* e, const spotauth::StoredRefresh& s) {
-        const std::string& access = s.result.access_token;
-        const std::string& refresh = s.result.refresh_token;
-        u_char* tokens = e->data + e->sn.str.len;
-        ngx_memcpy(ngx_cpymem(tokens, access.data(), access.size()), refresh.data(), refresh.size());
+    static void fill(RefreshEntry* e, const spotauth::SealedRecord& s) {
+        ngx_memcpy(e->data + e->sn.str.len, s.sealed.data(), s.sealed.size());
         e->claim_deadline = s.claim_deadline;
         e->stored_at = s.stored_at;
-        e->access_expires_at = s.result.access_expires_at;
-        e->access_issued_at = s.result.access_issued_at;
-        e->access_len = static_cast<std::uint16_t>(access.size());
-        e->refresh_len = static_cast<std::uint16_t>(refresh.size());
+        e->sealed_len = static_cast<std::uint16_t>(s.sealed.size());
         e->in_flight = s.in_flight ? 1 : 0;
-        e->outcome = static_cast<std::uint8_t>(s.result.outcome);
     }
 
     // The least recently changed refresh entry that is not a claim in flight.
@@ -315,39 +335,67 @@ private:
         return nullptr;
     }
 
-    // Refresh entries make room among settled refresh results only, so a
-    // flood of logins cannot push out what refresh coordination needs...
+    // Refresh entries make room among spent login states (a page of them
+    // at most), then settled refresh results, so that spent states can
+    // never push out what refresh coordination needs...
     void* alloc_for_refresh(std::size_t size) {
-        for (int i = 0; i <= kEvictionsPerAlloc; ++i) {
+        int logins = 0;
+        for (int i = 0; i <= kEvictionsPerAlloc;) {
             if (void* p = ngx_slab_alloc_locked(pool_, size)) {
                 return p;
+            }
+            if (logins < kLoginsFreedPerAlloc && !ngx_queue_empty(&z_->login_order)) {
+                remove(oldest_login());
+                ++logins;
+                continue;
             }
             RefreshEntry* victim = oldest_settled_refresh();
             if (victim == nullptr) {
                 break;
             }
             remove(victim);
+            ++i;
         }
         return nullptr;
     }
 
-    // Revocations take the room of settled refresh results, then of the
-    // expired and then the oldest revocations.
-    void* alloc_for_revocation(std::size_t size) {
+    // Revocations take the room of refresh results whose window is over
+    // (never of one a pre-rotation cookie may still need); then
+    // store_revoked() lets go of revocations under the floor.
+    void* alloc_for_revocation(std::size_t size, MilliTime now) {
         for (int i = 0; i <= kEvictionsPerAlloc; ++i) {
             if (void* p = ngx_slab_alloc_locked(pool_, size)) {
                 return p;
             }
-            if (RefreshEntry* victim = oldest_settled_refresh()) {
+            RefreshEntry* victim = oldest_settled_refresh();
+            if (victim != nullptr && now - victim->stored_at >= z_->refresh_window) {
                 remove(victim);
-                continue;
-            }
-            if (ngx_queue_empty(&z_->revoked_order)) {
+            } else if (!ngx_queue_empty(&z_->login_order)) {
+                remove(oldest_login());
+            } else {
                 break;
             }
-            remove(ngx_queue_data(ngx_queue_last(&z_->revoked_order), RevokedEntry, order));
         }
         return nullptr;
+    }
+
+    // Among the oldest revocations, the one whose session began first: the
+    // floor that covers it refuses the fewest sessions still in use.
+    RevokedEntry* earliest_session_revoked() {
+        RevokedEntry* earliest = nullptr;
+        ngx_queue_t* q = ngx_queue_last(&z_->revoked_order);
+        for (int i = 0; i < kEvictionScan && q != ngx_queue_sentinel(&z_->revoked_order); ++i, q = ngx_queue_prev(q)) {
+            auto* e = ngx_queue_data(q, RevokedEntry, order);
+            if (earliest == nullptr || e->session_start < earliest->session_start) {
+                earliest = e;
+            }
+        }
+        return earliest;
+    }
+
+    void raise_floor(UnixTime session_start) {
+        z_->revocation_floor = static_cast<ngx_atomic_uint_t>(spotauth::floor_covering(revocation_floor(), session_start));
+        ngx_atomic_fetch_add(&z_->revocation_version, 1);
     }
 
     // ...and logins among older logins only.

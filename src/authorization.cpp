@@ -50,7 +50,7 @@ Expected<UserAllowlist> UserAllowlist::parse(std::string_view text) {
         if (std::any_of(line.begin(), line.end(), is_blank)) {
             return Expected<UserAllowlist>::failure(where + "one user id per line (comments start with #)");
         }
-        const auto id = clean_user_id(line);
+        const auto id = exact_user_id(line);
         if (!id || *id != line) {
             return Expected<UserAllowlist>::failure(where + "not a user id (control characters, invalid UTF-8 "
                                                             "or over 255 bytes)");

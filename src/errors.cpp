@@ -54,9 +54,6 @@ ErrorReply error_reply(Failure failure, std::string_view provider) {
         case Failure::exchanges_limited:
             return {429, "too_many_requests", "Too many sign-in attempts; wait a moment and sign in again.", true,
                     false, false};
-        case Failure::login_unavailable:
-            return {503, "login_unavailable", "Sign-in is busy right now; try again in a moment.", false, false,
-                    false};
         case Failure::forbidden:
             // The login link: another account, or a subscription changed since login.
             return {403, "forbidden", "Your " + name + " account does not have access to this page.", true, false,

@@ -70,10 +70,16 @@ const Family kFamilies[] = {
     {"spotauth_fleet_logouts_pending", "gauge",
      "Logouts waiting for spotauth_redis to acknowledge them (retried until it does).",
      {{"", kFleetLogoutsPending}}},
+    {"spotauth_revocations_evicted_total", "counter",
+     "Logouts a full zone could not keep: the revocation floor was raised to cover them instead.",
+     {{"", kRevocationsEvicted}}},
     {"spotauth_token_calls_in_flight", "gauge", "Token-endpoint calls now in progress.", {{"", kTokenCallsInFlight}}},
     {"spotauth_redis_up", "gauge",
      "1 when every worker of this machine is connected to spotauth_redis; 0 otherwise or without it.",
      {{"", kRedisUp}}},
+    {"spotauth_revocation_floor_seconds", "gauge",
+     "Sessions that began before this Unix time are refused (0: none); raised when the zone is full of logouts.",
+     {{"", kRevocationFloor}}},
 };
 
 }  // namespace

@@ -364,8 +364,9 @@ std::optional<Profile> parse_profile(long status, std::string_view body, const P
     if (!doc.is_object()) {
         return std::nullopt;
     }
-    // Both end up in headers, variables and the error log: cleaned here.
-    const auto id = clean_user_id(id_text(claim_at(doc, claims.id)));
+    // Both end up in headers, variables and the error log: the id exact or
+    // refused (cleaning could merge two users), the name cleaned.
+    const auto id = exact_user_id(id_text(claim_at(doc, claims.id)));
     if (!id) {
         return std::nullopt;
     }

@@ -51,7 +51,6 @@ std::string page_title(Failure failure, std::string_view provider) {
         case Failure::consent_declined: return "Not connected";
         case Failure::cross_site: return "Not allowed";
         case Failure::exchanges_limited: return "Too many sign-ins";
-        case Failure::login_unavailable: return "Sign-in is busy";
         case Failure::forbidden: return "No access";
         case Failure::method_not_allowed: return "Not here";
         case Failure::code_missing:

@@ -1,8 +1,10 @@
+// Checking and cleaning what the provider says (see provider_text.hpp).
 #include "spotauth/provider_text.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
 
 namespace spotauth {
 namespace {
@@ -49,6 +51,35 @@ bool is_control(std::string_view character) {
 }
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The code point of one character of valid UTF-8.
+char32_t code_point(std::string_view character) {
+    const auto b = [&](std::size_t i) { return static_cast<char32_t>(static_cast<unsigned char>(character[i])); };
+    switch (character.size()) {
+        case 1: return b(0);
+        case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+        case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+        default: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+    }
+}
+
+// Unicode's general categories Cc (controls), Cf (format: invisible
+// joiners, direction marks, the BOM, tags...), Zl and Zp (line and
+// paragraph separators), as of Unicode 15.1.
+bool is_control_or_format(char32_t c) {
+    struct Range {
+        char32_t first, last;
+    };
+    static constexpr Range kRanges[] = {
+        {0x0000, 0x001F},   {0x007F, 0x009F},   {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},
+        {0x06DD, 0x06DD},   {0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
+        {0x200B, 0x200F},   {0x2028, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},
+        {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},
+        {0x1D173, 0x1D17A}, {0xE0001, 0xE0001}, {0xE0020, 0xE007F},
+    };
+    return std::any_of(std::begin(kRanges), std::end(kRanges),
+                       [c](const Range& r) { return c >= r.first && c <= r.last; });
+}
 
 unsigned char outside_token_range(char ch) {
     return static_cast<unsigned char>(static_cast<unsigned char>(ch) - 0x21) >= 0x5E ? 1 : 0;
@@ -116,13 +147,21 @@ std::string clean_text(std::string_view text, std::size_t max_bytes) {
     return out;
 }
 
-std::optional<std::string> clean_user_id(std::string_view id) {
-    // Never cut: a shortened id could name another user.
-    std::string cleaned = clean_text(id, std::string_view::npos);
-    if (cleaned.empty() || cleaned.size() > kMaxUserIdBytes) {
+std::optional<std::string> exact_user_id(std::string_view id) {
+    if (id.empty() || id.size() > kMaxUserIdBytes) {
         return std::nullopt;
     }
-    return cleaned;
+    if (!is_plain_ascii(id) && valid_utf8(id) != id) {
+        return std::nullopt;  // replacing a sequence would make another id
+    }
+    for (std::size_t i = 0; i < id.size();) {
+        const std::size_t n = sequence_length(static_cast<unsigned char>(id[i]));
+        if (is_control_or_format(code_point(id.substr(i, n)))) {
+            return std::nullopt;
+        }
+        i += n;
+    }
+    return std::string(id);
 }
 
 std::string clean_display_name(std::string_view name) {

@@ -21,7 +21,7 @@ constexpr std::string_view kSessionType = "session";
 constexpr std::string_view kLoginType = "login";
 
 bool clean_provider_text(Session& s) {
-    const auto id = clean_user_id(s.user_id);
+    const auto id = exact_user_id(s.user_id);
     if (!id || !is_token_text(s.access_token) ||
         (!s.refresh_token.empty() && !is_token_text(s.refresh_token))) {
         return false;

@@ -30,7 +30,6 @@ enum class Failure {
     session_too_large,        // callback: the session cookie would be over 4096 bytes
     cross_site,               // token, logout: a cross-site caller
     exchanges_limited,        // callback: spotauth_exchange_limit reached
-    login_unavailable,        // login: no room for the login state
     forbidden,                // signed in, but spotauth_allow_users / spotauth_require_product refuse
     method_not_allowed,       // an endpoint asked with a method it does not take
 };

@@ -39,8 +39,10 @@ enum Counter : std::size_t {
     kFleetValuesRefused,     // values in Redis that did not open where they were found
     kFleetLogoutsDropped,    // logouts a full outbox could not keep for Redis
     kFleetLogoutsPending,    // a gauge: logouts waiting for Redis to take them
+    kRevocationsEvicted,
     kTokenCallsInFlight,  // a gauge
     kRedisUp,             // a gauge
+    kRevocationFloor,     // a gauge (Unix time; 0: none)
     kLatencyBucketFirst,
     kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf
     kLatencySumMicros,

@@ -1,7 +1,8 @@
 // What the provider says about a user and its tokens, checked at the edge:
 // tokens go into request headers and ids and names into variables, headers
 // and the error log, so none of them may carry a control character, and
-// none may be long enough to blow up a cookie.
+// none may be long enough to blow up a cookie. Names are cleaned; ids are
+// taken exactly as given or refused.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +30,11 @@ std::string clean_text(std::string_view text, std::size_t max_bytes);
 // on a character boundary.
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
 
-// The user id cleaned; nullopt when nothing is left or it is longer than
-// kMaxUserIdBytes.
-std::optional<std::string> clean_user_id(std::string_view id);
+// The user id exactly as given, or nullopt: empty, longer than
+// kMaxUserIdBytes, invalid UTF-8, or holding any control or format
+// character (Unicode Cc, Cf, Zl, Zp). Never cleaned: "alice" followed by
+// an invisible character is another user, not alice.
+std::optional<std::string> exact_user_id(std::string_view id);
 
 // The display name cleaned and cut to kMaxDisplayNameBytes.
 std::string clean_display_name(std::string_view name);

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "t"))
 import loopback  # noqa: E402  (t/ is not a package)
 from loopback import free_port  # noqa: E402,F401  (the tests import it from here)
 from mock_control import MockSpotify  # noqa: E402
-from session_cookie import client_key_text  # noqa: E402
+from session_cookie import client_key_text, seal, session_claims  # noqa: E402
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
@@ -309,6 +309,21 @@ def login(server, user="alice", return_to="/", session=None):
     callback_url = consent(server.mock, start_login(server, session, return_to), user)
     r = session.get(callback_url, allow_redirects=False, timeout=10)
     return session, r
+
+
+def logout(server, cookie):
+    """POST /auth/logout with a session cookie."""
+    r = requests.post(server.base + "/auth/logout", cookies={"spotauth": cookie},
+                      headers={"Sec-Fetch-Site": "same-origin"}, timeout=10)
+    assert r.status_code == 204, r.text
+
+
+def forged_session(server, user):
+    """A valid session cookie of a made-up `user`, with a session id of its
+    own (so that a logout revokes it), sealed with the server's key."""
+    claims = session_claims(user, int(time.time()))
+    claims["sid"] = secrets.token_urlsafe(16)
+    return seal(server.cookie_key, claims)
 
 
 @pytest.fixture(scope="session")

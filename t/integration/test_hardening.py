@@ -1,9 +1,12 @@
 """Production hardening: what a replaying attacker, a full zone, a killed
 worker and cookie tossing can do, and that none of it costs a session or
 reaches the provider more than once per real login."""
+import base64
+import hashlib
 import os
 import re
 import signal
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +16,7 @@ import pytest
 import requests
 
 from conftest import consent, login, login_cookie, query_params, start_login
-from session_cookie import seal, session_claims
+from session_cookie import open_claims, seal, session_claims
 from test_refresh import logged_in_with_expiring_token
 
 
@@ -125,6 +128,66 @@ def test_full_zone_keeps_a_rotating_refresh_in_flight(make_nginx, mock):
         assert first.result() == 200
     assert statuses == [200] * 60
     assert mock.stats()["refresh_tokens_revoked"] == 1  # one rotation: one call on that session
+
+
+# --- a record moved in the zone's memory does not open ----------------------
+# Whoever can write the shared memory (any process of nginx's user) copies
+# alice's remembered refresh result onto the key of bob's refresh token.
+# The zone's refresh entry (nginx/ngx_spotauth_zone_layout.hpp) is one
+# 1 KB slab chunk: an rbtree node whose ngx_str_t (len at +40, data at
+# +48) points at the key in the same chunk, the LRU links up to +72, then
+# the record's fields, the key, and what follows the key.
+
+ZONE_BYTES = 200 * 1024  # a size no other shared mapping of nginx has
+ENTRY_BYTES = 1024
+
+
+def zone_memory(n):
+    """(/proc/<master>/mem opened read-write, address, bytes) of the zone."""
+    master = int((n.prefix / "logs" / "nginx.pid").read_text())
+    for line in Path(f"/proc/{master}/maps").read_text().splitlines():
+        fields = line.split()
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        if end - start == ZONE_BYTES and fields[1].startswith("rw-s"):
+            mem = open(f"/proc/{master}/mem", "r+b", buffering=0)
+            mem.seek(start)
+            return mem, start, mem.read(ZONE_BYTES)
+    raise AssertionError("no shared mapping of the zone's size")
+
+
+def refresh_entry(zone, start, refresh_token):
+    """(offset of the entry, offset of its key) remembered for refresh_token."""
+    key = base64.urlsafe_b64encode(hashlib.sha256(refresh_token.encode()).digest()).rstrip(b"=")
+    at = zone.find(key)
+    assert at >= 0, "no record for that refresh token in the zone"
+    entry = zone.find(struct.pack("<Q", start + at)) - 48
+    assert entry >= 0 and struct.unpack_from("<Q", zone, entry + 40)[0] == len(key)
+    return entry, at, len(key)
+
+
+def test_a_refresh_result_copied_to_another_key_in_the_zone_does_not_open(make_nginx, mock):
+    n = make_nginx(workers=2, http_extra=f"    spotauth_zone spotauth:{ZONE_BYTES // 1024}k;").start()
+    cookies = {}
+    for user in ("alice", "bob"):
+        cookies[user] = logged_in_with_expiring_token(n, mock, user=user).cookies["spotauth"]
+        r = requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookies[user]}, timeout=10)
+        assert r.json()["id"] == user
+    assert mock.stats()["token_calls"]["refresh_token"] == 2
+    mem, start, zone = zone_memory(n)
+    with mem:
+        tokens = {u: open_claims(n.key_text, c)["refresh_token"] for u, c in cookies.items()}
+        a_entry, a_key, key_len = refresh_entry(zone, start, tokens["alice"])
+        b_entry, b_key, _ = refresh_entry(zone, start, tokens["bob"])
+        # Everything of alice's record but its key, onto bob's.
+        mem.seek(start + b_entry + 72)
+        mem.write(zone[a_entry + 72:a_key])
+        mem.seek(start + b_key + key_len)
+        mem.write(zone[a_key + key_len:a_entry + ENTRY_BYTES])
+    # Bob's tab with his pre-refresh cookie: his own refresh, not alice's tokens.
+    r = requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookies["bob"]}, timeout=10)
+    assert r.status_code == 200
+    assert r.json()["id"] == "bob", "bob's request acted as alice"
+    assert mock.stats()["token_calls"]["refresh_token"] == 3
 
 
 # --- the in-flight gauge after a killed worker -------------------------------

@@ -1,5 +1,8 @@
 """/auth/login and /auth/callback against the mock Spotify."""
 import re
+import shutil
+import subprocess
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -260,3 +263,34 @@ def test_secure_mode_uses_host_prefix_and_secure(make_nginx):
     (cookie,) = set_cookies(r)
     assert re.match(r"__Host-spotauth_login_[\w-]{16}=", cookie)
     assert "; Secure" in cookie
+
+
+# --- a flood of /auth/login costs the server nothing -------------------------
+# A pending login lives in its own sealed cookie; the server records a
+# state only when it is spent, at the callback. So anonymous logins, however
+# many, cannot push a real user's pending login out of a small zone.
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (build.sh installs it)")
+def test_a_flood_of_logins_does_not_break_a_pending_sign_in(make_nginx, mock):
+    n = make_nginx(workers=2, http_extra="    spotauth_zone spotauth:64k;").start()
+    session = requests.Session()
+    callback = consent(mock, start_login(n, session))  # the user is on the consent page
+    kept = login_cookie(session)
+    flooded = 0
+    deadline = time.monotonic() + 120
+    while flooded < 100_000:
+        assert time.monotonic() < deadline, f"only {flooded} logins in 120 s"
+        out = subprocess.run(["wrk", "-t", "1", "-c", "50", "-d", "10s", "--timeout", "5s",
+                              f"{n.base}/auth/login"], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert "Socket errors" not in out.stdout, out.stdout
+        # /auth/login answers 302: wrk counts it as a success.
+        assert "Non-2xx or 3xx responses" not in out.stdout, out.stdout
+        flooded += int(re.search(r"(\d+) requests in", out.stdout).group(1))
+    r = session.get(callback, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.text
+    assert n.get("/api/spotify/v1/me", session=session).status_code == 200
+    # ...and its state is spent: the same callback again is refused.
+    replay = requests.get(callback, cookies=dict([kept]), allow_redirects=False, timeout=10)
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_state"

@@ -42,30 +42,53 @@ def assert_not_split(n, session):
     return r
 
 
-def test_crlf_in_name_and_id_splits_no_header(make_nginx, mock):
+def test_crlf_in_name_splits_no_header(make_nginx, mock):
     n = make_nginx(server_extra=NAME_LOCATIONS).start()
-    mock.configure(profile_id="mallory\r\nX-Injected: id",
-                   profile_display_name="Mallory\r\nX-Injected: name\u2028\x85")
+    mock.configure(profile_id="mallory", profile_display_name="Mallory\r\nX-Injected: name\u2028\x85")
     session, r = login(n)
     assert r.status_code == 302
     r = assert_not_split(n, session)
-    assert r.headers["X-User"] == "malloryX-Injected: id"
+    assert r.headers["X-User"] == "mallory"
     assert r.headers["X-User-Name"] == "MalloryX-Injected: name"
     assert n.get("/auth/session", session=session).json()["user"] == {
-        "id": "malloryX-Injected: id", "display_name": "MalloryX-Injected: name"}
+        "id": "mallory", "display_name": "MalloryX-Injected: name"}
 
 
-def test_provider_text_forges_no_error_log_line(make_nginx, mock):
-    n = make_nginx().start()
-    forged = "2026/01/01 00:00:00 [crit] 1#1: forged by the provider"
-    mock.configure(profile_id="mallory\n" + forged, profile_display_name="x\r\n" + forged)
-    _, r = login(n)
+# Ids are exact: each of these was once cleaned into "alice", which let its
+# holder pass spotauth_allow_users as alice and reach a backend as alice.
+CONTROL_AND_FORMAT_IDS = {
+    "TAB": "alice\t", "LF": "alice\n", "CR LF": "alice\r\nX-Injected: id", "NUL": "alice\x00",
+    "ESC before": "\x1balice", "DEL": "alice\x7f", "NEL": "alice\x85", "LINE SEPARATOR": "alice\u2028",
+    "PARAGRAPH SEPARATOR": "alice\u2029", "ZERO WIDTH JOINER": "alice\u200d", "BOM": "\ufeffalice",
+    "RIGHT-TO-LEFT OVERRIDE": "alice\u202e",
+}
+
+
+def test_an_id_with_a_control_or_format_character_is_refused(make_nginx, mock, tmp_path):
+    allowed = tmp_path / "users"
+    allowed.write_text("alice\n")
+    n = make_nginx(server_extra=f"""
+        location = /alice-only.html {{
+            spotauth on;
+            spotauth_allow_users {allowed};
+            root html;
+            add_header X-User $spotauth_user;
+        }}""")
+    (n.prefix / "html" / "alice-only.html").write_text("alice only\n")
+    n.start()
+    for name, provider_id in CONTROL_AND_FORMAT_IDS.items():
+        mock.configure(profile_id=provider_id, profile_display_name="Alice")
+        session, r = login(n)
+        assert r.status_code == 502, name
+        assert r.json()["error"] == "profile_unavailable", name
+        assert "spotauth" not in session.cookies, name
+        assert n.get("/alice-only.html", session=session).status_code == 401, name
+    # The real alice signs in and gets through.
+    mock.configure(profile_id=None, profile_display_name=None)
+    session, r = login(n, user="alice")
     assert r.status_code == 302
-    log = n.error_log()
-    assert "forged by the provider" in log  # the id is logged, cleaned, on the login line
-    for line in log.splitlines():
-        if "forged" in line:
-            assert LOG_PREFIX.match(line) and "spotauth: login ok" in line, line
+    r = n.get("/alice-only.html", session=session)
+    assert r.status_code == 200 and r.headers["X-User"] == "alice"
 
 
 def test_refreshed_access_token_with_crlf_injects_nothing_upstream(server, mock):
@@ -95,14 +118,18 @@ def test_cookie_sealed_before_the_check_splits_no_header(make_nginx, mock):
     n = make_nginx(server_extra=NAME_LOCATIONS).start()
     now = int(time.time())
     # As a module from before this check could have sealed it.
-    cookie = seal(n.cookie_key, {
-        "typ": "session", "sub": "old\r\nX-Injected: id", "name": "Old\r\nX-Injected: name",
-        "access_token": "BQ-old", "refresh_token": "AQ-old",
-        "access_expires_at": now + 3600, "iat": now, "exp": now + 86400})
+    claims = {"typ": "session", "sub": "old", "name": "Old\r\nX-Injected: name",
+              "access_token": "BQ-old", "refresh_token": "AQ-old",
+              "access_expires_at": now + 3600, "iat": now, "exp": now + 86400}
     jar = requests.Session()
-    jar.cookies.set("spotauth", cookie)
+    jar.cookies.set("spotauth", seal(n.cookie_key, claims))
     r = assert_not_split(n, jar)
     assert r.headers["X-User-Name"] == "OldX-Injected: name"
+    # One whose id was cleaned less strictly than ids are now opens as no session.
+    claims["sub"] = "old\u2028"
+    jar.cookies.set("spotauth", seal(n.cookie_key, claims))
+    r = n.get("/name-header", session=jar)
+    assert "X-User" not in r.headers and "X-Injected" not in r.headers
 
 
 # --- session cookie size (browsers drop cookies over 4096 bytes) -----------

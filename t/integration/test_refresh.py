@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from test_interop import jose_decrypt
-from conftest import login
+from conftest import forged_session, login, logout
 from session_cookie import expiring, open_claims, seal
 
 
@@ -145,6 +145,33 @@ def test_pre_rotation_cookie_continues_the_chain_when_the_rotated_token_is_due(m
         assert again.status_code == 200
         assert claims(n, cookie_of(again))["refresh_token"] == newest["refresh_token"]
     assert refresh_calls(mock) == 2
+
+
+def test_a_full_small_zone_keeps_what_a_pre_rotation_cookie_needs(make_nginx, mock):
+    """The intermittent logout of a pre-rotation cookie in a small zone: the
+    result that rotated its token was pushed out of the zone, by logouts
+    taking its room once anonymous logins had filled it, before the old
+    cookie came back; its token then got invalid_grant. A remembered result
+    still in its window now gives way to nothing but another refresh."""
+    n = make_nginx(workers=2, http_extra="    spotauth_zone spotauth:64k;").start()
+    mock.configure(rotate_refresh=True)
+    old_cookie = logged_in_with_expiring_token(n, mock).cookies["spotauth"]
+    r = n.get("/api/spotify/v1/me", cookies={"spotauth": old_cookie})
+    assert r.status_code == 200
+    assert refresh_calls(mock) == 1
+    # Pressure on the zone: anonymous logins, sign-ins and logouts.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(lambda _: n.get("/auth/login").status_code, range(3000))) == {302}
+    for i in range(30):
+        assert login(n, user=f"user{i}")[1].status_code == 302
+    for i in range(60):
+        logout(n, forged_session(n, f"other{i}"))
+    # The tab with the pre-rotation cookie comes back within the window.
+    r = n.get("/api/spotify/v1/me", cookies={"spotauth": old_cookie})
+    assert r.status_code == 200, r.text
+    assert refresh_calls(mock) == 1
+    newest = open_claims(n.key_text, cookie_of(r))["refresh_token"]
+    assert newest in mock.get("/_mock/tokens", user="alice")["refresh_tokens"]
 
 
 def test_stale_cookie_after_the_window_is_refused(make_nginx, mock):

@@ -1,7 +1,8 @@
 """Reloads: a bounded wrk run on loopback with valid sessions while nginx
 reloads five times (no failed request, sessions survive, refreshes in
 flight finish or fail cleanly), and reloads with no other traffic while
-requests wait on a refresh or a code exchange (every one is answered)."""
+requests wait on a refresh or a code exchange (every one is answered),
+and logouts that survive a full zone and a reload."""
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import consent, start_login
+from conftest import consent, forged_session, login, logout, start_login
 from test_refresh import logged_in_with_expiring_token
 
 
@@ -129,3 +130,47 @@ def test_reload_answers_a_callback_mid_exchange(make_nginx, mock):
     mock.configure(token_delay=0)
     assert n.get("/api/spotify/v1/me", session=session).status_code == 200
     assert "open socket" not in n.error_log()
+
+
+# --- logouts are never forgotten -----------------------------------------------
+# A 64k zone holds about 300 revocations (fewer once spent login states
+# share it): 400 more logouts after X's must not make the zone forget X's,
+# and workers started by a reload must know it too.
+
+def metric(n, name):
+    match = re.search(rf"^{re.escape(name)} (\S+)$", n.get("/metrics").text, re.M)
+    assert match, f"{name} missing"
+    return float(match.group(1))
+
+
+def test_400_other_logouts_and_a_reload_never_reopen_a_logout(make_nginx, mock):
+    n = make_nginx(workers=2, http_extra="    spotauth_zone spotauth:64k;",
+                   server_extra="        location = /metrics { spotauth_status; }").start()
+    session, _ = login(n)
+    cookie = session.cookies["spotauth"]
+    assert n.get("/api/spotify/v1/me", cookies={"spotauth": cookie}).status_code == 200
+    logout(n, cookie)
+    time.sleep(1.1)  # the others begin later than X's session
+    for i in range(400):
+        logout(n, forged_session(n, f"other{i}"))
+
+    def answers():
+        return [requests.get(n.base + "/api/spotify/v1/me", cookies={"spotauth": cookie},
+                             headers={"Connection": "close"}, timeout=10).status_code for _ in range(10)]
+
+    assert answers() == [401] * 10
+    n.reload()
+    assert answers() == [401] * 10, "a reloaded worker served a logged-out cookie"
+    # The zone could not keep every logout: it raised the floor instead, once
+    # in the log, and counted what it let go.
+    assert metric(n, "spotauth_revocations_evicted_total") > 0
+    assert metric(n, "spotauth_revocation_floor_seconds") > 0
+    assert n.error_log().count("the zone is full of logouts") == 1
+    # A session that begins after the floor is served.
+    deadline = time.monotonic() + 5
+    while time.time() < metric(n, "spotauth_revocation_floor_seconds"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    fresh, r = login(n, user="bob")
+    assert r.status_code == 302
+    assert n.get("/api/spotify/v1/me", session=fresh).status_code == 200

@@ -17,7 +17,7 @@ constexpr Failure kAll[] = {
     Failure::provider_misconfigured, Failure::state_mismatch,      Failure::state_used,
     Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
     Failure::code_exchange_failed, Failure::profile_unavailable,   Failure::session_too_large,
-    Failure::cross_site,           Failure::exchanges_limited,     Failure::login_unavailable,
+    Failure::cross_site,           Failure::exchanges_limited,
     Failure::forbidden,            Failure::method_not_allowed,
 };
 
@@ -44,7 +44,6 @@ TEST(ErrorTable, CodesAndStatusesAreTheDocumentedOnes) {
         {Failure::session_too_large, {502, "session_too_large"}},
         {Failure::cross_site, {403, "cross_site_request"}},
         {Failure::exchanges_limited, {429, "too_many_requests"}},
-        {Failure::login_unavailable, {503, "login_unavailable"}},
         {Failure::forbidden, {403, "forbidden"}},
         {Failure::method_not_allowed, {405, "method_not_allowed"}},
     };

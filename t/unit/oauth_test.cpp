@@ -188,12 +188,20 @@ TEST(TokenResponse, MalformedTokensAreTransientFailures) {
               TokenOutcome::ok);
 }
 
-TEST(Profile, ControlCharactersAreRemoved) {
-    const auto p = parse_profile(
-        200, R"({"id":"mallory\n2026/01/01 00:00:00 [crit] forged","display_name":"Mal\r\nX-Injected: yes\u2028"})");
+TEST(Profile, ControlCharactersAreRemovedFromTheName) {
+    const auto p = parse_profile(200, R"({"id":"mallory","display_name":"Mal\r\nX-Injected: yes\u2028"})");
     ASSERT_TRUE(p);
-    EXPECT_EQ(p->id, "mallory2026/01/01 00:00:00 [crit] forged");
+    EXPECT_EQ(p->id, "mallory");
     EXPECT_EQ(p->display_name, "MalX-Injected: yes");
+}
+
+// Cleaning an id would make it another user's: "alice<U+2028>" is not alice.
+TEST(Profile, AnIdWithAControlOrFormatCharacterIsRefused) {
+    for (const char* id : {R"(mallory\n2026/01/01 00:00:00 [crit] forged)", R"(alice\u2028)", R"(alice\u2029)",
+                           R"(alice\u007f)", R"(alice\u0085)", R"(alice\t)", R"(alice\u0000)", R"(alice\r\n)",
+                           R"(\u001balice)", R"(alice\u200d)", R"(\ufeffalice)"}) {
+        EXPECT_FALSE(parse_profile(200, std::string(R"({"id":")") + id + R"("})")) << id;
+    }
 }
 
 TEST(Profile, LongNameIsCutAndBadIdRefused) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
 #include <vector>
 
 using namespace spotauth;
@@ -60,12 +61,53 @@ TEST(CleanText, CutsAtACharacterBoundary) {
     EXPECT_EQ(utf8_prefix("ab\xc3\xa9", 4), "ab\xc3\xa9");
 }
 
-TEST(UserId, IsCleanedNeverCut) {
-    EXPECT_EQ(clean_user_id("alice\r\n2026/01/01 [crit] forged"), "alice2026/01/01 [crit] forged");
-    EXPECT_EQ(clean_user_id(std::string(kMaxUserIdBytes, 'u')), std::string(kMaxUserIdBytes, 'u'));
-    EXPECT_FALSE(clean_user_id(std::string(kMaxUserIdBytes + 1, 'u')));
-    EXPECT_FALSE(clean_user_id(""));
-    EXPECT_FALSE(clean_user_id("\r\n\x01"));
+TEST(UserId, IsTakenExactlyNeverCut) {
+    EXPECT_EQ(exact_user_id("alice"), "alice");
+    EXPECT_EQ(exact_user_id("j\xC3\xBCrgen.m\xC3\xBCller"), "j\xC3\xBCrgen.m\xC3\xBCller");
+    EXPECT_EQ(exact_user_id("\xF0\x9F\x8E\xB5 music"), "\xF0\x9F\x8E\xB5 music");  // an emoji and a space
+    EXPECT_EQ(exact_user_id(std::string(kMaxUserIdBytes, 'u')), std::string(kMaxUserIdBytes, 'u'));
+    EXPECT_FALSE(exact_user_id(std::string(kMaxUserIdBytes + 1, 'u')));
+    EXPECT_FALSE(exact_user_id(""));
+}
+
+// Each of these was cleaned into "alice" before: another user's id.
+TEST(UserId, WithAControlOrFormatCharacterIsRefusedNotCleaned) {
+    const std::pair<const char*, std::string> cases[] = {
+        {"TAB", "alice\t"},
+        {"LF", "alice\n"},
+        {"CR LF", "alice\r\n"},
+        {"NUL", std::string("alice\0", 6)},
+        {"ESC before", "\x1B" "alice"},
+        {"DEL", "alice\x7F"},
+        {"NEL U+0085", "alice\xC2\x85"},
+        {"C1 U+009B", "alice\xC2\x9B"},
+        {"LINE SEPARATOR U+2028", "alice\xE2\x80\xA8"},
+        {"PARAGRAPH SEPARATOR U+2029", "alice\xE2\x80\xA9"},
+        {"ZERO WIDTH JOINER U+200D", "alice\xE2\x80\x8D"},
+        {"ZERO WIDTH SPACE U+200B", "ali\xE2\x80\x8B" "ce"},
+        {"RIGHT-TO-LEFT OVERRIDE U+202E", "\xE2\x80\xAE" "alice"},
+        {"WORD JOINER U+2060", "alice\xE2\x81\xA0"},
+        {"BOM U+FEFF", "\xEF\xBB\xBF" "alice"},
+        {"SOFT HYPHEN U+00AD", "ali\xC2\xAD" "ce"},
+        {"ARABIC LETTER MARK U+061C", "alice\xD8\x9C"},
+        {"TAG LATIN SMALL A U+E0061", "alice\xF3\xA0\x81\xA1"},
+        {"INTERLINEAR ANNOTATION U+FFF9", "alice\xEF\xBF\xB9"},
+        {"invalid UTF-8", "alice\xFF"},
+        {"overlong NUL", "alice\xC0\x80"},
+        {"lone surrogate", "alice\xED\xA0\x80"},
+    };
+    for (const auto& [name, id] : cases) {
+        EXPECT_FALSE(exact_user_id(id)) << name;
+    }
+}
+
+TEST(UserId, NeighboursOfTheRefusedRangesAreKept) {
+    EXPECT_TRUE(exact_user_id("alice\xC2\xA0"));          // NO-BREAK SPACE U+00A0 (Zs)
+    EXPECT_TRUE(exact_user_id("alice\xE2\x80\xAF"));     // NARROW NO-BREAK SPACE U+202F (Zs)
+    EXPECT_TRUE(exact_user_id("alice\xE2\x80\x90"));     // HYPHEN U+2010
+    EXPECT_TRUE(exact_user_id("alice\xEF\xBF\xBC"));     // OBJECT REPLACEMENT CHARACTER U+FFFC (So)
+    EXPECT_TRUE(exact_user_id("alice "));                  // SPACE
+    EXPECT_TRUE(exact_user_id("alice~"));
 }
 
 TEST(DisplayName, IsCleanedAndCut) {

@@ -89,10 +89,18 @@ TEST(Session, UnknownProductAndCountryAreNotSealed) {
 
 TEST(Session, LegacyCookieNamesAreCleaned) {
     const OpenedSession opened =
-        open_session(ring(), legacy_cookie("al\r\nice", "Alice\r\nX-Injected: yes", "BQ"), kNow);
+        open_session(ring(), legacy_cookie("alice", "Alice\r\nX-Injected: yes", "BQ"), kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_EQ(opened.session.user_id, "alice");
     EXPECT_EQ(opened.session.display_name, "AliceX-Injected: yes");
+}
+
+// An id is never cleaned into another one, even in a cookie sealed before
+// ids were checked: "al<CR><LF>ice" is not alice.
+TEST(Session, LegacyCookieWithAnInexactIdIsInvalid) {
+    EXPECT_EQ(open_session(ring(), legacy_cookie("al\r\nice", "Alice", "BQ"), kNow).status, CookieStatus::invalid);
+    EXPECT_EQ(open_session(ring(), legacy_cookie("alice\xE2\x80\xA8", "Alice", "BQ"), kNow).status,
+              CookieStatus::invalid);
 }
 
 TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
