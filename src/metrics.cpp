@@ -52,7 +52,7 @@ const Family kFamilies[] = {
      "Refresh claims a full zone could not record (coordinated within their worker only).",
      {{"", kRefreshClaimsUnrecorded}}},
     {"spotauth_login_replays_total", "counter",
-     "Callbacks refused because their login state was already used or is unknown.", {{"", kLoginReplays}}},
+     "Callbacks refused because their login state was already spent.", {{"", kLoginReplays}}},
     {"spotauth_code_exchanges_limited_total", "counter",
      "Callbacks refused (429) by spotauth_exchange_limit before any code exchange.", {{"", kCodeExchangesLimited}}},
     {"spotauth_redis_errors_total", "counter",
