@@ -59,14 +59,14 @@ def test_a_result_copied_to_another_users_key_does_not_make_them_that_user(make_
     bob = logged_in_with_expiring_token(first, mock, user="bob").cookies["spotauth"]
     assert me(first, alice).json()["id"] == "alice"  # Alice's refresh leaves her result in Redis
     (alices_result,) = cli(redis, "--scan", "--pattern", "spotauth:result:*").split()
-    bobs_key = "spotauth:result:" + refresh_key(open_claims(first.key_text, bob)["refresh_token"])
+    bobs_key = "spotauth:result:" + refresh_key(open_claims(first.cookie_key, bob)["refresh_token"])
     # Someone who can write to Redis copies Alice's result to Bob's key.
     assert cli(redis, "SET", bobs_key, cli(redis, "GET", alices_result), "PX", "30000") == "OK"
     r = me(second, bob)
     assert r.status_code == 200
     assert r.json()["id"] == "bob"
     resealed = r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
-    assert open_claims(first.key_text, resealed)["sub"] == "bob"
+    assert open_claims(first.cookie_key, resealed)["sub"] == "bob"
     assert mock.stats()["token_calls"]["refresh_token"] == 2  # Bob's own refresh
     assert counter(second, "spotauth_fleet_values_refused_total") >= 1
     assert second.error_log().count("does not open under the key it was found at") == 1

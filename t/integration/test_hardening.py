@@ -175,7 +175,7 @@ def test_a_refresh_result_copied_to_another_key_in_the_zone_does_not_open(make_n
     assert mock.stats()["token_calls"]["refresh_token"] == 2
     mem, start, zone = zone_memory(n)
     with mem:
-        tokens = {u: open_claims(n.key_text, c)["refresh_token"] for u, c in cookies.items()}
+        tokens = {u: open_claims(n.cookie_key, c)["refresh_token"] for u, c in cookies.items()}
         a_entry, a_key, key_len = refresh_entry(zone, start, tokens["alice"])
         b_entry, b_key, _ = refresh_entry(zone, start, tokens["bob"])
         # Everything of alice's record but its key, onto bob's.

@@ -152,13 +152,13 @@ def assert_credentials_in_body_only(providers, call):
 
 
 def claims(n, session):
-    return open_claims(n.key_text, session.cookies["spotauth"])
+    return open_claims(n.cookie_key, session.cookies["spotauth"])
 
 
 def expire(n, session):
     """The session's access token now expires within the refresh leeway."""
     (cookie,) = [c for c in session.cookies if c.name == "spotauth"]
-    cookie.value = expiring(n.key_text, cookie.value)
+    cookie.value = expiring(n.cookie_key, cookie.value)
 
 
 def refresh_calls(providers):

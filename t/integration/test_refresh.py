@@ -170,7 +170,7 @@ def test_a_full_small_zone_keeps_what_a_pre_rotation_cookie_needs(make_nginx, mo
     r = n.get("/api/spotify/v1/me", cookies={"spotauth": old_cookie})
     assert r.status_code == 200, r.text
     assert refresh_calls(mock) == 1
-    newest = open_claims(n.key_text, cookie_of(r))["refresh_token"]
+    newest = open_claims(n.cookie_key, cookie_of(r))["refresh_token"]
     assert newest in mock.get("/_mock/tokens", user="alice")["refresh_tokens"]
 
 
