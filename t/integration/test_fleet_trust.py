@@ -139,10 +139,12 @@ def test_redis_out_of_memory_costs_no_login_and_no_session(make_nginx, mock, red
     assert gauge(first, "spotauth_redis_up") == 0
     # A rotating-token storm over both machines, which cannot coordinate:
     # each refreshes, and the one the provider refuses (the other rotated
-    # the token) keeps the session (503, retry) instead of ending it.
+    # the token) keeps the session (503, retry) instead of ending it. Which
+    # machine's call reaches the provider first is a race.
     mock.configure(token_delay=0.2)
     answers = storm_responses([first, second], cookie)
-    assert [r.status_code for r in answers[0::2]] == [200] * 20  # machine 1
+    per_machine = [[r.status_code for r in answers[0::2]], [r.status_code for r in answers[1::2]]]
+    assert [200] * 20 in per_machine, per_machine
     assert {r.status_code for r in answers} <= {200, 503}
     assert not [r for r in answers if "Max-Age=0" in r.headers.get("Set-Cookie", "")]  # nobody logged out
     rotated = [r.headers["Set-Cookie"].split(";")[0].split("=", 1)[1] for r in answers
