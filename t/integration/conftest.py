@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,12 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+# t/ is on the import path (pytest.ini: pythonpath = t): its helpers, the
+# mock Spotify and the package support/ import as top-level modules.
+import loopback
+from loopback import free_port  # noqa: F401  (the tests import it from here)
+from mock_control import MockSpotify
+from session_cookie import client_key_text, seal, session_claims
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "t"))
-import loopback  # noqa: E402  (t/ is not a package)
-from loopback import free_port  # noqa: E402,F401  (the tests import it from here)
-from mock_control import MockSpotify  # noqa: E402
-from session_cookie import client_key_text, seal, session_claims  # noqa: E402
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
@@ -403,3 +404,4 @@ def make_nginx(mock):
     yield make
     for n in started:
         n.stop()
+
