@@ -45,8 +45,10 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+# t/ is the import root of the test helpers, as pytest.ini's `pythonpath = t`
+# makes it for the tests; a script run from bench/ names it here, once.
 sys.path.insert(0, str(ROOT / "t"))
-from loopback import free_port, wait_for_port  # noqa: E402  (t/ is not a package)
+from loopback import free_port, wait_for_port  # noqa: E402
 from mock_control import MockSpotify  # noqa: E402
 from session_cookie import client_key_text, expiring, seal, session_claims  # noqa: E402
 import tls_upstream  # noqa: E402

@@ -31,8 +31,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# t/ is the import root of the test helpers, as pytest.ini's `pythonpath = t`
+# makes it for the tests; a script run from bench/ names it here, once.
 sys.path.insert(0, str(ROOT / "t"))
-from fake_pki import make_pki  # noqa: E402  (t/ is not a package)
+from fake_pki import make_pki  # noqa: E402
 from loopback import free_port, wait_for_port  # noqa: E402
 from session_cookie import client_key_text, seal, session_claims  # noqa: E402
 

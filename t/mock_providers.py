@@ -51,7 +51,14 @@ import sys
 import threading
 from urllib.parse import urlencode
 
-import mock_spotify as spotify
+from support.mock_spotify.accounts import oauth_error
+from support.mock_spotify.accounts_service import authorize_params
+from support.mock_spotify.api import ApiError, github_user_id, google_subject
+from support.mock_spotify.parsing import (FormError, basic_credentials, bearer_token, parse_form,
+                                          valid_redirect_uri, with_query)
+from support.mock_spotify.replies import Reply, control_error, error_page, json_reply, redirect, token_reply
+from support.mock_spotify.server import MockHandler, MockServer, Stop, _raise_stop, parse_args
+from support.mock_spotify.state import MockState
 
 NICKNAMES = {"minji": "김민지", "jiho": "이지호 🎵"}
 
@@ -65,7 +72,7 @@ PROFILE_PATHS = {KAKAO_ME: "kakao", NAVER_ME: "naver", GOOGLE_ME: "google", GITH
 
 def numeric_id(user):
     """Kakao's and GitHub's ids are integers (Kakao's beyond 32 bits)."""
-    return 4_000_000_000 + spotify.github_user_id(user)
+    return 4_000_000_000 + github_user_id(user)
 
 
 def profile(shape, user, name):
@@ -75,13 +82,13 @@ def profile(shape, user, name):
                                   "profile": {"nickname": name, "is_default_nickname": False}}}
     if shape == "naver":
         return {"resultcode": "00", "message": "success",
-                "response": {"id": "naver-" + spotify.google_subject(user), "nickname": name, "name": name}}
+                "response": {"id": "naver-" + google_subject(user), "nickname": name, "name": name}}
     if shape == "google":
-        return {"sub": spotify.google_subject(user), "name": name, "email": f"{user}@example.com"}
+        return {"sub": google_subject(user), "name": name, "email": f"{user}@example.com"}
     return {"id": numeric_id(user), "login": user, "name": name, "type": "User"}
 
 
-class ProviderHandler(spotify.MockHandler):
+class ProviderHandler(MockHandler):
     server_version = "mock_providers/1.0"
     token_paths = tuple(TOKEN_PATHS)
 
@@ -101,17 +108,17 @@ class ProviderHandler(spotify.MockHandler):
     # -- consent ----------------------------------------------------------------
 
     def _decide_any_scope(self, query):
-        params = spotify.authorize_params(query)
-        if params.get("client_id") != self.state.client_id or not spotify.valid_redirect_uri(
+        params = authorize_params(query)
+        if params.get("client_id") != self.state.client_id or not valid_redirect_uri(
                 params.get("redirect_uri", "")):
-            return spotify.error_page(400, "invalid client or redirect URI")
+            return error_page(400, "invalid client or redirect URI")
         user = query.get("user", "alice")
         code = self.state.issue_code(params, user)
         if query.get("access_type") == "offline" and query.get("prompt") == "consent":
             with self.server.shape_lock:
                 self.server.offline_codes.add(code)
         result = {"code": code, "state": params.get("state", "")}
-        return spotify.redirect(spotify.with_query(params["redirect_uri"], result))
+        return redirect(with_query(params["redirect_uri"], result))
 
     # -- token endpoints -----------------------------------------------------------
 
@@ -120,8 +127,8 @@ class ProviderHandler(spotify.MockHandler):
 
     def _provider_token(self, shape, body):
         try:
-            form = spotify.parse_form(body)
-        except spotify.FormError as exc:
+            form = parse_form(body)
+        except FormError as exc:
             return self._provider_error(shape, "invalid_request", str(exc))
         self.state.count_token_call(form.get("grant_type"))
         with self.server.shape_lock:
@@ -132,7 +139,7 @@ class ProviderHandler(spotify.MockHandler):
             return self._provider_error(shape, "invalid_client", "credentials belong in the body", 401)
         credentials = self._client_in_body(form)
         if shape == "google" and not form.get("client_secret"):
-            credentials = spotify.basic_credentials(self.headers.get("Authorization"))
+            credentials = basic_credentials(self.headers.get("Authorization"))
         if not self.state.client_ok(credentials):
             return self._provider_error(shape, "invalid_client", "bad client credentials", 401)
         grant_type = form.get("grant_type")
@@ -141,7 +148,7 @@ class ProviderHandler(spotify.MockHandler):
         elif grant_type == "refresh_token" and shape != "github":
             status, payload = self.state.refresh(credentials[0], form)
         else:
-            status, payload = spotify.oauth_error("unsupported_grant_type", "grant_type")
+            status, payload = oauth_error("unsupported_grant_type", "grant_type")
         if "error" in payload:
             return self._provider_error(shape, payload["error"], payload["error_description"], status)
         return self._token_answer(shape, payload, form)
@@ -165,8 +172,8 @@ class ProviderHandler(spotify.MockHandler):
                        "scope": payload["scope"]}
             self._alias_github_token(payload["access_token"])
             if "application/json" not in (self.headers.get("Accept") or ""):
-                return spotify.Reply(200, urlencode(payload).encode(), "application/x-www-form-urlencoded")
-        return spotify.token_reply(200, payload)
+                return Reply(200, urlencode(payload).encode(), "application/x-www-form-urlencoded")
+        return token_reply(200, payload)
 
     def _alias_github_token(self, token):
         # GitHub's tokens start with gho_: the same grant, under that name.
@@ -180,38 +187,38 @@ class ProviderHandler(spotify.MockHandler):
         payload = {"error": error, "error_description": description}
         if shape == "kakao":
             payload["error_code"] = "KOE010" if error == "invalid_client" else "KOE320"
-        return spotify.token_reply(status, payload)
+        return token_reply(status, payload)
 
     # -- profiles -------------------------------------------------------------------
 
     def _provider_profile(self, shape):
         if shape == "github" and not self.headers.get("User-Agent"):
-            return spotify.json_reply(403, {"message": "Request forbidden by administrative rules."})
-        token = spotify.bearer_token(self.headers.get("Authorization"))
+            return json_reply(403, {"message": "Request forbidden by administrative rules."})
+        token = bearer_token(self.headers.get("Authorization"))
         try:
             user, display_name, _ = self.state.authenticate(token or "")
-        except spotify.ApiError as exc:
-            return spotify.json_reply(exc.status, {"error": "invalid_token", "message": exc.message})
+        except ApiError as exc:
+            return json_reply(exc.status, {"error": "invalid_token", "message": exc.message})
         name = NICKNAMES.get(user, display_name)
         ascii_json = self.server.ascii_json
         body = json.dumps(profile(shape, user, name), ensure_ascii=ascii_json).encode()
-        return spotify.Reply(200, body, "application/json;charset=UTF-8")
+        return Reply(200, body, "application/json;charset=UTF-8")
 
     def _set_shape(self, body):
         try:
             patch = json.loads(body or b"{}")
         except ValueError:
-            return spotify.control_error(400, "body must be JSON")
+            return control_error(400, "body must be JSON")
         with self.server.shape_lock:
             if "ascii_json" in patch:
                 self.server.ascii_json = bool(patch["ascii_json"])
             if "token_error" in patch:
                 self.server.token_error = patch["token_error"]
-            return spotify.json_reply(200, {"ascii_json": self.server.ascii_json,
-                                            "token_error": self.server.token_error})
+            return json_reply(200, {"ascii_json": self.server.ascii_json,
+                                    "token_error": self.server.token_error})
 
 
-class ProviderServer(spotify.MockServer):
+class ProviderServer(MockServer):
     def __init__(self, address, state, verbose):
         super().__init__(address, state, verbose)
         self.RequestHandlerClass = ProviderHandler
@@ -226,15 +233,15 @@ class ProviderServer(spotify.MockServer):
 
 
 def main(argv=None):
-    args = spotify.parse_args(argv)
-    state = spotify.MockState(args.client_id, args.client_secret, args.access_ttl, args.rotate_refresh)
+    args = parse_args(argv)
+    state = MockState(args.client_id, args.client_secret, args.access_ttl, args.rotate_refresh)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, spotify._raise_stop)
+        signal.signal(signum, _raise_stop)
     server = ProviderServer((args.host, args.port), state, args.verbose)
     print(f"mock_providers listening on http://{args.host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
-    except spotify.Stop:
+    except Stop:
         pass
     finally:
         server.server_close()

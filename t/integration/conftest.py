@@ -15,8 +15,8 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,12 +25,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+# t/ is on the import path (pytest.ini: pythonpath = t): its helpers, the
+# mock Spotify and the package support/ import as top-level modules.
+import loopback
+from loopback import free_port  # noqa: F401  (the tests import it from here)
+from mock_control import MockSpotify
+from session_cookie import client_key_text, seal, session_claims
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "t"))
-import loopback  # noqa: E402  (t/ is not a package)
-from loopback import free_port  # noqa: E402,F401  (the tests import it from here)
-from mock_control import MockSpotify  # noqa: E402
-from session_cookie import client_key_text, seal, session_claims  # noqa: E402
 
 MODULE = Path(os.environ.get("SPOTAUTH_MODULE", ROOT / "build" / "ngx_http_spotauth_module.so")).resolve()
 DEBIAN_NGINX = "/usr/sbin/nginx"
@@ -43,6 +45,7 @@ NGINX_PRELOAD = os.environ.get("SPOTAUTH_NGINX_PRELOAD", "")
 NGINX_WRAPPER = os.environ.get("SPOTAUTH_NGINX_WRAPPER", "").split()
 CLIENT_ID = "test-client"
 STARTUP_TIMEOUT = float(os.environ.get("SPOTAUTH_STARTUP_TIMEOUT", "10"))
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 def nginx_version_of(binary):
@@ -403,3 +406,37 @@ def make_nginx(mock):
     yield make
     for n in started:
         n.stop()
+
+
+class Redis:
+    """A throwaway redis-server on a free loopback port, stopped by PID."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = scratch_dir("spotauth-redis-")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def redis():
+    """A redis-server of the test's own (the fleet tests, support/fleet.py)."""
+    r = Redis().start()
+    yield r
+    r.stop()
+    shutil.rmtree(r.dir, ignore_errors=True)

@@ -10,9 +10,9 @@ import requests
 
 from conftest import consent, login, start_login
 from session_cookie import expiring, seal, session_claims
-from test_config import check_fails
-from test_operator import metric
-from test_refresh import session_cookie_set
+from support.config_check import check_fails
+from support.metrics import metric
+from support.sessions import session_cookie_set
 
 PRIVATE_SCOPES = '        spotauth_scopes "user-read-email user-read-private";\n'
 

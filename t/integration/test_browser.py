@@ -8,14 +8,12 @@ docs/frontend.md (t/browser/sdk.mjs)."""
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from support.browser import BROWSER_DIR, browser_missing
 
-CHROMIUM = Path("/usr/bin/chromium")
-BROWSER_DIR = ROOT / "t" / "browser"
 SITE = ROOT / "conf" / "demo-site"
 ARTIFACTS = ROOT / "build" / "artifacts"
 
@@ -29,14 +27,6 @@ TYPES = """    types {
         image/svg+xml svg;
     }"""
 STATIC = "        location / { root html; }"
-
-
-def browser_missing():
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
-        return "t/browser/node_modules is missing (cd t/browser && npm ci)"
-    return None
 
 
 def test_demo_site_in_chromium(make_nginx, mock, tmp_path):

@@ -7,20 +7,7 @@ import time
 import pytest
 
 from conftest import MODULE, ROOT, free_port
-
-
-def check_fails(nginx, *expected):
-    result = nginx.check()
-    assert result.returncode != 0, result.stderr
-    for text in expected:
-        assert text in result.stderr, result.stderr
-    return result.stderr
-
-
-def check_passes(nginx):
-    result = nginx.check()
-    assert result.returncode == 0, result.stderr
-    return result.stderr
+from support.config_check import check_fails, check_passes
 
 
 def place_of(nginx, text):

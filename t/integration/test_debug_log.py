@@ -8,7 +8,7 @@ import re
 import pytest
 
 from conftest import login, nginx_configure_args
-from test_refresh import logged_in_with_expiring_token
+from support.sessions import logged_in_with_expiring_token
 
 pytestmark = pytest.mark.skipif("--with-debug" not in nginx_configure_args(),
                                 reason="needs an nginx built --with-debug (./build.sh test builds one)")

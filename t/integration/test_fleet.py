@@ -5,7 +5,6 @@ within a second; Redis down, stopped or restarted never answers 5xx and
 never costs a session."""
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -14,70 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import consent, free_port, login, scratch_dir, start_login, wait_for_port
+from conftest import REDIS_SERVER, consent, login, start_login
 from session_cookie import open_claims, seal
-from test_refresh import logged_in_with_expiring_token
+from support.fleet import METRICS, logout, two_machines, wait_until_connected
+from support.sessions import logged_in_with_expiring_token
 
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 pytestmark = pytest.mark.skipif(not os.path.exists(REDIS_SERVER),
                                 reason="redis-server missing (build.sh installs it)")
-
-
-class Redis:
-    """A throwaway redis-server on a free loopback port, stopped by PID."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = scratch_dir("spotauth-redis-")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, self.proc)
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}"
-
-
-@pytest.fixture
-def redis():
-    r = Redis().start()
-    yield r
-    r.stop()
-    shutil.rmtree(r.dir, ignore_errors=True)
-
-
-METRICS = "        location = /metrics { spotauth_status; }"
-
-
-def two_machines(make_nginx, redis, server_extra=METRICS, **options):
-    first = make_nginx(http_extra=f"    spotauth_redis {redis.url()};", server_extra=server_extra, **options).start()
-    # The same site behind a load balancer: one key, one registered redirect URI.
-    second = make_nginx(key_text=first.key_text, http_extra=f"    spotauth_redis {redis.url()};",
-                        server_extra=server_extra, redirect_uri=f"{first.base}/auth/callback", **options).start()
-    wait_until_connected(first, second)
-    return first, second
-
-
-def gauge(n, name):
-    match = re.search(rf"^{name} (\S+)$", n.get("/metrics").text, re.M)
-    return float(match.group(1))
-
-
-def wait_until_connected(*machines, up=1, timeout=5):
-    deadline = time.monotonic() + timeout
-    while any(gauge(n, "spotauth_redis_up") != up for n in machines):
-        assert time.monotonic() < deadline, "spotauth_redis_up did not become %d" % up
-        time.sleep(0.02)
 
 
 def storm(machines, cookie, count=40):
@@ -179,12 +121,6 @@ def test_bad_redis_url_fails_nginx_t(make_nginx, url, problem):
 
 
 # --- logout that holds everywhere ------------------------------------------------
-
-def logout(n, cookie):
-    r = requests.post(n.base + "/auth/logout", cookies={"spotauth": cookie},
-                      headers={"Sec-Fetch-Site": "same-origin"}, timeout=10)
-    assert r.status_code == 204
-
 
 def test_logout_on_one_machine_ends_the_copied_cookie_on_the_other_within_a_second(make_nginx, mock, redis):
     first, second = two_machines(make_nginx, redis)

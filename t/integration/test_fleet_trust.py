@@ -17,8 +17,9 @@ import requests
 
 from conftest import login
 from session_cookie import open_claims
-from test_fleet import METRICS, gauge, logout, redis, two_machines, wait_until_connected  # noqa: F401
-from test_refresh import logged_in_with_expiring_token
+from support.fleet import METRICS, logout, two_machines, wait_until_connected
+from support.metrics import gauge
+from support.sessions import logged_in_with_expiring_token
 
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 HEALTH = "        location = /healthz { spotauth_health; }"

@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from conftest import consent, login, query_params
-from test_refresh import claims, logged_in_with_expiring_token, refresh_calls
+from support.sessions import claims, logged_in_with_expiring_token, refresh_calls
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}
 

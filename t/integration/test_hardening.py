@@ -17,7 +17,7 @@ import requests
 
 from conftest import consent, login, login_cookie, query_params, start_login
 from session_cookie import open_claims, seal, session_claims
-from test_refresh import logged_in_with_expiring_token
+from support.sessions import logged_in_with_expiring_token
 
 
 def code_exchanges(mock):

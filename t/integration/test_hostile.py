@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from conftest import consent, free_port, login, query_params, scratch_dir, self_signed_cert, start_login
-from test_refresh import logged_in_with_expiring_token
+from support.sessions import logged_in_with_expiring_token
 
 
 def b64url(data):

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from conftest import NGINX, NGINX_VERSION, nginx_configure_args
-from test_browser import BROWSER_DIR, browser_missing
+from support.browser import BROWSER_DIR, browser_missing
 
 NODE_TIMEOUT = 60  # h3.mjs gives up by itself after 30 s
 LOG_TIMEOUT = 5    # nginx writes a request's log line once it has sent the answer

@@ -1,21 +1,13 @@
 """The session cookie is standard JOSE: the `jose` npm package opens it
 with nothing but the key file and the client id (the server's key is the
 key file's bound to the client id with HKDF, docs/security.md)."""
-import json
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import CLIENT_ID, ROOT, login
-
-
-def jose_decrypt(key_file, cookie, client_id=CLIENT_ID):
-    node = shutil.which("node")
-    out = subprocess.run([node, str(ROOT / "t" / "interop" / "decrypt.mjs"), str(key_file), client_id, cookie],
-                         capture_output=True, text=True, timeout=30, check=True)
-    return json.loads(out.stdout)
+from conftest import login
+from support.jose_interop import jose_decrypt
 
 
 def test_jose_opens_the_session_cookie(server, mock):

@@ -6,8 +6,9 @@ import time
 import requests
 
 from conftest import login, new_key_text
-from test_interop import jose_decrypt
-from test_refresh import logged_in_with_expiring_token
+from support.jose_interop import jose_decrypt
+from support.metrics import metric
+from support.sessions import logged_in_with_expiring_token
 
 WHOAMI = """
         location = /whoami {
@@ -49,12 +50,6 @@ def test_status_variable_after_refresh_and_failure(make_nginx, mock):
     log = (n.prefix / "logs" / "spotauth.log").read_text()
     assert "user=alice status=refreshed" in log
     assert "user=bob status=refresh_failed" in log
-
-
-def metric(text, name):
-    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
-    assert match, f"{name} missing from:\n{text}"
-    return float(match.group(1))
 
 
 def test_metrics_after_a_scripted_flow(make_nginx, mock):

@@ -11,7 +11,7 @@ import requests
 
 from conftest import consent, login, query_params, start_login
 from session_cookie import open_claims, seal
-from test_config import check_fails
+from support.config_check import check_fails
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 NAVIGATE = {**HTML, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate"}

@@ -9,7 +9,7 @@ import requests
 
 from conftest import login
 from session_cookie import seal
-from test_refresh import logged_in_with_expiring_token
+from support.sessions import logged_in_with_expiring_token
 
 # Locations that put the user's id and name into a response header and into
 # headers sent upstream (nginx itself plays the upstream and reports what

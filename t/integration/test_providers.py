@@ -5,7 +5,7 @@ default."""
 import pytest
 
 from conftest import login
-from mock_spotify import github_user_id, google_subject
+from support.mock_spotify.api import github_user_id, google_subject
 
 WHOAMI = """
         location = /whoami-user {

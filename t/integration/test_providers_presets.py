@@ -16,8 +16,8 @@ import requests
 from conftest import CLIENT_ID, ROOT, Nginx, nginx_config, start_login
 from mock_control import MockSpotify
 from mock_providers import NICKNAMES, numeric_id
-from mock_spotify import google_subject
 from session_cookie import expiring, open_claims
+from support.mock_spotify.api import google_subject
 
 # The shared config's Spotify endpoints and scopes (http level): left out
 # so that the preset's apply.

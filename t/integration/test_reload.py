@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from conftest import consent, forged_session, login, logout, start_login
-from test_refresh import logged_in_with_expiring_token
+from support.sessions import logged_in_with_expiring_token
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (build.sh installs it)")

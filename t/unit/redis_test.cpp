@@ -210,3 +210,36 @@ TEST_F(RedisClientTest, ACommandWhileDownIsUnavailableLaterAndCancellable) {
     EXPECT_FALSE(*got);  // unavailable
     EXPECT_FALSE(cancelled_ran);
 }
+
+TEST(RedisUrl, TcpForms) {
+    auto ep = parse_redis_url("redis://127.0.0.1:6380/2");
+    ASSERT_TRUE(ep);
+    EXPECT_EQ(ep->host, "127.0.0.1");
+    EXPECT_EQ(ep->port, 6380);
+    EXPECT_EQ(ep->db, 2);
+    EXPECT_TRUE(ep->password.empty());
+    ep = parse_redis_url("redis://:s%40cret@redis.internal");
+    ASSERT_TRUE(ep);
+    EXPECT_EQ(ep->host, "redis.internal");
+    EXPECT_EQ(ep->port, 6379);
+    EXPECT_EQ(ep->password, "s@cret");
+    ep = parse_redis_url("redis://[::1]:7000");
+    ASSERT_TRUE(ep);
+    EXPECT_EQ(ep->host, "::1");
+    EXPECT_EQ(ep->port, 7000);
+}
+
+TEST(RedisUrl, UnixSocket) {
+    const auto ep = parse_redis_url("unix:/run/redis/redis.sock?db=3");
+    ASSERT_TRUE(ep);
+    EXPECT_EQ(ep->unix_path, "/run/redis/redis.sock");
+    EXPECT_EQ(ep->db, 3);
+}
+
+TEST(RedisUrl, MistakesAreNamed) {
+    EXPECT_NE(parse_redis_url("http://x").error().find("redis:// or unix:"), std::string::npos);
+    EXPECT_NE(parse_redis_url("redis://host:99999").error().find("invalid port"), std::string::npos);
+    EXPECT_NE(parse_redis_url("redis://host/x").error().find("database number"), std::string::npos);
+    EXPECT_NE(parse_redis_url("redis://").error().find("no host"), std::string::npos);
+    EXPECT_NE(parse_redis_url("unix:relative").error().find("absolute"), std::string::npos);
+}
