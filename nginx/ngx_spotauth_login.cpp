@@ -17,7 +17,6 @@
 #include "spotauth/session_cookie.hpp"
 #include "spotauth/url.hpp"
 
-#include <memory>
 
 namespace spotauth_ngx {
 namespace {
@@ -33,9 +32,13 @@ struct Callback {
     Callback(ngx_http_request_t* request, const Settings& s, spotauth::LoginTransaction transaction)
         : r(request), settings(s), login(std::move(transaction)) {}
     ~Callback() {
-        if (transfer != 0 && worker() != nullptr) {
+        if (worker() == nullptr) {
+            return;
+        }
+        if (transfer != 0) {
             worker()->client().cancel(transfer);
         }
+        worker()->cancel_login_spend(state_spend);
     }
     Callback(const Callback&) = delete;
     Callback& operator=(const Callback&) = delete;
@@ -46,9 +49,7 @@ struct Callback {
     std::string code;
     spotauth::TokenResponse tokens;
     spotauth::HttpClient::TransferId transfer = 0;
-    // Expires with the request: an answer from Redis after the client left
-    // finds nothing to resume.
-    std::shared_ptr<char> alive = std::make_shared<char>();
+    spotauth::RedisCommands::CommandId state_spend = 0;  // Redis's answer on the login state, awaited
 };
 
 const char* outcome_name(spotauth::TokenOutcome outcome) {
@@ -192,8 +193,8 @@ bool exchange_code(Callback* cb) {
 }
 
 // The fleet's answer on the login state, for a parked callback.
-void on_state_consumed(Callback* cb, bool used_up_now) {
-    if (!used_up_now) {
+void on_state_spent(Callback* cb, bool fresh) {
+    if (!fresh) {
         log_replay(cb->r);
         finish_failed(*cb, Failure::state_used);
         return;
@@ -263,18 +264,19 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     // Single use on the server too (on every machine, with Redis): a kept
     // login cookie replayed with made-up codes must not reach the token
     // endpoint. The state is spent until its login cookie would expire.
-    const auto used_up_now = worker()->spend_login_state(
-        spotauth::login_state_key(login->state), login->expires_at,
-        [cb, alive = std::weak_ptr<char>(cb->alive)](bool used_up) {
-            if (!alive.expired()) {
-                completing(cb, [&] { on_state_consumed(cb, used_up); });
-            }
+    // The callback's pool cleanup (~Callback) cancels a Redis answer still
+    // awaited, so `done` never finds a freed request.
+    const Worker::LoginSpend spend = worker()->spend_login_state(
+        spotauth::login_state_key(login->state), login->expires_at, [cb](bool fresh) {
+            cb->state_spend = 0;
+            completing(cb, [&] { on_state_spent(cb, fresh); });
         });
-    if (used_up_now && !*used_up_now) {
+    cb->state_spend = spend.pending;
+    if (spend.fresh && !*spend.fresh) {
         log_replay(r);
         return refuse(r, s, Failure::state_used, login->return_to);
     }
-    if (used_up_now && !exchange_code(cb)) {
+    if (spend.fresh && !exchange_code(cb)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     r->main->count++;

@@ -54,17 +54,23 @@ spotauth::SpendAnswer Worker::spend_here(const std::string& key, spotauth::UnixT
     return login_states_.spend(key, expires_at, now()) ? spotauth::SpendAnswer::fresh : spotauth::SpendAnswer::spent;
 }
 
-std::optional<bool> Worker::spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
-                                              std::function<void(bool)> done) {
+Worker::LoginSpend Worker::spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                             std::function<void(bool fresh)> done) {
     const spotauth::SpendAnswer here = spend_here(key, expires_at);
     if (here == spotauth::SpendAnswer::spent || !fleet_ || !fleet_->redis.up()) {
-        return spotauth::login_state_fresh(here, spotauth::SpendAnswer::unknown);
+        return {spotauth::login_state_fresh(here, spotauth::SpendAnswer::unknown), 0};
     }
     const spotauth::MilliTime ttl_ms = std::max<spotauth::UnixTime>(expires_at - now(), 1) * 1000;
-    fleet_->logins.spend(key, ttl_ms, [here, done = std::move(done)](spotauth::SpendAnswer fleet) {
+    const auto pending = fleet_->logins.spend(key, ttl_ms, [here, done = std::move(done)](spotauth::SpendAnswer fleet) {
         done(spotauth::login_state_fresh(here, fleet));
     });
-    return std::nullopt;
+    return {std::nullopt, pending};
+}
+
+void Worker::cancel_login_spend(spotauth::RedisCommands::CommandId pending) {
+    if (fleet_ && pending != 0) {
+        fleet_->watch.cancel(pending);
+    }
 }
 
 void Worker::learn_revocation(std::string sid, spotauth::UnixTime until) {

@@ -69,8 +69,18 @@ public:
     // (a state spent here, or no Redis to ask), or later (nullopt; `done` runs
     // then, unless the request ended first) from Redis, whose trouble leaves
     // the decision to the zone.
-    std::optional<bool> spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
-                                          std::function<void(bool)> done);
+    // The answer is `fresh` at once, or `done` runs later with it; `pending`
+    // names the Redis command it waits on, for cancel_login_spend when the
+    // request ends first.
+    struct LoginSpend {
+        std::optional<bool> fresh;
+        spotauth::RedisCommands::CommandId pending = 0;
+    };
+    LoginSpend spend_login_state(const std::string& key, spotauth::UnixTime expires_at,
+                                 std::function<void(bool fresh)> done);
+
+    // `done` of that spend will not run.
+    void cancel_login_spend(spotauth::RedisCommands::CommandId pending);
 
     // Logout: the session's id is refused on this machine at once, and
     // on every machine of the fleet within a second (with spotauth_redis).
