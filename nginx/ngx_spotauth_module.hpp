@@ -128,13 +128,15 @@ struct LocConf {
     ConfPlace protect_place;
 };
 
+// LocConf::protect: off, or 1 + the spotauth::ProtectMode (protect_modes,
+// ngx_spotauth_directives.cpp).
 constexpr ngx_uint_t kProtectOff = 0;
 
-// The mode of a `spotauth` value other than off (protect_modes).
+constexpr ngx_uint_t protect_value(spotauth::ProtectMode mode) { return static_cast<ngx_uint_t>(mode) + 1; }
+
+// The mode of a `spotauth` value other than off.
 inline spotauth::ProtectMode protect_mode_of(ngx_uint_t protect) {
-    constexpr spotauth::ProtectMode modes[] = {spotauth::ProtectMode::on, spotauth::ProtectMode::retry,
-                                               spotauth::ProtectMode::redirect};
-    return modes[protect - 1];
+    return static_cast<spotauth::ProtectMode>(protect - 1);
 }
 
 // A location with its own `spotauth on|redirect|retry`, kept at merge time
