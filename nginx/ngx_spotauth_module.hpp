@@ -1,6 +1,7 @@
 // The glue's shared types: the module's configuration structures, the
 // settings a server runs with, and the small helpers every room uses
-// (strings between nginx and C++, time, pool-owned objects, the C boundary).
+// (strings between nginx and C++, time, pool-owned objects, the C boundary;
+// those not inline are in ngx_spotauth_module.cpp).
 #pragma once
 
 #include "ngx_spotauth_compat.hpp"
