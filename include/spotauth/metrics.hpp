@@ -12,7 +12,7 @@ namespace spotauth {
 
 // Upper bounds (seconds) of the token-endpoint latency histogram; a last
 // bucket catches the rest (+Inf).
-inline constexpr std::array<double, 8> kLatencyBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::array kLatencyBounds{0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
 
 // Every counter and gauge before kLatencyBucketFirst has its sample in
 // src/metrics.cpp's kFamilies, exactly once, and its family in
