@@ -1,6 +1,6 @@
-// Configuration: the conf structures' create/merge, the directive setters
-// (ngx_spotauth_directives.cpp), and loading a server's settings (files read
-// here, checked by the core).
+// Configuration: the conf structures' create/merge, the directives and
+// their setters (ngx_spotauth_directives.cpp), and loading a server's
+// settings (files read here, checked by the core).
 #pragma once
 
 #include "ngx_spotauth_module.hpp"
@@ -18,51 +18,11 @@ char* merge_srv_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
 void* create_loc_conf(ngx_conf_t* cf) noexcept;
 char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept;
 
-// Directive setters.
-char* set_login(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_callback(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_session(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_token(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_logout(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_status(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_health(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_profile_claims(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_provider(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_client_auth(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_protect(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_zone(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* add_key_file(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_allow_users(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_require_product(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-char* set_error_template(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept;
-
-// The values of `spotauth on | off | redirect | retry`.
-extern ngx_conf_enum_t protect_modes[];
+// The module's directives (ngx_spotauth_directives.cpp, beside their setters).
+extern ngx_command_t commands[];
 
 // Records where the directive being parsed is (file and line).
 void remember_place(ngx_conf_t* cf, ConfPlace& place) noexcept;
-
-// A server-level directive set by nginx's `Slot` (ngx_conf_set_str_slot...),
-// its place remembered for the messages of spotauth::check_settings.
-template <char* (*Slot)(ngx_conf_t*, ngx_command_t*, void*), spotauth::Directive D>
-char* set_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    char* rv = Slot(cf, cmd, conf);
-    if (rv == NGX_CONF_OK) {
-        remember_place(cf, static_cast<SrvConf*>(conf)->places[static_cast<std::size_t>(D)]);
-    }
-    return rv;
-}
-
-// The same for an http-level string directive, its place kept in `Place`.
-template <ConfPlace MainConf::*Place>
-char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
-    char* rv = ngx_conf_set_str_slot(cf, cmd, conf);
-    if (rv == NGX_CONF_OK) {
-        remember_place(cf, static_cast<MainConf*>(conf)->*Place);
-    }
-    return rv;
-}
 
 // Postconfiguration: the default zone when the module is used without
 // spotauth_zone.

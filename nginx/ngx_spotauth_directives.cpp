@@ -1,5 +1,7 @@
-// The module's directive setters: where each directive is allowed and what
-// it records (see ngx_spotauth_config.hpp).
+// The module's directives: their table (commands[], where each directive is
+// allowed) beside the setters that record what it says. A new directive
+// touches this file, the conf structures (ngx_spotauth_module.hpp) and their
+// create/merge (ngx_spotauth_config.cpp).
 #include "ngx_spotauth_config.hpp"
 
 #include "ngx_spotauth_endpoints.hpp"
@@ -100,13 +102,26 @@ ngx_shm_zone_t* add_zone(ngx_conf_t* cf, ngx_str_t name, std::size_t size) {
     return zone;
 }
 
-}  // namespace
+// A server-level directive set by nginx's `Slot` (ngx_conf_set_str_slot...),
+// its place remembered for the messages of spotauth::check_settings.
+template <char* (*Slot)(ngx_conf_t*, ngx_command_t*, void*), spotauth::Directive D>
+char* set_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    char* rv = Slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        remember_place(cf, static_cast<SrvConf*>(conf)->places[static_cast<std::size_t>(D)]);
+    }
+    return rv;
+}
 
-ngx_conf_enum_t protect_modes[] = {{ngx_string("on"), 1},
-                                   {ngx_string("off"), kProtectOff},
-                                   {ngx_string("redirect"), 3},
-                                   {ngx_string("retry"), 2},
-                                   {ngx_null_string, 0}};
+// The same for an http-level string directive, its place kept in `Place`.
+template <ConfPlace MainConf::*Place>
+char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
+    char* rv = ngx_conf_set_str_slot(cf, cmd, conf);
+    if (rv == NGX_CONF_OK) {
+        remember_place(cf, static_cast<MainConf*>(conf)->*Place);
+    }
+    return rv;
+}
 
 // Prefix, regex and named locations serve more or other paths than their
 // name, and 401 answers and redirects point to that name.
@@ -395,6 +410,80 @@ char* set_error_template(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
         return lcf->error_template != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
     });
 }
+
+// `spotauth on | off | redirect | retry`, in the order nginx -t lists them:
+// off, or the spotauth::ProtectMode it names (protect_value).
+ngx_conf_enum_t protect_modes[] = {{ngx_string("on"), protect_value(spotauth::ProtectMode::on)},
+                                   {ngx_string("off"), kProtectOff},
+                                   {ngx_string("redirect"), protect_value(spotauth::ProtectMode::redirect)},
+                                   {ngx_string("retry"), protect_value(spotauth::ProtectMode::retry)},
+                                   {ngx_null_string, 0}};
+
+constexpr ngx_uint_t kMainOrSrv = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
+constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
+
+#define SPOTAUTH_SRV_SLOT(directive, setter, field) \
+    {ngx_string(directive), kMainOrSrv | NGX_CONF_TAKE1, setter, NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, field), nullptr}
+
+// A string whose place check_settings' messages point at.
+#define SPOTAUTH_PLACED_STR(directive, field, id) \
+    SPOTAUTH_SRV_SLOT(directive, (set_placed<ngx_conf_set_str_slot, spotauth::Directive::id>), field)
+
+}  // namespace
+
+ngx_command_t commands[] = {
+    {ngx_string("spotauth_provider"), kMainOrSrv | NGX_CONF_TAKE1, set_provider, NGX_HTTP_SRV_CONF_OFFSET, 0,
+     nullptr},
+    {ngx_string("spotauth_client_auth"), kMainOrSrv | NGX_CONF_TAKE1, set_client_auth, NGX_HTTP_SRV_CONF_OFFSET, 0,
+     nullptr},
+    SPOTAUTH_PLACED_STR("spotauth_client_id", client_id, client_id),
+    SPOTAUTH_PLACED_STR("spotauth_client_secret_file", client_secret_file, client_secret_file),
+    SPOTAUTH_SRV_SLOT("spotauth_key_file", add_key_file, key_files),
+    SPOTAUTH_PLACED_STR("spotauth_redirect_uri", redirect_uri, redirect_uri),
+    SPOTAUTH_SRV_SLOT("spotauth_scopes", ngx_conf_set_str_slot, scopes),
+    SPOTAUTH_PLACED_STR("spotauth_authorize_url", authorize_url, authorize_url),
+    SPOTAUTH_PLACED_STR("spotauth_token_url", token_url, token_url),
+    SPOTAUTH_PLACED_STR("spotauth_api_url", api_url, api_url),
+    SPOTAUTH_PLACED_STR("spotauth_profile_url", profile_url, profile_url),
+    {ngx_string("spotauth_profile_claims"), kMainOrSrv | NGX_CONF_TAKE12, set_profile_claims,
+     NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
+    SPOTAUTH_SRV_SLOT("spotauth_ca_file", ngx_conf_set_str_slot, ca_file),
+    {ngx_string("spotauth_cookie_secure"), kMainOrSrv | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
+     NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, cookie_secure), nullptr},
+    SPOTAUTH_SRV_SLOT("spotauth_connect_timeout", ngx_conf_set_msec_slot, connect_timeout),
+    SPOTAUTH_SRV_SLOT("spotauth_timeout", ngx_conf_set_msec_slot, timeout),
+    SPOTAUTH_SRV_SLOT("spotauth_session_lifetime", ngx_conf_set_sec_slot, session_lifetime),
+    {ngx_string("spotauth"), kAnyLevel | NGX_CONF_TAKE1, set_protect, NGX_HTTP_LOC_CONF_OFFSET,
+     offsetof(LocConf, protect), protect_modes},
+    {ngx_string("spotauth_allow_users"), kAnyLevel | NGX_CONF_TAKE1, set_allow_users, NGX_HTTP_LOC_CONF_OFFSET, 0,
+     nullptr},
+    {ngx_string("spotauth_error_template"), kAnyLevel | NGX_CONF_TAKE1, set_error_template, NGX_HTTP_LOC_CONF_OFFSET,
+     0, nullptr},
+    {ngx_string("spotauth_require_product"), kAnyLevel | NGX_CONF_1MORE, set_require_product,
+     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
+    {ngx_string("spotauth_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone, NGX_HTTP_MAIN_CONF_OFFSET, 0,
+     nullptr},
+    {ngx_string("spotauth_refresh_leeway"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_leeway), nullptr},
+    {ngx_string("spotauth_refresh_cache"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_cache), nullptr},
+    {ngx_string("spotauth_exchange_limit"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE2, set_exchange_limit,
+     NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
+    {ngx_string("spotauth_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_place>,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_url), nullptr},
+    {ngx_string("spotauth_redis_password_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_password_place>,
+     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_password_file), nullptr},
+    {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
+    {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
+    {ngx_string("spotauth_session"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_session, 0, 0, nullptr},
+    {ngx_string("spotauth_token"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_token, 0, 0, nullptr},
+    {ngx_string("spotauth_logout"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_logout, 0, 0, nullptr},
+    {ngx_string("spotauth_status"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_status, 0, 0, nullptr},
+    {ngx_string("spotauth_health"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_health, 0, 0, nullptr},
+    ngx_null_command};
+
+#undef SPOTAUTH_PLACED_STR
+#undef SPOTAUTH_SRV_SLOT
 
 ngx_int_t ensure_zone(ngx_conf_t* cf) noexcept {
     MainConf* mcf = enclosing_main_conf(cf);

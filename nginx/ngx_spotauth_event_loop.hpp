@@ -5,7 +5,7 @@
 
 #include "ngx_spotauth_module.hpp"
 
-#include "spotauth/http_client.hpp"
+#include "spotauth/event_loop.hpp"
 
 #include <unordered_map>
 

@@ -1,6 +1,7 @@
 // The glue's shared types: the module's configuration structures, the
 // settings a server runs with, and the small helpers every room uses
-// (strings between nginx and C++, time, pool-owned objects, the C boundary).
+// (strings between nginx and C++, time, pool-owned objects, the C boundary;
+// those not inline are in ngx_spotauth_module.cpp).
 #pragma once
 
 #include "ngx_spotauth_compat.hpp"
@@ -128,13 +129,15 @@ struct LocConf {
     ConfPlace protect_place;
 };
 
+// LocConf::protect: off, or 1 + the spotauth::ProtectMode (protect_modes,
+// ngx_spotauth_directives.cpp).
 constexpr ngx_uint_t kProtectOff = 0;
 
-// The mode of a `spotauth` value other than off (protect_modes).
+constexpr ngx_uint_t protect_value(spotauth::ProtectMode mode) { return static_cast<ngx_uint_t>(mode) + 1; }
+
+// The mode of a `spotauth` value other than off.
 inline spotauth::ProtectMode protect_mode_of(ngx_uint_t protect) {
-    constexpr spotauth::ProtectMode modes[] = {spotauth::ProtectMode::on, spotauth::ProtectMode::retry,
-                                               spotauth::ProtectMode::redirect};
-    return modes[protect - 1];
+    return static_cast<spotauth::ProtectMode>(protect - 1);
 }
 
 // A location with its own `spotauth on|redirect|retry`, kept at merge time

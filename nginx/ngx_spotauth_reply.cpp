@@ -29,29 +29,6 @@ bool error_headers(ngx_http_request_t* r, const Settings& s, const spotauth::Err
 
 }  // namespace
 
-ngx_str_t to_ngx(ngx_pool_t* pool, std::string_view s) noexcept {
-    ngx_str_t out{0, nullptr};
-    auto* data = static_cast<u_char*>(ngx_pnalloc(pool, s.size() == 0 ? 1 : s.size()));
-    if (data != nullptr) {
-        if (!s.empty()) {  // an empty view may have no data at all: memcpy's source must not be null
-            ngx_memcpy(data, s.data(), s.size());
-        }
-        out = {s.size(), data};
-    }
-    return out;
-}
-
-void log_escaped_exception(ngx_log_t* log, const char* where) noexcept {
-    const char* what = "an unknown exception";
-    try {
-        throw;
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-    }
-    ngx_log_error(NGX_LOG_ERR, log, 0, "spotauth: %s failed: %s", where, what);
-}
-
 bool add_response_header(ngx_http_request_t* r, std::string_view name, std::string_view value) {
     auto* h = static_cast<ngx_table_elt_t*>(ngx_list_push(&r->headers_out.headers));
     if (h == nullptr) {

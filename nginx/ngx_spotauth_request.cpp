@@ -149,6 +149,7 @@ RequestState::Wait RequestState::begin_refresh(const Settings& s, std::string st
                              spotauth::token_request(s.client, s.limits,
                                                      spotauth::refresh_body(refresh_token, credentials)),
                              &s.keys, std::move(credentials)};
+    // The way back to this request: on_refreshed() (below) runs `resume`, or else the phase engine again.
     auto started = w->refresh().refresh(job, [this](const spotauth::RefreshResult& r) { on_refreshed(r); });
     if (started.result) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: refresh answered at once");

@@ -7,7 +7,7 @@
 #include "ngx_spotauth_compat.hpp"
 
 #include "spotauth/metrics.hpp"
-#include "spotauth/refresh.hpp"
+#include "spotauth/refresh_store.hpp"
 #include "spotauth/sealed_refresh.hpp"
 #include "spotauth/session.hpp"
 

@@ -1,3 +1,4 @@
+// The Prometheus text exposition of the module's counters (include/spotauth/metrics.hpp).
 #include "spotauth/metrics.hpp"
 
 #include <initializer_list>
@@ -28,6 +29,8 @@ struct Family {
     std::initializer_list<std::pair<const char*, Counter>> samples;  // labels, counter
 };
 
+// Every counter and gauge, once each (metrics_test); the latency histogram
+// is written apart, in prometheus_text.
 const Family kFamilies[] = {
     {"spotauth_logins_total", "counter", "Completed sign-in callbacks by result.",
      {{"result=\"ok\"", kLoginsOk}, {"result=\"failed\"", kLoginsFailed}}},

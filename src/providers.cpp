@@ -3,12 +3,10 @@
 // could not be checked there.
 #include "spotauth/providers.hpp"
 
-#include <array>
-
 namespace spotauth {
 namespace {
 
-constexpr std::array<ProviderPreset, 5> kProviders{{
+constexpr ProviderPreset kProviders[] = {
     {"spotify", "Spotify", "https://accounts.spotify.com/authorize", "https://accounts.spotify.com/api/token",
      "https://api.spotify.com", "", "id", "display_name", "user-read-email",
      ClientAuth::basic, ""},
@@ -29,7 +27,7 @@ constexpr std::array<ProviderPreset, 5> kProviders{{
     {"naver", "Naver", "https://nid.naver.com/oauth2.0/authorize", "https://nid.naver.com/oauth2.0/token",
      "https://openapi.naver.com", "https://openapi.naver.com/v1/nid/me", "response.id", "response.nickname", "",
      ClientAuth::post, ""},
-}};
+};
 
 }  // namespace
 

@@ -156,8 +156,8 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
         return {CookieStatus::absent, {}, false};
     }
     enum { typ, sub, name, access_token, refresh_token, access_expires_at, access_issued_at, iat, exp, sid, product,
-           country };
-    std::array<Claim, 12> claims{{{"typ", {}},
+           country, claim_count };
+    std::array<Claim, claim_count> claims{{{"typ", {}},
                                   {"sub", {}},
                                   {"name", {}},
                                   {"access_token", {}},
@@ -206,8 +206,8 @@ std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransactio
 
 std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
                                            UnixTime now) {
-    enum { typ, state, code_verifier, return_to, exp };
-    std::array<Claim, 5> claims{
+    enum { typ, state, code_verifier, return_to, exp, claim_count };
+    std::array<Claim, claim_count> claims{
         {{"typ", {}}, {"state", {}}, {"code_verifier", {}}, {"return_to", {}}, {"exp", {}}}};
     bool current_key = true;
     LoginTransaction login;

@@ -1,7 +1,7 @@
 // The fleet level of refresh coordination on Redis (FleetStore is in
-// refresh.hpp): several machines behind a load balancer share one claim per
-// session and remember each result for the cache window, so a rotating
-// refresh token is used once across the fleet. Whatever Redis holds is
+// refresh_store.hpp): several machines behind a load balancer share one
+// claim per session and remember each result for the cache window, so a
+// rotating refresh token is used once across the fleet. Whatever Redis holds is
 // trusted only under the key it was written for: a result is sealed with
 // its key and kind as additional data, a claim is released only by its
 // owner.
@@ -9,7 +9,7 @@
 
 #include "spotauth/jwe.hpp"
 #include "spotauth/redis.hpp"
-#include "spotauth/refresh.hpp"
+#include "spotauth/refresh_store.hpp"
 
 #include <functional>
 #include <map>

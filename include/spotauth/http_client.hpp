@@ -1,9 +1,9 @@
 // Non-blocking HTTP over libcurl's multi-socket interface. The client never
-// waits: it tells an EventLoop which sockets and which timeout it cares
-// about, and the loop calls back when one is ready. The nginx glue
-// implements EventLoop with nginx connections and timers; tests can use
-// poll(2).
+// waits: it tells an EventLoop (event_loop.hpp) which sockets and which
+// timeout it cares about, and the loop calls back when one is ready.
 #pragma once
+
+#include "spotauth/event_loop.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -12,29 +12,6 @@
 #include <vector>
 
 namespace spotauth {
-
-class EventLoop {
-public:
-    enum Interest : int { kNone = 0, kRead = 1, kWrite = 2 };
-
-    virtual ~EventLoop() = default;
-
-    // Watch `fd` for `interest` (a kRead|kWrite mask) from now on, replacing
-    // any earlier interest; kNone means curl is done with the socket.
-    virtual void watch(int fd, int interest) = 0;
-
-    // Call EventSink::on_timeout after `ms` milliseconds; -1 cancels.
-    virtual void arm_timer(long ms) = 0;
-};
-
-// What an EventLoop calls back (the HTTP client, the Redis client).
-class EventSink {
-public:
-    virtual ~EventSink() = default;
-    // `events` is an EventLoop::Interest mask of what the loop saw.
-    virtual void on_socket_ready(int fd, int events) = 0;
-    virtual void on_timeout() = 0;
-};
 
 struct HttpRequest {
     std::string url;

@@ -12,8 +12,11 @@ namespace spotauth {
 
 // Upper bounds (seconds) of the token-endpoint latency histogram; a last
 // bucket catches the rest (+Inf).
-inline constexpr std::array<double, 8> kLatencyBounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+inline constexpr std::array kLatencyBounds{0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
 
+// Every counter and gauge before kLatencyBucketFirst has its sample in
+// src/metrics.cpp's kFamilies, exactly once, and its family in
+// docs/operations.md (metrics_test checks both).
 enum Counter : std::size_t {
     kLoginsOk,
     kLoginsFailed,
@@ -47,7 +50,7 @@ enum Counter : std::size_t {
     kLatencyBucketLast = kLatencyBucketFirst + kLatencyBounds.size(),  // +Inf
     kLatencySumMicros,
     kLatencyCount,
-    kCounterCount
+    kCounterCount  // not a counter: how many there are
 };
 
 using CounterValues = std::array<std::uint64_t, kCounterCount>;

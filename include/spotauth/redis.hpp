@@ -6,8 +6,8 @@
 // to what one machine can do.
 #pragma once
 
+#include "spotauth/event_loop.hpp"
 #include "spotauth/expected.hpp"
-#include "spotauth/http_client.hpp"
 
 #include <cstdint>
 #include <functional>

@@ -8,7 +8,7 @@
 // it really is.
 #pragma once
 
-#include "spotauth/refresh.hpp"
+#include "spotauth/refresh_store.hpp"
 
 #include <optional>
 #include <string>

@@ -27,8 +27,9 @@ enum class Directive {
     token_url,
     api_url,
     profile_url,
+    count,  // not a directive: how many there are
 };
-inline constexpr std::size_t kDirectiveCount = 9;
+inline constexpr std::size_t kDirectiveCount = static_cast<std::size_t>(Directive::count);
 
 struct SettingsMessage {
     Directive directive = Directive::use;
