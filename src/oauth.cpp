@@ -78,8 +78,11 @@ TokenResponse transfer_failure() {
 // An answer carrying an OAuth `error` member, with any status.
 TokenResponse error_answer(long status, const json& doc) {
     const auto& error = doc["error"];
-    const std::string code = error.is_string() ? error.get<std::string>() : std::string("invalid_error_member");
-    return failure(classify_error(status, code), printable(code),
+    std::string code = error.is_string() ? printable(error.get<std::string>()) : std::string();
+    if (code.empty()) {
+        code = "invalid_error_member";  // nothing a log line or a metric could name
+    }
+    return failure(classify_error(status, code), code,
                    "HTTP " + std::to_string(status) + ": " + printable(string_field(doc, "error_description")));
 }
 

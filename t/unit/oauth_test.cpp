@@ -395,6 +395,16 @@ TEST(TokenResponse, ScopeIsOptionalAndNotRead) {
               TokenOutcome::ok);
 }
 
+// Found by fuzz_token_response: an empty error code is still an error with
+// a name, whatever the status.
+TEST(TokenResponse, AnEmptyErrorMemberIsANamedError) {
+    for (const long status : {200L, 400L, 500L}) {
+        const auto answer = parse_token_response(status, R"({"error":""})");
+        EXPECT_NE(answer.outcome, TokenOutcome::ok) << status;
+        EXPECT_EQ(answer.error, "invalid_error_member") << status;
+    }
+}
+
 TEST(TokenResponse, ErrorMemberWithStatus200IsAnErrorNeverASuccess) {
     // Naver and GitHub answer errors with 200.
     const auto refused = parse_token_response(
