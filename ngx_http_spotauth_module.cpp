@@ -50,17 +50,16 @@ ngx_http_module_t module_ctx = {
 }  // namespace spotauth_ngx
 
 extern "C" {
-ngx_module_t ngx_http_spotauth_module = {
-    NGX_MODULE_V1,
-    &spotauth_ngx::module_ctx,  // module context
-    spotauth_ngx::commands,     // module directives
-    NGX_HTTP_MODULE,            // module type
-    nullptr,                    // init master
-    nullptr,                    // init module
-    spotauth_ngx::init_process, // init process
-    nullptr,                    // init thread
-    nullptr,                    // exit thread
-    spotauth_ngx::exit_process, // exit process
-    nullptr,                    // exit master
-    NGX_MODULE_V1_PADDING};
+ngx_module_t ngx_http_spotauth_module = {NGX_MODULE_V1,
+                                         &spotauth_ngx::module_ctx,   // module context
+                                         spotauth_ngx::commands,      // module directives
+                                         NGX_HTTP_MODULE,             // module type
+                                         nullptr,                     // init master
+                                         nullptr,                     // init module
+                                         spotauth_ngx::init_process,  // init process
+                                         nullptr,                     // init thread
+                                         nullptr,                     // exit thread
+                                         spotauth_ngx::exit_process,  // exit process
+                                         nullptr,                     // exit master
+                                         NGX_MODULE_V1_PADDING};
 }

@@ -85,8 +85,7 @@ const std::string& cookie() {
 
 // What a browser sends: ours among other cookies of the site.
 const std::string& cookie_header() {
-    static const std::string h = "_ga=GA1.1.123456789.1700000000; theme=dark; spotauth=" + cookie() +
-                                 "; consent=yes";
+    static const std::string h = "_ga=GA1.1.123456789.1700000000; theme=dark; spotauth=" + cookie() + "; consent=yes";
     return h;
 }
 

@@ -158,12 +158,10 @@ ngx_int_t protect(ngx_http_request_t* r, const Settings& s, spotauth::ProtectMod
     facts.replayed = state->replayed();
     facts.body_replayable = !r->request_body_no_buffering;
     const spotauth::AccessDecision decision = spotauth::decide_access(facts);
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: access decision: %s%s%s",
-                   spotauth::action_name(decision.action),
-                   decision.action == spotauth::AccessAction::deny ? " " : "",
-                   decision.action == spotauth::AccessAction::deny
-                       ? spotauth::error_reply(decision.failure).code.data()
-                       : "");
+    ngx_log_debug3(
+        NGX_LOG_DEBUG_HTTP, r->connection->log, 0, "spotauth: access decision: %s%s%s",
+        spotauth::action_name(decision.action), decision.action == spotauth::AccessAction::deny ? " " : "",
+        decision.action == spotauth::AccessAction::deny ? spotauth::error_reply(decision.failure).code.data() : "");
     switch (decision.action) {
         case spotauth::AccessAction::proxy: return proxy_with_token(r, s, *state);
         case spotauth::AccessAction::refresh: return refresh_then_proxy(r, s, *state, "");
@@ -183,9 +181,8 @@ ngx_http_output_header_filter_pt next_header_filter;
 // Adds the refreshed (or re-sealed) session cookie to whatever answered.
 ngx_int_t header_filter(ngx_http_request_t* r) noexcept {
     const ngx_int_t rc = c_boundary(r->connection->log, "the header filter", NGX_ERROR, [r] {
-        RequestState* state = r == r->main ? static_cast<RequestState*>(
-                                                 ngx_http_get_module_ctx(r, ngx_http_spotauth_module))
-                                           : nullptr;
+        RequestState* state =
+            r == r->main ? static_cast<RequestState*>(ngx_http_get_module_ctx(r, ngx_http_spotauth_module)) : nullptr;
         if (state != nullptr) {
             const std::string cookie = state->take_pending_cookie();
             if (!cookie.empty() && !add_response_header(r, "Set-Cookie", cookie)) {

@@ -35,7 +35,7 @@ inline void unlink_header(ngx_table_elt_t* h) {
 #if SPOTAUTH_NGX_LINKED_HEADERS
     h->next = nullptr;
 #else
-    (void) h;
+    (void)h;
 #endif
 }
 

@@ -132,8 +132,8 @@ spotauth::RawSettings raw_settings(ngx_conf_t* cf, const SrvConf& conf) {
     if (conf.client_auth != NGX_CONF_UNSET_UINT) {
         raw.client_auth = static_cast<spotauth::ClientAuth>(conf.client_auth);
     }
-    raw.callback_locations = callback_locations(*static_cast<MainConf*>(
-        ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module)));
+    raw.callback_locations =
+        callback_locations(*static_cast<MainConf*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_spotauth_module)));
     raw.secure_cookies = conf.cookie_secure != 0;
     return raw;
 }
@@ -375,8 +375,9 @@ char* merge_loc_conf(ngx_conf_t* cf, void* parent, void* child) noexcept {
     const SrvConf* scf = enclosing_srv_conf(cf);
     if (conf->products != nullptr && scf->used && scf->settings != nullptr &&
         !spotauth::scopes_include(scf->settings->client.scopes, spotauth::kProductScope)) {
-        return conf_error(cf, "spotauth: \"spotauth_require_product\" needs the scope \"user-read-private\" in "
-                              "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
+        return conf_error(cf,
+                          "spotauth: \"spotauth_require_product\" needs the scope \"user-read-private\" in "
+                          "spotauth_scopes: without it Spotify does not tell the product and nobody gets in");
     }
     return conf->protect_place.line != 0 ? keep_protected_location(cf, conf) : NGX_CONF_OK;
 }
@@ -433,7 +434,8 @@ ngx_int_t check_locations(ngx_conf_t* cf) noexcept {
             static_cast<ngx_http_core_main_conf_t*>(ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module));
         const auto* servers = static_cast<ngx_http_core_srv_conf_t* const*>(cmcf->servers.elts);
         for (ngx_uint_t s = 0; s < cmcf->servers.nelts; ++s) {
-            const auto* scf = static_cast<const SrvConf*>(servers[s]->ctx->srv_conf[ngx_http_spotauth_module.ctx_index]);
+            const auto* scf =
+                static_cast<const SrvConf*>(servers[s]->ctx->srv_conf[ngx_http_spotauth_module.ctx_index]);
             if (scf->protected_locations != nullptr) {
                 check_server_locations(cf, *servers[s], *scf->protected_locations);
             }

@@ -128,9 +128,10 @@ char* set_main_placed(ngx_conf_t* cf, ngx_command_t* cmd, void* conf) noexcept {
 char* set_login(ngx_conf_t* cf, ngx_command_t*, void*) noexcept {
     const ngx_http_core_loc_conf_t* clcf = core_loc_conf(cf);
     if (!clcf->exact_match) {
-        return const_cast<char*>("must be in an exact-match location, for example "
-                                 "\"location = /auth/login { spotauth_login; }\": 401 answers and redirects "
-                                 "point to the location's path");
+        return const_cast<char*>(
+            "must be in an exact-match location, for example "
+            "\"location = /auth/login { spotauth_login; }\": 401 answers and redirects "
+            "point to the location's path");
     }
     enclosing_srv_conf(cf)->login_uri = clcf->name;
     enclosing_srv_conf(cf)->has_login = 1;
@@ -250,8 +251,8 @@ char* set_provider(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     return conf_boundary(cf, [&]() -> char* {
         const ngx_str_t arg = static_cast<ngx_str_t*>(cf->args->elts)[1];
         if (spotauth::find_provider(to_view(arg)) == nullptr) {
-            return conf_error(cf, "spotauth: unknown spotauth_provider \"" + to_string(arg) + "\"; the known ones are " +
-                                      spotauth::provider_names());
+            return conf_error(cf, "spotauth: unknown spotauth_provider \"" + to_string(arg) +
+                                      "\"; the known ones are " + spotauth::provider_names());
         }
         scf->provider = arg;  // in the configuration's pool
         return NGX_CONF_OK;
@@ -268,7 +269,9 @@ char* set_client_auth(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     const auto auth = spotauth::parse_client_auth(to_view(arg));
     if (!auth) {
         return conf_boundary(cf, [&] {
-            return conf_error(cf, "spotauth: spotauth_client_auth \"" + to_string(arg) + "\" is neither \"basic\" "
+            return conf_error(cf,
+                              "spotauth: spotauth_client_auth \"" + to_string(arg) +
+                                  "\" is neither \"basic\" "
                                   "(an Authorization header) nor \"post\" (client_id and client_secret in the body)");
         });
     }
@@ -307,8 +310,9 @@ char* set_exchange_limit(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
     const ngx_int_t per_address = ngx_atoi(args[1].data, args[1].len);
     const ngx_int_t in_total = ngx_atoi(args[2].data, args[2].len);
     if (per_address <= 0 || in_total <= 0 || per_address > 1000000 || in_total > 1000000) {
-        return const_cast<char*>("takes two positive numbers of code exchanges per minute: per client "
-                                 "address and per worker, for example \"spotauth_exchange_limit 20 600\"");
+        return const_cast<char*>(
+            "takes two positive numbers of code exchanges per minute: per client "
+            "address and per worker, for example \"spotauth_exchange_limit 20 600\"");
     }
     mcf->exchange_limits = {static_cast<std::uint32_t>(per_address), static_cast<std::uint32_t>(in_total)};
     mcf->exchange_limits_set = 1;
@@ -354,8 +358,10 @@ char* set_allow_users(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
             return conf_error(cf, prefix + list.error());
         }
         if (list->size() == 0) {
-            ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s", (prefix + "lists nobody: every signed-in user is "
-                                                                      "refused").c_str());
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "%s",
+                               (prefix + "lists nobody: every signed-in user is "
+                                         "refused")
+                                   .c_str());
         }
         lcf->allowed_users = pool_new<spotauth::UserAllowlist>(cf->pool, std::move(*list));
         return lcf->allowed_users != nullptr ? NGX_CONF_OK : static_cast<char*>(NGX_CONF_ERROR);
@@ -378,8 +384,9 @@ char* set_require_product(ngx_conf_t* cf, ngx_command_t*, void* conf) noexcept {
         for (ngx_uint_t i = 1; i < cf->args->nelts; ++i) {
             const std::string product = to_string(args[i]);
             if (product.empty() || product == "off" || spotauth::clean_profile_word(product) != product) {
-                return const_cast<char*>("takes Spotify products as /v1/me names them, for example "
-                                         "\"spotauth_require_product premium\", or \"off\"");
+                return const_cast<char*>(
+                    "takes Spotify products as /v1/me names them, for example "
+                    "\"spotauth_require_product premium\", or \"off\"");
             }
             products.push_back(product);
         }
@@ -422,8 +429,11 @@ ngx_conf_enum_t protect_modes[] = {{ngx_string("on"), protect_value(spotauth::Pr
 constexpr ngx_uint_t kMainOrSrv = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
-#define SPOTAUTH_SRV_SLOT(directive, setter, field) \
-    {ngx_string(directive), kMainOrSrv | NGX_CONF_TAKE1, setter, NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, field), nullptr}
+#define SPOTAUTH_SRV_SLOT(directive, setter, field)                                           \
+    {                                                                                         \
+        ngx_string(directive), kMainOrSrv | NGX_CONF_TAKE1, setter, NGX_HTTP_SRV_CONF_OFFSET, \
+            offsetof(SrvConf, field), nullptr                                                 \
+    }
 
 // A string whose place check_settings' messages point at.
 #define SPOTAUTH_PLACED_STR(directive, field, id) \
@@ -432,8 +442,7 @@ constexpr ngx_uint_t kAnyLevel = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HT
 }  // namespace
 
 ngx_command_t commands[] = {
-    {ngx_string("spotauth_provider"), kMainOrSrv | NGX_CONF_TAKE1, set_provider, NGX_HTTP_SRV_CONF_OFFSET, 0,
-     nullptr},
+    {ngx_string("spotauth_provider"), kMainOrSrv | NGX_CONF_TAKE1, set_provider, NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
     {ngx_string("spotauth_client_auth"), kMainOrSrv | NGX_CONF_TAKE1, set_client_auth, NGX_HTTP_SRV_CONF_OFFSET, 0,
      nullptr},
     SPOTAUTH_PLACED_STR("spotauth_client_id", client_id, client_id),
@@ -445,11 +454,11 @@ ngx_command_t commands[] = {
     SPOTAUTH_PLACED_STR("spotauth_token_url", token_url, token_url),
     SPOTAUTH_PLACED_STR("spotauth_api_url", api_url, api_url),
     SPOTAUTH_PLACED_STR("spotauth_profile_url", profile_url, profile_url),
-    {ngx_string("spotauth_profile_claims"), kMainOrSrv | NGX_CONF_TAKE12, set_profile_claims,
-     NGX_HTTP_SRV_CONF_OFFSET, 0, nullptr},
+    {ngx_string("spotauth_profile_claims"), kMainOrSrv | NGX_CONF_TAKE12, set_profile_claims, NGX_HTTP_SRV_CONF_OFFSET,
+     0, nullptr},
     SPOTAUTH_SRV_SLOT("spotauth_ca_file", ngx_conf_set_str_slot, ca_file),
-    {ngx_string("spotauth_cookie_secure"), kMainOrSrv | NGX_CONF_FLAG, ngx_conf_set_flag_slot,
-     NGX_HTTP_SRV_CONF_OFFSET, offsetof(SrvConf, cookie_secure), nullptr},
+    {ngx_string("spotauth_cookie_secure"), kMainOrSrv | NGX_CONF_FLAG, ngx_conf_set_flag_slot, NGX_HTTP_SRV_CONF_OFFSET,
+     offsetof(SrvConf, cookie_secure), nullptr},
     SPOTAUTH_SRV_SLOT("spotauth_connect_timeout", ngx_conf_set_msec_slot, connect_timeout),
     SPOTAUTH_SRV_SLOT("spotauth_timeout", ngx_conf_set_msec_slot, timeout),
     SPOTAUTH_SRV_SLOT("spotauth_session_lifetime", ngx_conf_set_sec_slot, session_lifetime),
@@ -457,12 +466,11 @@ ngx_command_t commands[] = {
      offsetof(LocConf, protect), protect_modes},
     {ngx_string("spotauth_allow_users"), kAnyLevel | NGX_CONF_TAKE1, set_allow_users, NGX_HTTP_LOC_CONF_OFFSET, 0,
      nullptr},
-    {ngx_string("spotauth_error_template"), kAnyLevel | NGX_CONF_TAKE1, set_error_template, NGX_HTTP_LOC_CONF_OFFSET,
-     0, nullptr},
-    {ngx_string("spotauth_require_product"), kAnyLevel | NGX_CONF_1MORE, set_require_product,
-     NGX_HTTP_LOC_CONF_OFFSET, 0, nullptr},
-    {ngx_string("spotauth_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone, NGX_HTTP_MAIN_CONF_OFFSET, 0,
+    {ngx_string("spotauth_error_template"), kAnyLevel | NGX_CONF_TAKE1, set_error_template, NGX_HTTP_LOC_CONF_OFFSET, 0,
      nullptr},
+    {ngx_string("spotauth_require_product"), kAnyLevel | NGX_CONF_1MORE, set_require_product, NGX_HTTP_LOC_CONF_OFFSET,
+     0, nullptr},
+    {ngx_string("spotauth_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone, NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
     {ngx_string("spotauth_refresh_leeway"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_sec_slot,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, refresh_leeway), nullptr},
     {ngx_string("spotauth_refresh_cache"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_msec_slot,
@@ -471,8 +479,9 @@ ngx_command_t commands[] = {
      NGX_HTTP_MAIN_CONF_OFFSET, 0, nullptr},
     {ngx_string("spotauth_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_place>,
      NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_url), nullptr},
-    {ngx_string("spotauth_redis_password_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_main_placed<&MainConf::redis_password_place>,
-     NGX_HTTP_MAIN_CONF_OFFSET, offsetof(MainConf, redis_password_file), nullptr},
+    {ngx_string("spotauth_redis_password_file"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+     set_main_placed<&MainConf::redis_password_place>, NGX_HTTP_MAIN_CONF_OFFSET,
+     offsetof(MainConf, redis_password_file), nullptr},
     {ngx_string("spotauth_login"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_login, 0, 0, nullptr},
     {ngx_string("spotauth_callback"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_callback, 0, 0, nullptr},
     {ngx_string("spotauth_session"), NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS, set_session, 0, 0, nullptr},

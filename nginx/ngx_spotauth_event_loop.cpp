@@ -101,7 +101,7 @@ void NginxEventLoop::release(ngx_connection_t* c) {
         ngx_delete_posted_event(c->write);
     }
     ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
+    c->fd = (ngx_socket_t)-1;
 }
 
 void NginxEventLoop::on_socket_event(ngx_event_t* ev) noexcept {

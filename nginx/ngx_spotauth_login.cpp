@@ -17,7 +17,6 @@
 #include "spotauth/session_cookie.hpp"
 #include "spotauth/url.hpp"
 
-
 namespace spotauth_ngx {
 namespace {
 
@@ -213,9 +212,9 @@ ngx_int_t login_endpoint(ngx_http_request_t* r, const Settings& s) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
     const std::string return_to = spotauth::login_return_to(query_arg(r, "return_to").value_or(""));
-    const auto login_cookie =
-        spotauth::login_set_cookie(s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds},
-                                   spotauth::login_cookie_name(s.cookies, *state), {s.secure_cookies, kLoginTtlSeconds});
+    const auto login_cookie = spotauth::login_set_cookie(
+        s.keys, {*state, *verifier, return_to, now() + kLoginTtlSeconds},
+        spotauth::login_cookie_name(s.cookies, *state), {s.secure_cookies, kLoginTtlSeconds});
     if (!login_cookie) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -266,8 +265,8 @@ ngx_int_t callback_endpoint(ngx_http_request_t* r, const Settings& s) {
     // endpoint. The state is spent until its login cookie would expire.
     // The callback's pool cleanup (~Callback) cancels a Redis answer still
     // awaited, so `done` never finds a freed request.
-    const Worker::LoginSpend spend = worker()->spend_login_state(
-        spotauth::login_state_key(login->state), login->expires_at, [cb](bool fresh) {
+    const Worker::LoginSpend spend =
+        worker()->spend_login_state(spotauth::login_state_key(login->state), login->expires_at, [cb](bool fresh) {
             cb->state_spend = 0;
             completing(cb, [&] { on_state_spent(cb, fresh); });
         });

@@ -54,7 +54,7 @@ struct KeyFile {
 };
 
 struct SrvConf {
-    ngx_str_t provider;     // spotauth_provider; "": Spotify's defaults
+    ngx_str_t provider;      // spotauth_provider; "": Spotify's defaults
     ngx_uint_t client_auth;  // a spotauth::ClientAuth; NGX_CONF_UNSET_UINT: the provider's
     ngx_str_t client_id;
     ngx_str_t client_secret_file;
@@ -78,7 +78,7 @@ struct SrvConf {
     ngx_flag_t protects;   // "spotauth on|redirect|retry" is used in this server
     // By spotauth::Directive; [use] is the first directive needing the settings.
     ConfPlace places[spotauth::kDirectiveCount];
-    ConfPlace protect_place;  // the first "spotauth on|redirect|retry"
+    ConfPlace protect_place;           // the first "spotauth on|redirect|retry"
     ngx_array_t* protected_locations;  // of ProtectedPlace: checked at postconfiguration
     Settings* settings;
 };
@@ -100,18 +100,18 @@ struct ExchangeLimits {
 // worker, and its memory is one shared zone.
 struct MainConf {
     ngx_shm_zone_t* zone;
-    ngx_str_t redis_url;                  // spotauth_redis, as written
-    ngx_str_t redis_password_file;        // spotauth_redis_password_file
-    ConfPlace redis_place;                // where spotauth_redis is
-    ConfPlace redis_password_place;       // where spotauth_redis_password_file is
-    spotauth::RedisEndpoint* redis;       // checked and resolved; null without Redis
-    time_t longest_session;               // the largest spotauth_session_lifetime of any server
+    ngx_str_t redis_url;             // spotauth_redis, as written
+    ngx_str_t redis_password_file;   // spotauth_redis_password_file
+    ConfPlace redis_place;           // where spotauth_redis is
+    ConfPlace redis_password_place;  // where spotauth_redis_password_file is
+    spotauth::RedisEndpoint* redis;  // checked and resolved; null without Redis
+    time_t longest_session;          // the largest spotauth_session_lifetime of any server
     time_t refresh_leeway;
     ngx_msec_t refresh_cache;
     ExchangeLimits exchange_limits;
     ngx_flag_t exchange_limits_set;
     ngx_flag_t used;
-    ngx_array_t* callback_locations;  // of CallbackPlace, of every server
+    ngx_array_t* callback_locations;       // of CallbackPlace, of every server
     ngx_flag_t callback_location_unknown;  // a regex or named location has one
 };
 
@@ -168,9 +168,7 @@ inline const Settings* settings_of(ngx_http_request_t* r) {
     return static_cast<SrvConf*>(ngx_http_get_module_srv_conf(r, ngx_http_spotauth_module))->settings;
 }
 
-inline std::string to_string(const ngx_str_t& s) {
-    return std::string(reinterpret_cast<const char*>(s.data), s.len);
-}
+inline std::string to_string(const ngx_str_t& s) { return std::string(reinterpret_cast<const char*>(s.data), s.len); }
 
 inline std::string_view to_view(const ngx_str_t& s) {
     return std::string_view(reinterpret_cast<const char*>(s.data), s.len);

@@ -95,8 +95,7 @@ ngx_int_t send_error_as(ngx_http_request_t* r, const Settings& s, spotauth::Fail
 
 }  // namespace
 
-ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure,
-                     std::string_view return_to) {
+ngx_int_t send_error(ngx_http_request_t* r, const Settings& s, spotauth::Failure failure, std::string_view return_to) {
     return send_error_as(r, s, failure, spotauth::prefers_html(accept_header(r)), return_to);
 }
 

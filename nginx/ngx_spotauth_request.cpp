@@ -70,8 +70,8 @@ bool is_same_origin(ngx_http_request_t* r) {
 #else
     const bool is_https = false;
 #endif
-    return spotauth::is_same_origin_request(request_header(r, "Sec-Fetch-Site"), request_header(r, "Origin"),
-                                            host, is_https);
+    return spotauth::is_same_origin_request(request_header(r, "Sec-Fetch-Site"), request_header(r, "Origin"), host,
+                                            is_https);
 }
 
 bool is_navigation(ngx_http_request_t* r) {
@@ -118,8 +118,8 @@ spotauth::CookieStatus RequestState::load(const Settings& s) {
             }
             break;
     }
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: session cookie: %s%s",
-                   status_name(status_), opened.old_key ? ", sealed with an older key" : "");
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r_->connection->log, 0, "spotauth: session cookie: %s%s", status_name(status_),
+                   opened.old_key ? ", sealed with an older key" : "");
     return opened.status;
 }
 
@@ -135,8 +135,7 @@ spotauth::SessionCookieProblem RequestState::reseal(const Settings& s, const spo
     return cookie.problem;
 }
 
-RequestState::Wait RequestState::begin_refresh(const Settings& s, std::string stale_access_token,
-                                               Responder resume) {
+RequestState::Wait RequestState::begin_refresh(const Settings& s, std::string stale_access_token, Responder resume) {
     const std::string& refresh_token = session_->refresh_token;
     if (refresh_token.empty()) {
         result_ = spotauth::refresh_without_token();
@@ -145,10 +144,10 @@ RequestState::Wait RequestState::begin_refresh(const Settings& s, std::string st
     }
     Worker* w = worker();
     std::string credentials = spotauth::body_credentials(s.client);
-    spotauth::RefreshJob job{refresh_token, std::move(stale_access_token),
-                             spotauth::token_request(s.client, s.limits,
-                                                     spotauth::refresh_body(refresh_token, credentials)),
-                             &s.keys, std::move(credentials)};
+    spotauth::RefreshJob job{
+        refresh_token, std::move(stale_access_token),
+        spotauth::token_request(s.client, s.limits, spotauth::refresh_body(refresh_token, credentials)), &s.keys,
+        std::move(credentials)};
     // The way back to this request: on_refreshed() (below) runs `resume`, or else the phase engine again.
     auto started = w->refresh().refresh(job, [this](const spotauth::RefreshResult& r) { on_refreshed(r); });
     if (started.result) {
@@ -195,15 +194,12 @@ bool RequestState::absorb_refresh(const Settings& s) {
     switch (result.outcome) {
         case spotauth::TokenOutcome::ok:
             switch (reseal(s, spotauth::refreshed_session(*session_, result))) {
-                case spotauth::SessionCookieProblem::none:
-                    status_ = SessionStatus::refreshed;
-                    return true;
+                case spotauth::SessionCookieProblem::none: status_ = SessionStatus::refreshed; return true;
                 case spotauth::SessionCookieProblem::too_large:
                     // Sent, the cookie would be dropped: keep the old session.
                     result_ = spotauth::unsendable_refresh();
                     return absorb_refresh(s);
-                case spotauth::SessionCookieProblem::seal_failed:
-                    return false;
+                case spotauth::SessionCookieProblem::seal_failed: return false;
             }
             return false;
         case spotauth::TokenOutcome::permanent:
@@ -220,8 +216,8 @@ bool RequestState::absorb_refresh(const Settings& s) {
             }
             return true;
         case spotauth::TokenOutcome::transient:
-            ngx_log_error(NGX_LOG_WARN, log, 0, "spotauth: refresh for user \"%s\" failed, session kept: %s: %s",
-                          user, result.error.c_str(), result.description.c_str());
+            ngx_log_error(NGX_LOG_WARN, log, 0, "spotauth: refresh for user \"%s\" failed, session kept: %s: %s", user,
+                          result.error.c_str(), result.description.c_str());
             return true;
     }
     return true;

@@ -159,7 +159,6 @@ Worker::Worker(ngx_log_t* log, const MainConf& conf)
     }
 }
 
-
 namespace {
 
 spotauth::RedisTiming fleet_timing() {

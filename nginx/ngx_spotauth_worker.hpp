@@ -151,7 +151,7 @@ private:
     spotauth::RateLimiter exchanges_in_total_;
     std::unordered_map<const Settings*, spotauth::SessionCache> sessions_;
     ZoneRevocations zone_revocations_;
-    std::uint64_t revocations_seen_ = ~std::uint64_t{0};  // the zone's version last read
+    std::uint64_t revocations_seen_ = ~std::uint64_t{0};           // the zone's version last read
     std::unordered_map<std::string, spotauth::UnixTime> revoked_;  // sid -> until
     std::size_t revoked_pruned_at_ = 0;                            // its size after the last prune
     time_t misconfiguration_logged_at_ = 0;

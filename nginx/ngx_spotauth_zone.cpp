@@ -65,9 +65,7 @@ public:
             zone_.remove(e);
         }
     }
-    void forget_stale(MilliTime now, MilliTime cache_window) override {
-        zone_.trim_stale_refreshes(now, cache_window);
-    }
+    void forget_stale(MilliTime now, MilliTime cache_window) override { zone_.trim_stale_refreshes(now, cache_window); }
 
 private:
     Locked& zone_;

@@ -77,7 +77,7 @@ struct RevokedEntry {
 struct WorkerCalls {
     ngx_pid_t pid;
     ngx_atomic_t calls;
-    ngx_atomic_t redis;  // 0: no Redis configured, 1: down (or refusing commands), 2: up
+    ngx_atomic_t redis;            // 0: no Redis configured, 1: down (or refusing commands), 2: up
     ngx_atomic_t logouts_pending;  // this worker's outbox for Redis
 };
 
@@ -144,9 +144,7 @@ public:
         return reinterpret_cast<RefreshEntry*>(lookup(&z_->refreshes, key));
     }
 
-    LoginEntry* find_login(std::string_view key) {
-        return reinterpret_cast<LoginEntry*>(lookup(&z_->logins, key));
-    }
+    LoginEntry* find_login(std::string_view key) { return reinterpret_cast<LoginEntry*>(lookup(&z_->logins, key)); }
 
     static spotauth::SealedRecord record(const RefreshEntry* e) {
         spotauth::SealedRecord r;
@@ -394,7 +392,8 @@ private:
     }
 
     void raise_floor(UnixTime session_start) {
-        z_->revocation_floor = static_cast<ngx_atomic_uint_t>(spotauth::floor_covering(revocation_floor(), session_start));
+        z_->revocation_floor =
+            static_cast<ngx_atomic_uint_t>(spotauth::floor_covering(revocation_floor(), session_start));
         ngx_atomic_fetch_add(&z_->revocation_version, 1);
     }
 

@@ -48,8 +48,7 @@ AccessDecision decide_access(const AccessFacts& f) {
                 return {AccessAction::deny, Failure::token_rejected};
             }
             return {AccessAction::force_refresh};
-        case ProtectMode::on:
-            break;
+        case ProtectMode::on: break;
     }
     if (!signed_in) {
         return {AccessAction::deny, cookie_failure(f.cookie)};

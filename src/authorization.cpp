@@ -52,8 +52,9 @@ Expected<UserAllowlist> UserAllowlist::parse(std::string_view text) {
         }
         const auto id = exact_user_id(line);
         if (!id || *id != line) {
-            return Expected<UserAllowlist>::failure(where + "not a user id (control characters, invalid UTF-8 "
-                                                            "or over 255 bytes)");
+            return Expected<UserAllowlist>::failure(where +
+                                                    "not a user id (control characters, invalid UTF-8 "
+                                                    "or over 255 bytes)");
         }
         list.ids_.insert(*id);
     }

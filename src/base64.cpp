@@ -16,8 +16,7 @@ std::string encode_standard(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
     const int written =
         EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                        reinterpret_cast<const unsigned char*>(bytes.data()),
-                        static_cast<int>(bytes.size()));
+                        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
     out.resize(static_cast<std::size_t>(written));
     return out;
 }
@@ -30,13 +29,13 @@ std::optional<std::string> decode_standard(std::string_view padded) {
     std::string out(padded.size() / 4 * 3, '\0');
     const int written =
         EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                        reinterpret_cast<const unsigned char*>(padded.data()),
-                        static_cast<int>(padded.size()));
+                        reinterpret_cast<const unsigned char*>(padded.data()), static_cast<int>(padded.size()));
     if (written < 0) {
         return std::nullopt;
     }
     // EVP_DecodeBlock counts the bytes that padding stands for; drop them.
-    const auto pad = static_cast<std::size_t>(std::count(padded.end() - std::min<std::size_t>(2, padded.size()), padded.end(), '='));
+    const auto pad =
+        static_cast<std::size_t>(std::count(padded.end() - std::min<std::size_t>(2, padded.size()), padded.end(), '='));
     out.resize(static_cast<std::size_t>(written) - pad);
     return out;
 }

@@ -13,11 +13,10 @@ std::string directive_of(ProtectMode mode) { return mode == ProtectMode::retry ?
 // A request that passes the module goes on to the location's content: with
 // no handler that is the static files under root, not the API.
 LocationMessage no_content_handler(std::size_t index, const ProtectedLocation& l) {
-    return {index,
-            "spotauth: \"" + directive_of(l.mode) + "\" in location " + quoted(l.name) +
-                " has no content handler such as proxy_pass: a signed-in request is answered from root "
-                "(usually 404), not by the API. Add the API's proxy_pass to this location, or use "
-                "\"spotauth redirect\" for pages the site serves itself"};
+    return {index, "spotauth: \"" + directive_of(l.mode) + "\" in location " + quoted(l.name) +
+                       " has no content handler such as proxy_pass: a signed-in request is answered from root "
+                       "(usually 404), not by the API. Add the API's proxy_pass to this location, or use "
+                       "\"spotauth redirect\" for pages the site serves itself"};
 }
 
 const ProtectedLocation* find_named(const std::vector<ProtectedLocation>& locations, const std::string& name) {
@@ -40,12 +39,12 @@ std::optional<LocationMessage> replay_problem(std::size_t index, const Protected
     }
     const std::string head = "spotauth: location " + quoted(l.name) + " has \"spotauth on\" ";
     if (!l.error_401_target) {
-        return LocationMessage{index,
-                               head + "but no \"error_page 401\" to a named location with \"spotauth retry\": "
-                                      "when the API refuses a token before its announced expiry, nothing "
-                                      "refreshes it and the 401 reaches the page, which sends the user to sign "
-                                      "in again. To refresh and replay once, " +
-                                   kReplayRecipe};
+        return LocationMessage{index, head +
+                                          "but no \"error_page 401\" to a named location with \"spotauth retry\": "
+                                          "when the API refuses a token before its announced expiry, nothing "
+                                          "refreshes it and the 401 reaches the page, which sends the user to sign "
+                                          "in again. To refresh and replay once, " +
+                                          kReplayRecipe};
     }
     const std::string& target = *l.error_401_target;
     const ProtectedLocation* replay = find_named(locations, target);
@@ -53,14 +52,13 @@ std::optional<LocationMessage> replay_problem(std::size_t index, const Protected
         return std::nullopt;
     }
     const bool named = std::find(named_locations.begin(), named_locations.end(), target) != named_locations.end();
-    const std::string why = named || replay != nullptr ? "has no \"spotauth retry\""
+    const std::string why = named || replay != nullptr  ? "has no \"spotauth retry\""
                             : target.rfind('@', 0) == 0 ? "is not a named location of this server"
                                                         : "is not a named location (location @name)";
-    return LocationMessage{index,
-                           head + "and its \"error_page 401\" goes to " + quoted(target) + ", which " + why +
-                               ": the token is never refreshed and the request never replayed. Point "
-                               "\"error_page 401 =\" at \"location @spotify_replay { spotauth retry; ... }\" "
-                               "with the same proxy_pass"};
+    return LocationMessage{index, head + "and its \"error_page 401\" goes to " + quoted(target) + ", which " + why +
+                                      ": the token is never refreshed and the request never replayed. Point "
+                                      "\"error_page 401 =\" at \"location @spotify_replay { spotauth retry; ... }\" "
+                                      "with the same proxy_pass"};
 }
 
 bool ends_with(const std::string& text, const std::string& tail) {

@@ -16,9 +16,7 @@ std::string_view trim(std::string_view s) {
     return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-std::string_view cookie_name(std::string_view pair) {
-    return trim(pair.substr(0, pair.find('=')));
-}
+std::string_view cookie_name(std::string_view pair) { return trim(pair.substr(0, pair.find('='))); }
 
 // Calls `visit(pair)` for each non-empty pair of `header`, in order, until
 // it returns false.
@@ -37,9 +35,7 @@ void for_each_pair(std::string_view header, Visit&& visit) {
 
 }  // namespace
 
-bool CookieNames::is_login(std::string_view name) const {
-    return name.substr(0, login_prefix.size()) == login_prefix;
-}
+bool CookieNames::is_login(std::string_view name) const { return name.substr(0, login_prefix.size()) == login_prefix; }
 
 bool CookieNames::is_ours(std::string_view name) const { return name == session || is_login(name); }
 
@@ -127,8 +123,7 @@ std::size_t strip_cookies_into(std::string_view header, const CookieNames& names
     return static_cast<std::size_t>(out - start);
 }
 
-std::string set_cookie_value(std::string_view name, std::string_view value,
-                             const CookieAttributes& attributes) {
+std::string set_cookie_value(std::string_view name, std::string_view value, const CookieAttributes& attributes) {
     std::string out;
     out.reserve(name.size() + value.size() + 80);
     out.append(name).append("=").append(value);

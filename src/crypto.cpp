@@ -19,9 +19,7 @@ const EVP_CIPHER* aes_256_gcm() {
     return cipher != nullptr ? cipher : EVP_aes_256_gcm();
 }
 
-const unsigned char* bytes(std::string_view s) {
-    return reinterpret_cast<const unsigned char*>(s.data());
-}
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
 
 unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
 
@@ -123,8 +121,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view iv,
-                                        std::string_view aad, std::string_view plaintext) {
+std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view iv, std::string_view aad,
+                                        std::string_view plaintext) {
     if (!valid_key_and_iv(key, iv)) {
         return std::nullopt;
     }
@@ -137,8 +135,8 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
     int len = 0;
     int final_len = 0;
     if (EVP_EncryptUpdate(ctx, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
-        EVP_EncryptUpdate(ctx, bytes(out.ciphertext), &len, bytes(plaintext),
-                          static_cast<int>(plaintext.size())) != 1 ||
+        EVP_EncryptUpdate(ctx, bytes(out.ciphertext), &len, bytes(plaintext), static_cast<int>(plaintext.size())) !=
+            1 ||
         EVP_EncryptFinal_ex(ctx, bytes(out.ciphertext) + len, &final_len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagBytes, bytes(out.tag)) != 1) {
         context.drop();
@@ -147,9 +145,8 @@ std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view i
     return out;
 }
 
-bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
-                    std::string_view ciphertext, std::string_view tag, std::string& plaintext,
-                    std::size_t spare) {
+bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view aad, std::string_view ciphertext,
+                    std::string_view tag, std::string& plaintext, std::size_t spare) {
     if (!valid_key_and_iv(key, iv) || tag.size() != kGcmTagBytes) {
         return false;
     }
@@ -165,8 +162,7 @@ bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view 
     int len = 0;
     int final_len = 0;
     if (EVP_DecryptUpdate(ctx, nullptr, &len, bytes(aad), static_cast<int>(aad.size())) != 1 ||
-        EVP_DecryptUpdate(ctx, bytes(plaintext), &len, bytes(ciphertext),
-                          static_cast<int>(ciphertext.size())) != 1 ||
+        EVP_DecryptUpdate(ctx, bytes(plaintext), &len, bytes(ciphertext), static_cast<int>(ciphertext.size())) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag_bytes) != 1) {
         context.drop();
         plaintext.clear();

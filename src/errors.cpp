@@ -40,8 +40,7 @@ ErrorReply error_reply(Failure failure, std::string_view provider) {
         case Failure::session_revoked:
             return row(401, "session_revoked", "This session was signed out; sign in again.", kSessionOver);
         case Failure::refresh_refused:
-            return row(401, "refresh_failed", name + " no longer accepts this session; sign in again.",
-                       kSessionOver);
+            return row(401, "refresh_failed", name + " no longer accepts this session; sign in again.", kSessionOver);
         case Failure::token_rejected:
             return row(401, "token_rejected", name + " refused the access token.", kSignInChallenge);
         case Failure::provider_unavailable:
@@ -64,8 +63,7 @@ ErrorReply error_reply(Failure failure, std::string_view provider) {
         case Failure::code_exchange_failed:
             return row(502, "token_exchange_failed", name + " did not accept the sign-in; try again.", kLoginLink);
         case Failure::profile_unavailable:
-            return row(502, "profile_unavailable", "Could not read your " + name + " profile; try again.",
-                       kLoginLink);
+            return row(502, "profile_unavailable", "Could not read your " + name + " profile; try again.", kLoginLink);
         case Failure::session_too_large:
             return row(502, "session_too_large",
                        name + "'s answer is too large to keep in a browser cookie; sign-in cannot finish.", kPlain);
@@ -76,8 +74,7 @@ ErrorReply error_reply(Failure failure, std::string_view provider) {
                        kLoginLink);
         case Failure::forbidden:
             // The login link: another account, or a subscription changed since login.
-            return row(403, "forbidden", "Your " + name + " account does not have access to this page.",
-                       kLoginLink);
+            return row(403, "forbidden", "Your " + name + " account does not have access to this page.", kLoginLink);
         case Failure::method_not_allowed:
             return row(405, "method_not_allowed", "This address does not take this kind of request.", kPlain);
     }

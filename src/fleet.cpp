@@ -197,8 +197,7 @@ void RedisFleetStore::release_owned(const std::string& key) {
     if (it == owners_.end()) {
         return;  // not ours (or never recorded): nothing to end
     }
-    redis_.command({"EVAL", kReleaseScript, "1", claim_key(key), it->second},
-                   [](const std::optional<RedisValue>&) {});
+    redis_.command({"EVAL", kReleaseScript, "1", claim_key(key), it->second}, [](const std::optional<RedisValue>&) {});
     owners_.erase(it);
 }
 

@@ -61,8 +61,7 @@ int interest_of(int what) {
 }
 
 int curl_events_of(int events) {
-    return ((events & EventLoop::kRead) ? CURL_CSELECT_IN : 0) |
-           ((events & EventLoop::kWrite) ? CURL_CSELECT_OUT : 0);
+    return ((events & EventLoop::kRead) ? CURL_CSELECT_IN : 0) | ((events & EventLoop::kWrite) ? CURL_CSELECT_OUT : 0);
 }
 
 }  // namespace
@@ -145,7 +144,7 @@ struct HttpClient::Impl {
         HttpResponse r;
         curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME, &r.total_seconds);
         if (result != CURLE_OK) {
-            r.error = t.body_too_large ? "response body larger than " + std::to_string(t.max_body) + " bytes"
+            r.error = t.body_too_large     ? "response body larger than " + std::to_string(t.max_body) + " bytes"
                       : t.error[0] != '\0' ? std::string(t.error)
                                            : std::string(curl_easy_strerror(result));
             return r;
@@ -213,8 +212,8 @@ HttpClient::TransferId HttpClient::start(const HttpRequest& request, Completion 
     t->easy = curl_easy_init();
     t->max_body = request.max_response_bytes;
     t->done = std::move(done);
-    const bool added = t->easy != nullptr && impl_->configure(*t, request) &&
-                       curl_multi_add_handle(impl_->multi, t->easy) == CURLM_OK;
+    const bool added =
+        t->easy != nullptr && impl_->configure(*t, request) && curl_multi_add_handle(impl_->multi, t->easy) == CURLM_OK;
     clear_openssl_errors();
     if (!added) {
         return 0;

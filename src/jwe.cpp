@@ -62,8 +62,8 @@ std::optional<std::string> kid_of_header(std::string_view encoded_header) {
     const auto alg = header.find("alg");
     const auto enc = header.find("enc");
     const auto kid = header.find("kid");
-    if (alg == header.end() || enc == header.end() || kid == header.end() ||
-        *alg != "dir" || *enc != "A256GCM" || !kid->is_string()) {
+    if (alg == header.end() || enc == header.end() || kid == header.end() || *alg != "dir" || *enc != "A256GCM" ||
+        !kid->is_string()) {
         return std::nullopt;
     }
     return kid->get<std::string>();
@@ -88,8 +88,7 @@ std::optional<Key> client_key(const Key& file_key, std::string_view client_id) {
 Expected<Key> parse_key_file(std::string_view text) {
     const auto secret = base64_decode(text);
     if (!secret) {
-        return Expected<Key>::failure(
-            "is not base64 text; create it with \"openssl rand -base64 32\"");
+        return Expected<Key>::failure("is not base64 text; create it with \"openssl rand -base64 32\"");
     }
     if (secret->size() != kAesKeyBytes) {
         return Expected<Key>::failure("holds " + std::to_string(secret->size()) +
@@ -159,13 +158,14 @@ std::optional<std::string> KeyRing::seal_with(std::string_view plaintext, std::s
     if (!iv) {
         return std::nullopt;
     }
-    const auto sealed = context.empty() ? aes256gcm_seal(key.secret, *iv, key.header, plaintext)
-                                        : aes256gcm_seal(key.secret, *iv, additional_data(key.header, context), plaintext);
+    const auto sealed = context.empty()
+                            ? aes256gcm_seal(key.secret, *iv, key.header, plaintext)
+                            : aes256gcm_seal(key.secret, *iv, additional_data(key.header, context), plaintext);
     if (!sealed) {
         return std::nullopt;
     }
-    return key.header + ".." + base64url_encode(*iv) + "." +
-           base64url_encode(sealed->ciphertext) + "." + base64url_encode(sealed->tag);
+    return key.header + ".." + base64url_encode(*iv) + "." + base64url_encode(sealed->ciphertext) + "." +
+           base64url_encode(sealed->tag);
 }
 
 std::optional<KeyRing::Opened> KeyRing::open(std::string_view token) const {
@@ -199,8 +199,8 @@ bool KeyRing::open_with(std::string_view token, std::string_view context, Opened
     // The AAD is the header exactly as it travelled (RFC 7516 section 5.1),
     // with the bound context after it (no allocation for a cookie).
     const bool opened = context.empty()
-                            ? aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext,
-                                             decoded.tag, out.plaintext, spare)
+                            ? aes256gcm_open(key->secret, decoded.iv, parts->header, decoded.ciphertext, decoded.tag,
+                                             out.plaintext, spare)
                             : aes256gcm_open(key->secret, decoded.iv, additional_data(parts->header, context),
                                              decoded.ciphertext, decoded.tag, out.plaintext, spare);
     if (!opened) {

@@ -34,10 +34,8 @@ std::string string_field(const json& object, const char* name) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -62,8 +60,7 @@ TokenOutcome classify_error(long status, std::string_view error) {
     if (error == "invalid_grant") {
         return TokenOutcome::permanent;
     }
-    if (status == 429 || status >= 500 || error == "temporarily_unavailable" ||
-        error == "server_error") {
+    if (status == 429 || status >= 500 || error == "temporarily_unavailable" || error == "server_error") {
         return TokenOutcome::transient;
     }
     // invalid_client, unauthorized_client, invalid_request, a 404 from a
@@ -97,8 +94,7 @@ bool has_error_member(const json& doc) {
 }
 
 bool is_ascii_digits(std::string_view text) {
-    return !text.empty() &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // expires_in as RFC 6749 says (an integer) or as Naver sends it (a string of
@@ -124,12 +120,10 @@ TokenResponse parse_token_success(const json& doc) {
     TokenResponse r;
     r.access_token = string_field(doc, "access_token");
     if (r.access_token.empty()) {
-        return failure(TokenOutcome::transient, "bad_response",
-                       "token response has no access_token");
+        return failure(TokenOutcome::transient, "bad_response", "token response has no access_token");
     }
     if (!is_token_text(r.access_token)) {
-        return failure(TokenOutcome::transient, "bad_response",
-                       "access_token is not 1-2048 visible ASCII characters");
+        return failure(TokenOutcome::transient, "bad_response", "access_token is not 1-2048 visible ASCII characters");
     }
     const std::string token_type = string_field(doc, "token_type");
     if (!token_type.empty() && !iequals(token_type, "Bearer")) {
@@ -147,8 +141,7 @@ TokenResponse parse_token_success(const json& doc) {
     }
     const std::string refresh_token = string_field(doc, "refresh_token");
     if (!refresh_token.empty() && !is_token_text(refresh_token)) {
-        return failure(TokenOutcome::transient, "bad_response",
-                       "refresh_token is not 1-2048 visible ASCII characters");
+        return failure(TokenOutcome::transient, "bad_response", "refresh_token is not 1-2048 visible ASCII characters");
     }
     if (!refresh_token.empty()) {
         r.refresh_token = refresh_token;
@@ -158,9 +151,7 @@ TokenResponse parse_token_success(const json& doc) {
     return r;
 }
 
-bool is_claim_name_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
-}
+bool is_claim_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-'; }
 
 // Non-empty names of letters, digits, '_' and '-', joined by single dots.
 bool is_claim_path(std::string_view path) {
@@ -233,9 +224,7 @@ std::optional<std::string> random_token() {
     return base64url_encode(*bytes);
 }
 
-std::string pkce_challenge(std::string_view code_verifier) {
-    return base64url_encode(sha256(code_verifier));
-}
+std::string pkce_challenge(std::string_view code_verifier) { return base64url_encode(sha256(code_verifier)); }
 
 std::string login_state_key(std::string_view state) { return base64url_encode(sha256(state)); }
 
@@ -246,8 +235,8 @@ AccountChoice account_choice(std::optional<std::string_view> switch_value) {
 // Spotify's show_dialog=true makes it show the consent page with "Not
 // you?" even to a user who already approved the app; other providers ignore
 // a parameter they do not know (RFC 6749 section 3.1).
-std::string authorize_url(const ClientConfig& client, std::string_view state,
-                          std::string_view code_challenge, AccountChoice choice) {
+std::string authorize_url(const ClientConfig& client, std::string_view state, std::string_view code_challenge,
+                          AccountChoice choice) {
     FormFields fields = {
         {"client_id", client.client_id}, {"response_type", "code"}, {"redirect_uri", client.redirect_uri}};
     if (!client.scopes.empty()) {  // Naver takes none: its consent items are set in its console
@@ -274,8 +263,7 @@ std::string body_credentials(const ClientConfig& client) {
     return form_encode({{"client_id", client.client_id}, {"client_secret", client.client_secret}});
 }
 
-std::string code_exchange_body(const ClientConfig& client, std::string_view code,
-                               std::string_view code_verifier) {
+std::string code_exchange_body(const ClientConfig& client, std::string_view code, std::string_view code_verifier) {
     return with_fields(form_encode({{"grant_type", "authorization_code"},
                                     {"code", std::string(code)},
                                     {"redirect_uri", client.redirect_uri},
@@ -383,8 +371,7 @@ std::optional<Profile> parse_profile(long status, std::string_view body, const P
     return p;
 }
 
-Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,
-                    UnixTime lifetime) {
+Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now, UnixTime lifetime) {
     Session s;
     s.user_id = profile.id;
     s.display_name = profile.display_name;

@@ -218,9 +218,7 @@ std::string without_notice(std::string_view path) {
     return kept.append(fragment);
 }
 
-std::string login_return_to(std::string_view raw_value) {
-    return without_notice(safe_return_to(raw_value));
-}
+std::string login_return_to(std::string_view raw_value) { return without_notice(safe_return_to(raw_value)); }
 
 std::string with_notice(std::string_view path, Notice notice) {
     const std::string kept = without_notice(path);

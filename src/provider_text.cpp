@@ -21,17 +21,19 @@ bool is_plain_ascii(std::string_view text) {
 // invalid sequence, and parsing the dumped string back gives the text.
 std::string valid_utf8(std::string_view text) {
     using json = nlohmann::json;
-    const std::string dumped =
-        json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+    const std::string dumped = json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
     const json parsed = json::parse(dumped, nullptr, false);
     return parsed.is_string() ? parsed.get<std::string>() : std::string();
 }
 
 // Bytes in the UTF-8 sequence that `lead` starts (valid UTF-8 only).
 std::size_t sequence_length(unsigned char lead) {
-    if (lead < 0x80) return 1;
-    if (lead < 0xE0) return 2;
-    if (lead < 0xF0) return 3;
+    if (lead < 0x80)
+        return 1;
+    if (lead < 0xE0)
+        return 2;
+    if (lead < 0xF0)
+        return 3;
     return 4;
 }
 
@@ -46,8 +48,7 @@ bool is_control(std::string_view character) {
         return b0 == 0xC2 && b1 < 0xA0;
     }
     return character.size() == 3 && b0 == 0xE2 && b1 == 0x80 &&
-           (static_cast<unsigned char>(character[2]) == 0xA8 ||
-            static_cast<unsigned char>(character[2]) == 0xA9);
+           (static_cast<unsigned char>(character[2]) == 0xA8 || static_cast<unsigned char>(character[2]) == 0xA9);
 }
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
@@ -164,12 +165,8 @@ std::optional<std::string> exact_user_id(std::string_view id) {
     return std::string(id);
 }
 
-std::string clean_display_name(std::string_view name) {
-    return clean_text(name, kMaxDisplayNameBytes);
-}
+std::string clean_display_name(std::string_view name) { return clean_text(name, kMaxDisplayNameBytes); }
 
-std::string clean_profile_word(std::string_view word) {
-    return clean_text(word, kMaxProfileWordBytes);
-}
+std::string clean_profile_word(std::string_view word) { return clean_text(word, kMaxProfileWordBytes); }
 
 }  // namespace spotauth

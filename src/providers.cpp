@@ -8,8 +8,7 @@ namespace {
 
 constexpr ProviderPreset kProviders[] = {
     {"spotify", "Spotify", "https://accounts.spotify.com/authorize", "https://accounts.spotify.com/api/token",
-     "https://api.spotify.com", "", "id", "display_name", "user-read-email",
-     ClientAuth::basic, ""},
+     "https://api.spotify.com", "", "id", "display_name", "user-read-email", ClientAuth::basic, ""},
     // OpenID Connect's userinfo; a refresh token only with offline access,
     // and again after the first consent only with prompt=consent.
     {"google", "Google", "https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token",

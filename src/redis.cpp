@@ -73,9 +73,7 @@ const char* redis_error_label(RedisErrorKind kind) {
     return "other";
 }
 
-bool redis_answered(const std::optional<RedisValue>& reply) {
-    return reply && reply->kind != RedisValue::Kind::error;
-}
+bool redis_answered(const std::optional<RedisValue>& reply) { return reply && reply->kind != RedisValue::Kind::error; }
 
 Expected<RedisEndpoint> parse_redis_url(std::string_view url) {
     using Result = Expected<RedisEndpoint>;
@@ -114,7 +112,8 @@ Expected<RedisEndpoint> parse_redis_url(std::string_view url) {
     if (at != std::string_view::npos) {
         std::string_view userinfo = authority.substr(0, at);
         const auto colon = userinfo.find(':');
-        const auto password = percent_decode(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1), false);
+        const auto password =
+            percent_decode(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1), false);
         if (!password) {
             return Result::failure("has a badly escaped password");
         }
@@ -183,12 +182,16 @@ struct RedisClient::Impl {
     int fd = -1;
     int interest = EventLoop::kNone;
     std::uint64_t last_id = 0;
-    std::map<std::uint64_t, Pending> pending;  // sent, waiting for a reply
+    std::map<std::uint64_t, Pending> pending;    // sent, waiting for a reply
     std::map<std::uint64_t, Reply> unavailable;  // answered "unavailable" on the next tick
-    std::exception_ptr escaped;                 // from a callback run inside hiredis
+    std::exception_ptr escaped;                  // from a callback run inside hiredis
 
     Impl(EventLoop& l, RedisEndpoint e, RedisTiming t, Clock c, RedisClient::StateChange s)
-        : loop(l), endpoint(std::move(e)), timing(t), clock(std::move(c)), on_state(std::move(s)),
+        : loop(l),
+          endpoint(std::move(e)),
+          timing(t),
+          clock(std::move(c)),
+          on_state(std::move(s)),
           backoff_ms(timing.backoff_first_ms) {}
 
     // Going away with the worker: the callers' callbacks are not run (what
@@ -274,9 +277,8 @@ struct RedisClient::Impl {
     // --- connection ---------------------------------------------------------------
 
     void connect() {
-        redisAsyncContext* c = endpoint.unix_path.empty()
-                                   ? redisAsyncConnect(endpoint.host.c_str(), endpoint.port)
-                                   : redisAsyncConnectUnix(endpoint.unix_path.c_str());
+        redisAsyncContext* c = endpoint.unix_path.empty() ? redisAsyncConnect(endpoint.host.c_str(), endpoint.port)
+                                                          : redisAsyncConnectUnix(endpoint.unix_path.c_str());
         if (c == nullptr || c->err != 0) {
             const std::string why = c != nullptr && c->errstr != nullptr ? c->errstr : "cannot connect";
             if (c != nullptr) {
@@ -395,8 +397,8 @@ struct RedisClient::Impl {
         if (state == State::connecting && now >= connect_deadline) {
             drop("connect timed out");
         }
-        const bool overdue = std::any_of(pending.begin(), pending.end(),
-                                         [now](const auto& p) { return p.second.deadline <= now; });
+        const bool overdue =
+            std::any_of(pending.begin(), pending.end(), [now](const auto& p) { return p.second.deadline <= now; });
         if (overdue) {
             drop("no answer within " + std::to_string(timing.command_timeout_ms) + " ms");
         }
@@ -433,8 +435,7 @@ struct RedisClient::Impl {
     }
 };
 
-RedisClient::RedisClient(EventLoop& loop, RedisEndpoint endpoint, RedisTiming timing, Clock clock,
-                         StateChange on_state)
+RedisClient::RedisClient(EventLoop& loop, RedisEndpoint endpoint, RedisTiming timing, Clock clock, StateChange on_state)
     : impl_(std::make_unique<Impl>(loop, std::move(endpoint), timing, std::move(clock), std::move(on_state))) {}
 
 RedisClient::~RedisClient() = default;
@@ -449,8 +450,8 @@ void RedisClient::start() {
 bool RedisClient::up() const { return impl_->state == Impl::State::up; }
 
 RedisCommands::CommandId RedisClient::command(std::vector<std::string> argv, Reply done) {
-    const CommandId id = impl_->state != Impl::State::up ? impl_->refuse(std::move(done))
-                                                         : impl_->send(argv, std::move(done));
+    const CommandId id =
+        impl_->state != Impl::State::up ? impl_->refuse(std::move(done)) : impl_->send(argv, std::move(done));
     impl_->rearm();
     return id;
 }

@@ -10,9 +10,7 @@ RedisCommands::CommandId RedisErrorWatch::command(std::vector<std::string> argv,
     });
 }
 
-bool RedisErrorWatch::refusing() const {
-    return ever_refused_ && clock_() - last_error_at_ < kRedisRefusingMs;
-}
+bool RedisErrorWatch::refusing() const { return ever_refused_ && clock_() - last_error_at_ < kRedisRefusingMs; }
 
 void RedisErrorWatch::saw(const std::optional<RedisValue>& v) {
     if (!v || v->kind != RedisValue::Kind::error) {

@@ -43,8 +43,7 @@ bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway) {
     return access_token_due(session.access_issued_at, session.access_expires_at, now, leeway);
 }
 
-RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token,
-                             UnixTime now) {
+RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token, UnixTime now) {
     RefreshResult r;
     r.outcome = response.outcome;
     r.error = response.error;
@@ -79,8 +78,7 @@ RefreshResult unsendable_refresh() {
     RefreshResult failed;
     failed.outcome = TokenOutcome::transient;
     failed.error = "session_too_large";
-    failed.description = "the refreshed session cookie would exceed " +
-                         std::to_string(kMaxSetCookieBytes) + " bytes";
+    failed.description = "the refreshed session cookie would exceed " + std::to_string(kMaxSetCookieBytes) + " bytes";
     return failed;
 }
 
@@ -90,10 +88,13 @@ RefreshJob continued_job(RefreshJob job, const RefreshResult& from) {
     return job;
 }
 
-RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store,
-                                       RefreshObserver& observer, Clock clock, RefreshTiming timing,
-                                       FleetStore* fleet)
-    : transport_(transport), store_(store), observer_(observer), clock_(std::move(clock)), timing_(timing),
+RefreshCoordinator::RefreshCoordinator(HttpTransport& transport, RefreshStore& store, RefreshObserver& observer,
+                                       Clock clock, RefreshTiming timing, FleetStore* fleet)
+    : transport_(transport),
+      store_(store),
+      observer_(observer),
+      clock_(std::move(clock)),
+      timing_(timing),
       fleet_(fleet) {}
 
 RefreshCoordinator::~RefreshCoordinator() {
@@ -195,8 +196,8 @@ void RefreshCoordinator::follow_chain(const std::string& key, const RefreshResul
 
 void RefreshCoordinator::start_call(const std::string& key, Flight& flight) {
     flight.local = true;
-    flight.transfer = transport_.start(
-        flight.job.request, [this, key](const HttpResponse& response) { on_response(key, response); });
+    flight.transfer =
+        transport_.start(flight.job.request, [this, key](const HttpResponse& response) { on_response(key, response); });
     if (flight.transfer != 0) {
         observer_.call_started();
     }
@@ -307,8 +308,7 @@ void RefreshCoordinator::cancel(WaiterId id) {
     }
     for (auto it = flights_.begin(); it != flights_.end(); ++it) {
         auto& waiters = it->second.waiters;
-        const auto w = std::find_if(waiters.begin(), waiters.end(),
-                                    [id](const Waiter& x) { return x.id == id; });
+        const auto w = std::find_if(waiters.begin(), waiters.end(), [id](const Waiter& x) { return x.id == id; });
         if (w == waiters.end()) {
             continue;
         }

@@ -6,9 +6,7 @@
 
 namespace spotauth {
 
-std::string refresh_key(std::string_view refresh_token) {
-    return base64url_encode(sha256(refresh_token));
-}
+std::string refresh_key(std::string_view refresh_token) { return base64url_encode(sha256(refresh_token)); }
 
 ClaimKind decide_claim(const StoredRefresh* existing, const ClaimRequest& request) {
     if (existing == nullptr) {

@@ -4,8 +4,7 @@
 
 namespace spotauth {
 
-std::string error_json(std::string_view code, std::string_view description,
-                       std::string_view login_url) {
+std::string error_json(std::string_view code, std::string_view description, std::string_view login_url) {
     nlohmann::json body = {{"error", code}, {"error_description", description}};
     if (!login_url.empty()) {
         body["login_url"] = login_url;
@@ -28,8 +27,7 @@ std::string session_json(const Session* session, std::string_view error) {
 
 std::string token_json(const Session& session, UnixTime now) {
     const UnixTime remaining = session.access_expires_at - now;
-    return nlohmann::json({{"access_token", session.access_token},
-                           {"expires_in", remaining > 0 ? remaining : 0}})
+    return nlohmann::json({{"access_token", session.access_token}, {"expires_in", remaining > 0 ? remaining : 0}})
         .dump();
 }
 
@@ -37,8 +35,6 @@ std::string token_error_json(std::string_view error) {
     return nlohmann::json({{"access_token", nullptr}, {"error", error}}).dump();
 }
 
-bool prefers_html(std::string_view accept) {
-    return accept.find("text/html") != std::string_view::npos;
-}
+bool prefers_html(std::string_view accept) { return accept.find("text/html") != std::string_view::npos; }
 
 }  // namespace spotauth

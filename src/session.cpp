@@ -22,8 +22,7 @@ constexpr std::string_view kLoginType = "login";
 
 bool clean_provider_text(Session& s) {
     const auto id = exact_user_id(s.user_id);
-    if (!id || !is_token_text(s.access_token) ||
-        (!s.refresh_token.empty() && !is_token_text(s.refresh_token))) {
+    if (!id || !is_token_text(s.access_token) || (!s.refresh_token.empty() && !is_token_text(s.refresh_token))) {
         return false;
     }
     s.user_id = *id;
@@ -99,8 +98,8 @@ bool read_time(const Claim& claim, UnixTime& out) {
 // The claims of an authentic cookie of kind `type` (its "typ", the claim
 // at index 0), read into `claims`; false otherwise.
 template <std::size_t N>
-bool open_claims(const KeyRing& keys, std::string_view cookie, std::string_view type,
-                 std::array<Claim, N>& claims, bool& current_key) {
+bool open_claims(const KeyRing& keys, std::string_view cookie, std::string_view type, std::array<Claim, N>& claims,
+                 bool& current_key) {
     KeyRing::Opened& opened = claims_text();
     if (!keys.open(cookie, opened, simdjson::SIMDJSON_PADDING)) {
         return false;
@@ -155,28 +154,40 @@ OpenedSession open_session(const KeyRing& keys, std::string_view cookie, UnixTim
     if (cookie.empty()) {
         return {CookieStatus::absent, {}, false};
     }
-    enum { typ, sub, name, access_token, refresh_token, access_expires_at, access_issued_at, iat, exp, sid, product,
-           country, claim_count };
+    enum {
+        typ,
+        sub,
+        name,
+        access_token,
+        refresh_token,
+        access_expires_at,
+        access_issued_at,
+        iat,
+        exp,
+        sid,
+        product,
+        country,
+        claim_count
+    };
     std::array<Claim, claim_count> claims{{{"typ", {}},
-                                  {"sub", {}},
-                                  {"name", {}},
-                                  {"access_token", {}},
-                                  {"refresh_token", {}},
-                                  {"access_expires_at", {}},
-                                  {"access_issued_at", {}},
-                                  {"iat", {}},
-                                  {"exp", {}},
-                                  {"sid", {}},
-                                  {"product", {}},
-                                  {"country", {}}}};
+                                           {"sub", {}},
+                                           {"name", {}},
+                                           {"access_token", {}},
+                                           {"refresh_token", {}},
+                                           {"access_expires_at", {}},
+                                           {"access_issued_at", {}},
+                                           {"iat", {}},
+                                           {"exp", {}},
+                                           {"sid", {}},
+                                           {"product", {}},
+                                           {"country", {}}}};
     bool current_key = true;
     Session s;
-    if (!open_claims(keys, cookie, kSessionType, claims, current_key) ||
-        !read_string(claims[sub], s.user_id) || !read_string(claims[name], s.display_name) ||
-        !read_string(claims[access_token], s.access_token) ||
+    if (!open_claims(keys, cookie, kSessionType, claims, current_key) || !read_string(claims[sub], s.user_id) ||
+        !read_string(claims[name], s.display_name) || !read_string(claims[access_token], s.access_token) ||
         !read_string(claims[refresh_token], s.refresh_token) ||
-        !read_time(claims[access_expires_at], s.access_expires_at) ||
-        !read_time(claims[iat], s.issued_at) || !read_time(claims[exp], s.expires_at)) {
+        !read_time(claims[access_expires_at], s.access_expires_at) || !read_time(claims[iat], s.issued_at) ||
+        !read_time(claims[exp], s.expires_at)) {
         return {CookieStatus::invalid, {}, false};
     }
     // Optional: older cookies do not have them (0 or empty: unknown).
@@ -204,17 +215,14 @@ std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransactio
     return keys.seal(claims.dump());
 }
 
-std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
-                                           UnixTime now) {
+std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie, UnixTime now) {
     enum { typ, state, code_verifier, return_to, exp, claim_count };
     std::array<Claim, claim_count> claims{
         {{"typ", {}}, {"state", {}}, {"code_verifier", {}}, {"return_to", {}}, {"exp", {}}}};
     bool current_key = true;
     LoginTransaction login;
-    if (!open_claims(keys, cookie, kLoginType, claims, current_key) ||
-        !read_string(claims[state], login.state) ||
-        !read_string(claims[code_verifier], login.code_verifier) ||
-        !read_string(claims[return_to], login.return_to) ||
+    if (!open_claims(keys, cookie, kLoginType, claims, current_key) || !read_string(claims[state], login.state) ||
+        !read_string(claims[code_verifier], login.code_verifier) || !read_string(claims[return_to], login.return_to) ||
         !read_time(claims[exp], login.expires_at) || login.expires_at <= now) {
         return std::nullopt;
     }

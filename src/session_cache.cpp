@@ -6,8 +6,7 @@
 
 namespace spotauth {
 
-SessionCache::SessionCache(std::size_t capacity)
-    : capacity_(std::min<std::size_t>(capacity, kNone - 1)) {
+SessionCache::SessionCache(std::size_t capacity) : capacity_(std::min<std::size_t>(capacity, kNone - 1)) {
     if (capacity_ == 0) {
         return;
     }
@@ -82,8 +81,8 @@ bool SessionCache::seen_before(std::uint64_t hash) {
 
 // A full cache reuses the least recently used entry in place: its string
 // buffer is kept, and its cold cookie is never compared again.
-void SessionCache::remember(std::uint64_t hash, std::string_view cookie,
-                            std::shared_ptr<const Session> session, bool old_key) {
+void SessionCache::remember(std::uint64_t hash, std::string_view cookie, std::shared_ptr<const Session> session,
+                            bool old_key) {
     Index index = oldest_;
     if (entries_.size() < capacity_) {
         index = static_cast<Index>(entries_.size());

@@ -26,14 +26,12 @@ SessionCookie accepted(std::string set_cookie, Session session, std::size_t untr
     return {SessionCookieProblem::none, std::move(set_cookie), std::move(session), untrimmed};
 }
 
-SessionCookie refused(SessionCookieProblem problem, std::size_t untrimmed) {
-    return {problem, {}, {}, untrimmed};
-}
+SessionCookie refused(SessionCookieProblem problem, std::size_t untrimmed) { return {problem, {}, {}, untrimmed}; }
 
 }  // namespace
 
-SessionCookie session_set_cookie(const KeyRing& keys, const Session& original,
-                                 std::string_view cookie_name, const CookieAttributes& attributes) {
+SessionCookie session_set_cookie(const KeyRing& keys, const Session& original, std::string_view cookie_name,
+                                 const CookieAttributes& attributes) {
     // Every cookie sealed from now on carries a session id (logins made
     // before it was kept get one here, at their next re-seal).
     Session session = original;
@@ -81,12 +79,11 @@ SessionCookie session_set_cookie(const KeyRing& keys, const Session& original,
     return refused(SessionCookieProblem::too_large, full->size());
 }
 
-std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login,
-                                            std::string_view cookie_name, const CookieAttributes& attributes) {
+std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login, std::string_view cookie_name,
+                                            const CookieAttributes& attributes) {
     const auto attempt = [&]() -> std::optional<std::string> {
         const auto sealed = seal_login(keys, login);
-        return sealed ? std::optional<std::string>(set_cookie_value(cookie_name, *sealed, attributes))
-                      : std::nullopt;
+        return sealed ? std::optional<std::string>(set_cookie_value(cookie_name, *sealed, attributes)) : std::nullopt;
     };
     std::optional<std::string> cookie = attempt();
     if (cookie && cookie->size() > kMaxLoginSetCookieBytes) {

@@ -35,8 +35,9 @@ std::string trimmed_right(std::string text) {
 
 Expected<std::string> client_secret(const std::optional<ConfigFile>& file, std::string_view provider) {
     if (!file) {
-        return Expected<std::string>::failure("spotauth: \"spotauth_client_secret_file\" is required: a file holding the " +
-                                              std::string(provider) + " app's client secret");
+        return Expected<std::string>::failure(
+            "spotauth: \"spotauth_client_secret_file\" is required: a file holding the " + std::string(provider) +
+            " app's client secret");
     }
     const std::string prefix = "spotauth: spotauth_client_secret_file " + quoted(file->path) + " ";
     if (!file->text) {
@@ -51,8 +52,7 @@ Expected<std::string> client_secret(const std::optional<ConfigFile>& file, std::
 
 // The index of the failing file goes with the message. Each file's key is
 // bound to the client id (client_key).
-Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile>& files,
-                                                    std::string_view client_id) {
+Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile>& files, std::string_view client_id) {
     using Keys = Expected<std::vector<Key>, SettingsMessage>;
     if (files.empty()) {
         return Keys::failure({Directive::use, 0,
@@ -70,8 +70,9 @@ Expected<std::vector<Key>, SettingsMessage> keys_of(const std::vector<ConfigFile
         auto bound = client_key(*key, client_id);
         if (!bound) {
             return Keys::failure({Directive::key_file, i,
-                                  "spotauth: spotauth_key_file " + quoted(file.path) + " cannot be derived into "
-                                  "the client's key (OpenSSL's HKDF failed)"});
+                                  "spotauth: spotauth_key_file " + quoted(file.path) +
+                                      " cannot be derived into "
+                                      "the client's key (OpenSSL's HKDF failed)"});
         }
         keys.push_back(std::move(*bound));
     }
@@ -83,8 +84,7 @@ bool is_spotify(const RawSettings& raw) { return raw.authorize_url.rfind(kSpotif
 // An IP literal of the loopback interface: 127.0.0.0/8 or [::1].
 bool is_loopback_literal(const std::string& host) {
     in_addr v4{};
-    return host == "[::1]" ||
-           (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+    return host == "[::1]" || (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
 }
 
 // Spotify's rules for redirect URIs (since April 2025 it answers others
@@ -128,7 +128,8 @@ std::optional<SettingsMessage> url_problem(const RawSettings& raw) {
             continue;  // the default, under spotauth_api_url
         }
         if (const auto problem = check_http_url(*url)) {
-            return SettingsMessage{directive, 0, std::string("spotauth: ") + name + " " + quoted(*url) + " " + *problem};
+            return SettingsMessage{directive, 0,
+                                   std::string("spotauth: ") + name + " " + quoted(*url) + " " + *problem};
         }
     }
     return std::nullopt;
@@ -143,8 +144,7 @@ bool is_hex(std::string_view text) {
 // Spotify's client ids are 32 hex digits; other providers have their own
 // formats, so only a client of Spotify's accounts service is checked.
 std::optional<SettingsMessage> client_id_warning(const RawSettings& raw) {
-    if (!is_spotify(raw) ||
-        (raw.client_id.size() == kSpotifyClientIdLength && is_hex(raw.client_id))) {
+    if (!is_spotify(raw) || (raw.client_id.size() == kSpotifyClientIdLength && is_hex(raw.client_id))) {
         return std::nullopt;
     }
     return SettingsMessage{Directive::client_id, 0,
@@ -215,10 +215,13 @@ std::optional<SettingsMessage> redirect_host_warning(const RawSettings& raw) {
     }
     return SettingsMessage{Directive::redirect_uri, 0,
                            "spotauth: spotauth_redirect_uri " + quoted(raw.redirect_uri) + " has the host " +
-                               quoted(host) + ", which no server_name of the server holding the spotauth_callback "
-                               "location " + quoted(serving.front()->path) + " matches (server_name " + names +
+                               quoted(host) +
+                               ", which no server_name of the server holding the spotauth_callback "
+                               "location " +
+                               quoted(serving.front()->path) + " matches (server_name " + names +
                                "); the provider sends users to that host, where another server would answer. Add "
-                               "\"server_name " + host + ";\" to that server or fix the URI"};
+                               "\"server_name " +
+                               host + ";\" to that server or fix the URI"};
 }
 
 std::string octal_mode(unsigned mode) {
@@ -242,7 +245,8 @@ std::vector<SettingsMessage> warnings_of(const RawSettings& raw) {
     std::vector<std::optional<SettingsMessage>> found = {client_id_warning(raw), redirect_path_warning(raw),
                                                          redirect_host_warning(raw)};
     if (raw.client_secret) {
-        found.push_back(mode_warning(Directive::client_secret_file, "spotauth_client_secret_file", *raw.client_secret, 0));
+        found.push_back(
+            mode_warning(Directive::client_secret_file, "spotauth_client_secret_file", *raw.client_secret, 0));
     }
     for (std::size_t i = 0; i < raw.key_files.size(); ++i) {
         found.push_back(mode_warning(Directive::key_file, "spotauth_key_file", raw.key_files[i], i));
@@ -287,7 +291,8 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& giv
     if (raw.redirect_uri.empty()) {
         return refused(Directive::use,
                        "spotauth: \"spotauth_redirect_uri\" is required: the absolute URL of the spotauth_callback "
-                       "location, as registered with " + std::string(provider->display_name));
+                       "location, as registered with " +
+                           std::string(provider->display_name));
     }
     if (auto problem = url_problem(raw)) {
         return Checked::failure(std::move(*problem));
@@ -296,8 +301,13 @@ Expected<CheckedSettings, SettingsMessage> check_settings(const RawSettings& giv
         return Checked::failure(std::move(*problem));
     }
     CheckedSettings out;
-    out.client = {raw.client_id,     *secret,       raw.redirect_uri, raw.scopes,
-                  raw.authorize_url, raw.token_url, raw.api_url,
+    out.client = {raw.client_id,
+                  *secret,
+                  raw.redirect_uri,
+                  raw.scopes,
+                  raw.authorize_url,
+                  raw.token_url,
+                  raw.api_url,
                   raw.profile_url.empty() ? default_profile_url(raw.api_url) : raw.profile_url,
                   raw.profile_claims,
                   raw.client_auth.value_or(provider->client_auth),

@@ -16,9 +16,12 @@ constexpr std::size_t kMaxReturnTo = 2048;
 constexpr char kHex[] = "0123456789ABCDEF";
 
 int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -30,8 +33,8 @@ void append_escaped(std::string& out, unsigned char c) {
 
 // Characters a path or query may carry unescaped in a Location header.
 bool is_location_safe(unsigned char c) {
-    return c > 0x20 && c < 0x7F && c != '"' && c != '<' && c != '>' && c != '\\' &&
-           c != '^' && c != '`' && c != '{' && c != '|' && c != '}';
+    return c > 0x20 && c < 0x7F && c != '"' && c != '<' && c != '>' && c != '\\' && c != '^' && c != '`' && c != '{' &&
+           c != '|' && c != '}';
 }
 
 bool looks_like_same_site_path(std::string_view path) {
@@ -81,9 +84,8 @@ std::optional<std::tuple<std::string, std::string, std::string>> parse_origin(st
     const auto host = url_part(url, CURLUPART_HOST, 0);
     const auto port = url_part(url, CURLUPART_PORT, CURLU_DEFAULT_PORT);
     const auto path = url_part(url, CURLUPART_PATH, 0);
-    if (!scheme || (*scheme != "http" && *scheme != "https") || !host || !port ||
-        (path && *path != "/") || url_part(url, CURLUPART_USER, 0) ||
-        url_part(url, CURLUPART_QUERY, 0) || url_part(url, CURLUPART_FRAGMENT, 0)) {
+    if (!scheme || (*scheme != "http" && *scheme != "https") || !host || !port || (path && *path != "/") ||
+        url_part(url, CURLUPART_USER, 0) || url_part(url, CURLUPART_QUERY, 0) || url_part(url, CURLUPART_FRAGMENT, 0)) {
         return std::nullopt;
     }
     return std::make_tuple(*scheme, lowercase(*host), *port);
@@ -177,7 +179,8 @@ std::optional<std::string> url_host(std::string_view url) {
     }
     std::string out(host);
     curl_free(host);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -197,8 +200,8 @@ bool origin_matches_request(std::string_view origin, std::string_view host, bool
     return theirs && ours && *theirs == *ours;
 }
 
-bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin,
-                            std::string_view host, bool is_https) {
+bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin, std::string_view host,
+                            bool is_https) {
     if (!sec_fetch_site.empty()) {
         return sec_fetch_site == "same-origin" || sec_fetch_site == "none";
     }

@@ -14,12 +14,12 @@ namespace spotauth {
 enum class ProtectMode { on, redirect, retry };
 
 enum class AccessAction {
-    proxy,          // inject the Bearer token and go on
-    refresh,        // refresh first (proactively), then proxy or answer the failure
-    force_refresh,  // replay: refresh refusing the token just refused, then proxy once more
-    serve_page,     // a page for a signed-in visitor: no token needed
-    login_redirect, // a page without a session: 302 to the login, back here
-    deny,           // answer `failure`
+    proxy,           // inject the Bearer token and go on
+    refresh,         // refresh first (proactively), then proxy or answer the failure
+    force_refresh,   // replay: refresh refusing the token just refused, then proxy once more
+    serve_page,      // a page for a signed-in visitor: no token needed
+    login_redirect,  // a page without a session: 302 to the login, back here
+    deny,            // answer `failure`
 };
 
 struct AccessDecision {
@@ -32,8 +32,8 @@ struct AccessFacts {
     ProtectMode mode = ProtectMode::on;
     CookieStatus cookie = CookieStatus::absent;
     bool needs_refresh = false;
-    bool replayed = false;          // retry: this request already had its one refresh
-    bool body_replayable = true;    // retry: the request body can be sent again
+    bool replayed = false;        // retry: this request already had its one refresh
+    bool body_replayable = true;  // retry: the request body can be sent again
     // A signed-in user refused by the rules is denied `forbidden` (no
     // refresh is spent on them); one whose product is unknown while one is
     // required is sent to sign in again, which reads it.

@@ -20,7 +20,7 @@ namespace spotauth {
 struct ProtectedLocation {
     std::string name;  // as written after `location`: "/api/spotify/", "@spotify_replay"
     ProtectMode mode = ProtectMode::on;
-    bool named = false;             // location @name
+    bool named = false;                // location @name
     bool has_content_handler = false;  // proxy_pass, fastcgi_pass, grpc_pass, a module's handler...
     // Where `error_page 401` sends a request of this location (set here or
     // inherited), when its target is a fixed text; nullopt: no error_page

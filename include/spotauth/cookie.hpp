@@ -65,7 +65,6 @@ struct CookieAttributes {
 };
 
 // HttpOnly; SameSite=Lax; Path=/ always.
-std::string set_cookie_value(std::string_view name, std::string_view value,
-                             const CookieAttributes& attributes);
+std::string set_cookie_value(std::string_view name, std::string_view value, const CookieAttributes& attributes);
 
 }  // namespace spotauth

@@ -33,16 +33,15 @@ struct GcmSealed {
 
 // AES-256-GCM. `key` must be 32 bytes and `iv` 12 bytes; `aad` is
 // authenticated but not encrypted.
-std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view iv,
-                                        std::string_view aad, std::string_view plaintext);
+std::optional<GcmSealed> aes256gcm_seal(std::string_view key, std::string_view iv, std::string_view aad,
+                                        std::string_view plaintext);
 
 // False when the tag does not verify (tampered, truncated, wrong key).
 // Decrypts into `plaintext`, overwriting it and reusing its memory (a caller
 // that keeps the string from message to message allocates once), with at
 // least `spare` bytes of capacity after its end, so a parser that reads past
 // the end (simdjson) takes it without a copy.
-bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
-                    std::string_view ciphertext, std::string_view tag, std::string& plaintext,
-                    std::size_t spare = 0);
+bool aes256gcm_open(std::string_view key, std::string_view iv, std::string_view aad, std::string_view ciphertext,
+                    std::string_view tag, std::string& plaintext, std::size_t spare = 0);
 
 }  // namespace spotauth

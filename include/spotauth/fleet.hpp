@@ -58,8 +58,8 @@ public:
 private:
     void on_claim_reply(const std::string& key, const std::string& owner, const ClaimRequest& request,
                         const KeyRing& keys, const std::optional<RedisValue>& reply, const Done& done);
-    std::optional<RefreshResult> usable_result(const std::string& key, const ClaimRequest& request,
-                                               const KeyRing& keys, const std::string& sealed);
+    std::optional<RefreshResult> usable_result(const std::string& key, const ClaimRequest& request, const KeyRing& keys,
+                                               const std::string& sealed);
     void acquire(const std::string& key, const ClaimRequest& request, Done done);
     // Deletes the claim if this machine still owns it.
     void release_owned(const std::string& key);

@@ -24,8 +24,8 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-    long status = 0;            // 0: the transfer failed (see `error`)
-    std::string error;          // curl's reason when status is 0
+    long status = 0;    // 0: the transfer failed (see `error`)
+    std::string error;  // curl's reason when status is 0
     std::string body;
     double total_seconds = 0;
 };

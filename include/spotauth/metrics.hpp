@@ -34,14 +34,14 @@ enum Counter : std::size_t {
     kRefreshClaimsUnrecorded,
     kLoginReplays,
     kCodeExchangesLimited,
-    kRedisErrorsOom,         // Redis's error replies, by kind (RedisErrorKind's order)
+    kRedisErrorsOom,  // Redis's error replies, by kind (RedisErrorKind's order)
     kRedisErrorsReadonly,
     kRedisErrorsNoauth,
     kRedisErrorsLoading,
     kRedisErrorsOther,
-    kFleetValuesRefused,     // values in Redis that did not open where they were found
-    kFleetLogoutsDropped,    // logouts a full outbox could not keep for Redis
-    kFleetLogoutsPending,    // a gauge: logouts waiting for Redis to take them
+    kFleetValuesRefused,   // values in Redis that did not open where they were found
+    kFleetLogoutsDropped,  // logouts a full outbox could not keep for Redis
+    kFleetLogoutsPending,  // a gauge: logouts waiting for Redis to take them
     kRevocationsEvicted,
     kTokenCallsInFlight,  // a gauge
     kRedisUp,             // a gauge

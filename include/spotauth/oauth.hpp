@@ -24,8 +24,7 @@ struct ProfileClaims {
 // The arguments of `spotauth_profile_claims` ("id=sub", "name=login"; either
 // or both) over `base` (Spotify's fields unless given); the error completes the sentence
 // `"spotauth_profile_claims" directive ...`.
-Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args,
-                                             const ProfileClaims& base = {});
+Expected<ProfileClaims> parse_profile_claims(const std::vector<std::string>& args, const ProfileClaims& base = {});
 
 // Where the client id and secret go in calls to the token endpoint (RFC
 // 6749 section 2.3.1; OpenID's client_secret_basic and client_secret_post).
@@ -44,7 +43,7 @@ struct ClientConfig {
     std::string scopes;  // space separated
     std::string authorize_url;
     std::string token_url;
-    std::string api_url;  // base of the Web API, where /v1/me lives
+    std::string api_url;      // base of the Web API, where /v1/me lives
     std::string profile_url;  // who the user is, fetched with the access token at login
     ProfileClaims profile_claims;
     ClientAuth client_auth = ClientAuth::basic;
@@ -74,8 +73,8 @@ enum class AccountChoice { keep, choose };
 // "1" chooses; anything else, or nothing, keeps.
 AccountChoice account_choice(std::optional<std::string_view> switch_value);
 
-std::string authorize_url(const ClientConfig& client, std::string_view state,
-                          std::string_view code_challenge, AccountChoice choice = AccountChoice::keep);
+std::string authorize_url(const ClientConfig& client, std::string_view state, std::string_view code_challenge,
+                          AccountChoice choice = AccountChoice::keep);
 
 // HTTP Basic client authentication (RFC 6749 section 2.3.1: both parts are
 // form-encoded before base64), as a full header line.
@@ -85,8 +84,7 @@ std::string basic_auth_header(const ClientConfig& client);
 // "client_id=...&client_secret=..." with ClientAuth::post, empty with basic.
 std::string body_credentials(const ClientConfig& client);
 
-std::string code_exchange_body(const ClientConfig& client, std::string_view code,
-                               std::string_view code_verifier);
+std::string code_exchange_body(const ClientConfig& client, std::string_view code, std::string_view code_verifier);
 
 // `body_credentials` (of body_credentials()) follow the grant when not empty.
 std::string refresh_body(std::string_view refresh_token, std::string_view body_credentials = {});
@@ -153,7 +151,6 @@ std::optional<Profile> parse_profile(long status, std::string_view body, const P
 
 // A session for a user who just logged in. A token that does not expire
 // (TokenResponse::expires false) is kept for the session's lifetime.
-Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now,
-                    UnixTime lifetime);
+Session new_session(const Profile& profile, const TokenResponse& tokens, UnixTime now, UnixTime lifetime);
 
 }  // namespace spotauth

@@ -20,11 +20,11 @@
 namespace spotauth {
 
 struct RedisEndpoint {
-    std::string host;       // a name or address (tcp)
+    std::string host;  // a name or address (tcp)
     int port = 6379;
     std::string unix_path;  // set instead of host for unix:/path
     int db = 0;
-    std::string password;   // from the URL or spotauth_redis_password_file
+    std::string password;  // from the URL or spotauth_redis_password_file
 };
 
 // redis://[:password@]host[:port][/db] or unix:/path[?db=N]

@@ -32,8 +32,7 @@ bool access_token_due(UnixTime issued_at, UnixTime expires_at, UnixTime now, Uni
 bool needs_refresh(const Session& session, UnixTime now, UnixTime leeway);
 
 // A token-endpoint answer applied to the refresh token that was sent.
-RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token,
-                             UnixTime now);
+RefreshResult refresh_result(const TokenResponse& response, std::string_view sent_refresh_token, UnixTime now);
 
 // `session` with the refreshed tokens.
 Session refreshed_session(Session session, const RefreshResult& result);
@@ -79,9 +78,9 @@ public:
     virtual ~RefreshObserver() = default;
     virtual void call_started() {}
     virtual void call_finished(TokenOutcome /*outcome*/, double /*seconds*/) {}
-    virtual void joined() {}       // waited on this worker's call in flight
-    virtual void cache_hit() {}    // answered from the store's memory
-    virtual void remote_wait() {}  // waited on another worker's call
+    virtual void joined() {}            // waited on this worker's call in flight
+    virtual void cache_hit() {}         // answered from the store's memory
+    virtual void remote_wait() {}       // waited on another worker's call
     virtual void claim_unrecorded() {}  // the store had no room for a claim
 };
 
@@ -93,8 +92,8 @@ public:
     using Clock = std::function<MilliTime()>;
 
     // `fleet` (optional): the level above the store, across machines.
-    RefreshCoordinator(HttpTransport& transport, RefreshStore& store, RefreshObserver& observer,
-                       Clock clock, RefreshTiming timing, FleetStore* fleet = nullptr);
+    RefreshCoordinator(HttpTransport& transport, RefreshStore& store, RefreshObserver& observer, Clock clock,
+                       RefreshTiming timing, FleetStore* fleet = nullptr);
     ~RefreshCoordinator();
     RefreshCoordinator(const RefreshCoordinator&) = delete;
     RefreshCoordinator& operator=(const RefreshCoordinator&) = delete;
@@ -134,8 +133,7 @@ private:
     };
 
     ClaimRequest claim_request(const RefreshJob& job) const;
-    Started start_flight(const std::string& key, const RefreshJob& job, const RefreshStore::Claim& claim,
-                         Done done);
+    Started start_flight(const std::string& key, const RefreshJob& job, const RefreshStore::Claim& claim, Done done);
     Started wait_on(Flight& flight, Done done);
     void follow_chain(const std::string& key, const RefreshResult& from);
     void start_call(const std::string& key, Flight& flight);

@@ -46,9 +46,9 @@ struct StoredRefresh {
 
 struct ClaimRequest {
     MilliTime now = 0;
-    MilliTime claim_deadline = 0;  // how long the claimer may take
-    MilliTime cache_window = 0;    // how long a stored result is good for
-    UnixTime fresh_until = 0;      // a cached access token must outlive this
+    MilliTime claim_deadline = 0;    // how long the claimer may take
+    MilliTime cache_window = 0;      // how long a stored result is good for
+    UnixTime fresh_until = 0;        // a cached access token must outlive this
     std::string stale_access_token;  // ...and must not be this one
     std::string refresh_token;       // the token the claimer would send
 };

@@ -11,8 +11,7 @@
 namespace spotauth {
 
 // {"error":code,"error_description":description[,"login_url":login_url]}
-std::string error_json(std::string_view code, std::string_view description,
-                       std::string_view login_url = {});
+std::string error_json(std::string_view code, std::string_view description, std::string_view login_url = {});
 
 // The session endpoint's answer: who is signed in (never a token), and
 // `error` when the last refresh failed. `session` is null when signed out.

@@ -63,7 +63,6 @@ struct LoginTransaction {
 std::optional<std::string> seal_login(const KeyRing& keys, const LoginTransaction& login);
 
 // nullopt unless authentic, of the right kind and not expired.
-std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie,
-                                           UnixTime now);
+std::optional<LoginTransaction> open_login(const KeyRing& keys, std::string_view cookie, UnixTime now);
 
 }  // namespace spotauth

@@ -71,8 +71,7 @@ private:
 
     Index find(std::uint64_t hash, std::string_view cookie) const;
     bool seen_before(std::uint64_t hash);
-    void remember(std::uint64_t hash, std::string_view cookie, std::shared_ptr<const Session> session,
-                  bool old_key);
+    void remember(std::uint64_t hash, std::string_view cookie, std::shared_ptr<const Session> session, bool old_key);
     void put_slot(std::uint64_t hash, Index entry);
     void remove_slot(Index entry);
     void make_newest(Index entry);  // a remembered entry

@@ -23,8 +23,8 @@ enum class SessionCookieProblem {
 
 struct SessionCookie {
     SessionCookieProblem problem = SessionCookieProblem::none;
-    std::string set_cookie;  // the whole Set-Cookie value (when problem is none)
-    Session session;         // what the cookie holds: the display name may be trimmed
+    std::string set_cookie;           // the whole Set-Cookie value (when problem is none)
+    Session session;                  // what the cookie holds: the display name may be trimmed
     std::size_t untrimmed_bytes = 0;  // the Set-Cookie's size before any trimming
 };
 
@@ -32,8 +32,8 @@ struct SessionCookie {
 // Only the display name gives way: cut to the longest prefix that fits,
 // or, if no part of it fits, replaced by the user id (as when the provider
 // has no display name). Tokens and the id are never cut: then too_large.
-SessionCookie session_set_cookie(const KeyRing& keys, const Session& session,
-                                 std::string_view cookie_name, const CookieAttributes& attributes);
+SessionCookie session_set_cookie(const KeyRing& keys, const Session& session, std::string_view cookie_name,
+                                 const CookieAttributes& attributes);
 
 // A login cookie's whole Set-Cookie is at most this long, so that a full
 // session cookie and kMaxPendingLogins login cookies fit in one Cookie
@@ -42,7 +42,7 @@ inline constexpr std::size_t kMaxLoginSetCookieBytes = 1024;
 
 // `login` sealed into a Set-Cookie value of at most kMaxLoginSetCookieBytes:
 // a return_to too long to fit becomes "/". nullopt when sealing fails.
-std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login,
-                                            std::string_view cookie_name, const CookieAttributes& attributes);
+std::optional<std::string> login_set_cookie(const KeyRing& keys, LoginTransaction login, std::string_view cookie_name,
+                                            const CookieAttributes& attributes);
 
 }  // namespace spotauth

@@ -74,8 +74,8 @@ struct RawSettings {
     std::string authorize_url;
     std::string token_url;
     std::string api_url;
-    std::string profile_url;  // empty: the provider's, or default_profile_url(api_url)
-    ProfileClaims profile_claims{"", ""};  // an empty field: the provider's
+    std::string profile_url;                // empty: the provider's, or default_profile_url(api_url)
+    ProfileClaims profile_claims{"", ""};   // an empty field: the provider's
     std::optional<ClientAuth> client_auth;  // nullopt: the provider's
     // nullopt: not known (a regex location has spotauth_callback), not checked.
     std::optional<std::vector<CallbackLocation>> callback_locations;

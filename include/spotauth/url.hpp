@@ -43,8 +43,8 @@ bool origin_matches_request(std::string_view origin, std::string_view host, bool
 // Whether a browser request may be treated as same-origin: Sec-Fetch-Site
 // is authoritative where sent (same-origin or none); otherwise an Origin
 // header, if any, must match the request (origin_matches_request).
-bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin,
-                            std::string_view host, bool is_https);
+bool is_same_origin_request(std::string_view sec_fetch_site, std::string_view origin, std::string_view host,
+                            bool is_https);
 
 // The raw (still escaped) value of `return_to` decoded and checked: only a
 // same-site path survives ("/", "/a?b"); anything that a browser could read

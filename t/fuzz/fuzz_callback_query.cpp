@@ -40,9 +40,7 @@ std::vector<std::pair<std::string_view, std::string_view>> split_query(std::stri
     return out;
 }
 
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
 
 void check_return_to(std::string_view raw) {
     const std::string safe = spotauth::safe_return_to(raw);

@@ -27,9 +27,18 @@ inline std::string fill_key(unsigned char first) {
 }
 
 // Key A seals, A and B open (a rotation in progress); C is a stranger.
-inline const spotauth::Key& key_a() { static const auto k = spotauth::make_key(fill_key(0x11)); return k; }
-inline const spotauth::Key& key_b() { static const auto k = spotauth::make_key(fill_key(0x5a)); return k; }
-inline const spotauth::Key& key_c() { static const auto k = spotauth::make_key(fill_key(0xc3)); return k; }
+inline const spotauth::Key& key_a() {
+    static const auto k = spotauth::make_key(fill_key(0x11));
+    return k;
+}
+inline const spotauth::Key& key_b() {
+    static const auto k = spotauth::make_key(fill_key(0x5a));
+    return k;
+}
+inline const spotauth::Key& key_c() {
+    static const auto k = spotauth::make_key(fill_key(0xc3));
+    return k;
+}
 
 inline const spotauth::KeyRing& ring() {
     static const spotauth::KeyRing r({key_a(), key_b()});
@@ -39,23 +48,22 @@ inline const spotauth::KeyRing& ring() {
 // A compact JWE of `plaintext` under `key` with a fixed IV, built the way
 // KeyRing::seal builds it but without randomness.
 inline std::string seal_fixed(const spotauth::Key& key, std::string_view plaintext) {
-    const std::string header = spotauth::base64url_encode(
-        std::string(R"({"alg":"dir","enc":"A256GCM","kid":")") + key.id + "\"}");
+    const std::string header =
+        spotauth::base64url_encode(std::string(R"({"alg":"dir","enc":"A256GCM","kid":")") + key.id + "\"}");
     const std::string iv(spotauth::kGcmIvBytes, '\x42');
     const auto sealed = spotauth::aes256gcm_seal(key.secret, iv, header, plaintext);
     if (!sealed) {
         std::abort();
     }
-    return header + ".." + spotauth::base64url_encode(iv) + "." +
-           spotauth::base64url_encode(sealed->ciphertext) + "." +
+    return header + ".." + spotauth::base64url_encode(iv) + "." + spotauth::base64url_encode(sealed->ciphertext) + "." +
            spotauth::base64url_encode(sealed->tag);
 }
 
 // The login transaction of the fixed login cookie (see login_cookie()).
 inline const spotauth::LoginTransaction& fixed_login() {
-    static const spotauth::LoginTransaction login{
-        "Zm9vYmFyYmF6cXV4LXN0YXRlLW9mLXRoZS1sb2dpbg", "dmVyaWZpZXItdmVyaWZpZXItdmVyaWZpZXItdmVyaWZp",
-        "/app?x=1", kNow + 600};
+    static const spotauth::LoginTransaction login{"Zm9vYmFyYmF6cXV4LXN0YXRlLW9mLXRoZS1sb2dpbg",
+                                                  "dmVyaWZpZXItdmVyaWZpZXItdmVyaWZpZXItdmVyaWZp", "/app?x=1",
+                                                  kNow + 600};
     return login;
 }
 
@@ -73,10 +81,10 @@ inline const std::string& login_cookie() {
 }  // namespace fuzz
 
 // An invariant the core broke: say which, then abort so libFuzzer keeps the input.
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
+#define FUZZ_CHECK(cond)                                                                      \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
             std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
+            std::abort();                                                                     \
+        }                                                                                     \
     } while (0)

@@ -13,15 +13,14 @@ namespace {
 using spotauth::CookieStatus;
 
 bool same(const spotauth::Session& a, const spotauth::Session& b) {
-    return a.user_id == b.user_id && a.display_name == b.display_name &&
-           a.access_token == b.access_token && a.refresh_token == b.refresh_token &&
-           a.access_expires_at == b.access_expires_at && a.issued_at == b.issued_at &&
-           a.expires_at == b.expires_at;
+    return a.user_id == b.user_id && a.display_name == b.display_name && a.access_token == b.access_token &&
+           a.refresh_token == b.refresh_token && a.access_expires_at == b.access_expires_at &&
+           a.issued_at == b.issued_at && a.expires_at == b.expires_at;
 }
 
 bool same(const spotauth::LoginTransaction& a, const spotauth::LoginTransaction& b) {
-    return a.state == b.state && a.code_verifier == b.code_verifier &&
-           a.return_to == b.return_to && a.expires_at == b.expires_at;
+    return a.state == b.state && a.code_verifier == b.code_verifier && a.return_to == b.return_to &&
+           a.expires_at == b.expires_at;
 }
 
 bool is_empty(const spotauth::Session& s) { return same(s, spotauth::Session{}); }
@@ -71,8 +70,7 @@ void check_cookie(std::string_view cookie) {
         }
         FUZZ_CHECK(cache.size() == 1u);  // the cookie's entry is gone; `held` is not
         FUZZ_CHECK(same(*held.session, opened.session));
-        FUZZ_CHECK(cache.open(keys, cookie, opened.session.expires_at).status ==
-                   CookieStatus::expired);
+        FUZZ_CHECK(cache.open(keys, cookie, opened.session.expires_at).status == CookieStatus::expired);
     }
 
     const auto login = spotauth::open_login(keys, cookie, fuzz::kNow);

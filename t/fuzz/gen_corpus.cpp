@@ -38,8 +38,8 @@ int main(int argc, char** argv) {
     const std::string t = "fuzz_session_cookie";
     using fuzz::kNow;
 
-    spotauth::Session s{"alice", "Alice Ä", "BQAccessToken", "AQRefreshToken", kNow + 3600, kNow - 60,
-                        kNow + 30 * 86400};
+    spotauth::Session s{"alice",     "Alice Ä", "BQAccessToken",  "AQRefreshToken",
+                        kNow + 3600, kNow - 60, kNow + 30 * 86400};
     const std::string valid = seal_with(fuzz::key_a(), s);
     write(t, "session_valid", valid);
     write(t, "session_second_key", seal_with(fuzz::key_b(), s));
@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
     const std::string rest = valid.substr(valid.find('.'));
     write(t, "alg_none", header(R"({"alg":"none","enc":"A256GCM","kid":")" + kid + "\"}") + rest);
     write(t, "enc_a128gcm", header(R"({"alg":"dir","enc":"A128GCM","kid":")" + kid + "\"}") + rest);
-    write(t, "alg_a256kw", header(R"({"alg":"A256KW","enc":"A256GCM","kid":")" + kid + "\"}") +
-                               ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" + rest.substr(1));
+    write(t, "alg_a256kw",
+          header(R"({"alg":"A256KW","enc":"A256GCM","kid":")" + kid + "\"}") +
+              ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" + rest.substr(1));
     write(t, "zip_def", header(R"({"alg":"dir","enc":"A256GCM","kid":")" + kid + R"(","zip":"DEF"})") + rest);
     write(t, "kid_number", header(R"({"alg":"dir","enc":"A256GCM","kid":7})") + rest);
     write(t, "jws_alg_none", header(R"({"alg":"none","typ":"JWT"})") + "." + header(R"({"sub":"x"})") + ".");
@@ -74,8 +75,7 @@ int main(int argc, char** argv) {
     write(t, "claims_session",
           R"({"typ":"session","sub":"u","name":"U","access_token":"a","refresh_token":"r",)"
           R"("access_expires_at":1700003600,"iat":1700000000,"exp":1800000000})");
-    write(t, "claims_login",
-          R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/","exp":1700000600})");
+    write(t, "claims_login", R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/","exp":1700000600})");
 
     write("fuzz_callback_query", "login_state",
           "code=AQD-code&state=" + fuzz::fixed_login().state + "&return_to=%2Fapp%3Fx%3D1");

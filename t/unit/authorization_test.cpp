@@ -57,9 +57,7 @@ TEST(UserAllowlist, ErrorsNameTheLine) {
     EXPECT_TRUE(UserAllowlist::parse(std::string(255, 'u')));
 }
 
-TEST(Authorize, NoRulesAllowEveryone) {
-    EXPECT_EQ(authorize({}, user("anyone", "")), Authorization::allowed);
-}
+TEST(Authorize, NoRulesAllowEveryone) { EXPECT_EQ(authorize({}, user("anyone", "")), Authorization::allowed); }
 
 TEST(Authorize, TheAllowlist) {
     const auto list = *UserAllowlist::parse("alice\n");

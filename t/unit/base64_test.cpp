@@ -109,8 +109,8 @@ TEST(Base64Url, RejectsAForeignByteAnywhere) {
 }
 
 TEST(Base64Url, AcceptsOnlyTheCanonicalLastSymbol) {
-    for (const std::string& bytes : {std::string("\xff"), std::string("\xff\xff"), std::string("abcd"),
-                                     std::string("abcde")}) {
+    for (const std::string& bytes :
+         {std::string("\xff"), std::string("\xff\xff"), std::string("abcd"), std::string("abcde")}) {
         const std::string encoded = base64url_encode(bytes);
         const int unused_bits = encoded.size() % 4 == 2 ? 4 : 2;
         for (int value = 0; value < 64; ++value) {

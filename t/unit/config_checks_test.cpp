@@ -58,9 +58,7 @@ TEST(ProtectedLocations, ReplayLocationWithoutContentHandlerIsNamed) {
     EXPECT_TRUE(contains(messages[0].text, "\"spotauth retry\" in location \"@spotify_replay\""));
 }
 
-TEST(ProtectedLocations, PagesServedFromRootAreFine) {
-    EXPECT_TRUE(check_protected_locations({page()}, {}).empty());
-}
+TEST(ProtectedLocations, PagesServedFromRootAreFine) { EXPECT_TRUE(check_protected_locations({page()}, {}).empty()); }
 
 TEST(ProtectedLocations, ApiWithoutErrorPage401Warns) {
     const auto messages = check_protected_locations({api(std::nullopt), replay()}, {"@spotify_replay"});
@@ -115,8 +113,8 @@ TEST(ServerNames, NginxFormsMatchAsNginxDoes) {
 }
 
 TEST(ServerNames, UnknowableOrCatchAllServersAccept) {
-    EXPECT_TRUE(server_names_accept({""}, "www.example.org"));           // no server_name
-    EXPECT_TRUE(server_names_accept({"_"}, "www.example.org"));          // the usual catch-all
-    EXPECT_TRUE(server_names_accept({"~^www\\.", "a.org"}, "b.org"));    // a regex: not evaluated
+    EXPECT_TRUE(server_names_accept({""}, "www.example.org"));         // no server_name
+    EXPECT_TRUE(server_names_accept({"_"}, "www.example.org"));        // the usual catch-all
+    EXPECT_TRUE(server_names_accept({"~^www\\.", "a.org"}, "b.org"));  // a regex: not evaluated
     EXPECT_FALSE(server_names_accept({"_", "a.org"}, "b.org"));
 }

@@ -60,8 +60,8 @@ TEST(StripCookies, RemovesOnlyOurCookies) {
 
 // strip_cookies_into writes what strip_cookies answers, in the size announced.
 TEST(StripCookies, IntoCallerMemoryMatchesTheString) {
-    for (const std::string header : {"a=1; spotauth=xyz; b=2", "spotauth=xyz;a=1", "a=1;b=2;;c", "",
-                                     ";;  ; spotauth", "spotauth=1", "  x=1 ;\tspotauth_login_A=2; y"}) {
+    for (const std::string header : {"a=1; spotauth=xyz; b=2", "spotauth=xyz;a=1", "a=1;b=2;;c", "", ";;  ; spotauth",
+                                     "spotauth=1", "  x=1 ;\tspotauth_login_A=2; y"}) {
         const std::string expected = strip_cookies(header, kPlain);
         const std::size_t size = stripped_cookies_size(header, kPlain);
         EXPECT_EQ(size, expected.size()) << header;
@@ -85,8 +85,7 @@ TEST(StripCookies, HandlesEmptyAndOddInput) {
 TEST(SetCookie, CarriesSecurityAttributes) {
     EXPECT_EQ(set_cookie_value("__Host-spotauth", "v", {true, 60}),
               "__Host-spotauth=v; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure");
-    EXPECT_EQ(set_cookie_value("spotauth", "", {false, 0}),
-              "spotauth=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    EXPECT_EQ(set_cookie_value("spotauth", "", {false, 0}), "spotauth=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
 }
 
 TEST(FindCookie, ReadsTheFirstExactMatch) {
@@ -109,9 +108,9 @@ TEST(FindCookie, NamesAreCaseSensitiveAndCommasDoNotSplit) {
 }
 
 TEST(FindCookie, AgreesWithStripping) {
-    for (const char* header : {"SPOTAUTH=a; spotauth=b", "__HOST-spotauth=a", "a=1, spotauth=x",
-                               "spotauth=1;spotauth=2", " spotauth =3", "spotauth_login_a=1; spotauth_login_a=2",
-                               "x=1; Spotauth_login_a=2"}) {
+    for (const char* header :
+         {"SPOTAUTH=a; spotauth=b", "__HOST-spotauth=a", "a=1, spotauth=x", "spotauth=1;spotauth=2", " spotauth =3",
+          "spotauth_login_a=1; spotauth_login_a=2", "x=1; Spotauth_login_a=2"}) {
         const std::string stripped = strip_cookies(header, kPlain);
         EXPECT_EQ(find_cookie(stripped, "spotauth"), std::nullopt) << header;
         EXPECT_TRUE(login_cookies(stripped, kPlain).empty()) << header;

@@ -12,14 +12,26 @@ using namespace spotauth;
 namespace {
 
 constexpr Failure kAll[] = {
-    Failure::not_signed_in,        Failure::session_invalid,       Failure::session_expired,
+    Failure::not_signed_in,
+    Failure::session_invalid,
+    Failure::session_expired,
     Failure::session_revoked,
-    Failure::refresh_refused,      Failure::token_rejected,        Failure::provider_unavailable,
-    Failure::provider_misconfigured, Failure::state_mismatch,      Failure::state_used,
-    Failure::code_missing,         Failure::consent_declined,      Failure::provider_refused_login,
-    Failure::code_exchange_failed, Failure::profile_unavailable,   Failure::session_too_large,
-    Failure::cross_site,           Failure::exchanges_limited,
-    Failure::forbidden,            Failure::method_not_allowed,
+    Failure::refresh_refused,
+    Failure::token_rejected,
+    Failure::provider_unavailable,
+    Failure::provider_misconfigured,
+    Failure::state_mismatch,
+    Failure::state_used,
+    Failure::code_missing,
+    Failure::consent_declined,
+    Failure::provider_refused_login,
+    Failure::code_exchange_failed,
+    Failure::profile_unavailable,
+    Failure::session_too_large,
+    Failure::cross_site,
+    Failure::exchanges_limited,
+    Failure::forbidden,
+    Failure::method_not_allowed,
 };
 
 }  // namespace
@@ -64,9 +76,9 @@ TEST(ErrorTable, OnlyUnusableSessionsAreCleared) {
             cleared.insert(std::string(error_reply(f).code));
         }
     }
-    EXPECT_EQ(cleared, (std::set<std::string>{"not_authenticated", "session_expired", "session_revoked",
-                                              "refresh_failed"}));
-    EXPECT_FALSE(error_reply(Failure::not_signed_in).ends_session);  // nothing to clear
+    EXPECT_EQ(cleared,
+              (std::set<std::string>{"not_authenticated", "session_expired", "session_revoked", "refresh_failed"}));
+    EXPECT_FALSE(error_reply(Failure::not_signed_in).ends_session);         // nothing to clear
     EXPECT_FALSE(error_reply(Failure::provider_unavailable).ends_session);  // a flaky endpoint logs nobody out
 }
 

@@ -45,8 +45,7 @@ struct SpendTest : ::testing::Test {
 TEST_F(SpendTest, SetsTheSpentKeyOnceForTheLoginsLifetime) {
     spend();
     EXPECT_TRUE(answers.empty());  // never from inside spend()
-    EXPECT_EQ(redis.next(),
-              (std::vector<std::string>{"SET", "spotauth:spent:state-key", "1", "NX", "PX", "42000"}));
+    EXPECT_EQ(redis.next(), (std::vector<std::string>{"SET", "spotauth:spent:state-key", "1", "NX", "PX", "42000"}));
     redis.answer(FakeRedis::status("OK"));
     ASSERT_EQ(answers.size(), 1u);
     EXPECT_EQ(answers[0], SpendAnswer::fresh);
@@ -59,10 +58,10 @@ TEST_F(SpendTest, AlreadySetMeansSpentElsewhere) {
 }
 
 TEST_F(SpendTest, ErrorRepliesAndSilenceAreUnknown) {
-    for (const char* error : {"OOM command not allowed when used memory > 'maxmemory'.",
-                              "READONLY You can't write against a read only replica.",
-                              "NOAUTH Authentication required.", "LOADING Redis is loading the dataset in memory",
-                              "ERR unknown command"}) {
+    for (const char* error :
+         {"OOM command not allowed when used memory > 'maxmemory'.",
+          "READONLY You can't write against a read only replica.", "NOAUTH Authentication required.",
+          "LOADING Redis is loading the dataset in memory", "ERR unknown command"}) {
         spend();
         redis.answer(FakeRedis::error(error));
     }
@@ -92,8 +91,9 @@ struct WatchTest : ::testing::Test {
     FakeRedis redis;
     std::int64_t now = 1000;
     std::vector<std::pair<RedisErrorKind, bool>> reports;
-    RedisErrorWatch watch{redis, [this] { return now; },
-                          [this](RedisErrorKind k, bool starts, const std::string&) { reports.emplace_back(k, starts); }};
+    RedisErrorWatch watch{
+        redis, [this] { return now; },
+        [this](RedisErrorKind k, bool starts, const std::string&) { reports.emplace_back(k, starts); }};
     std::vector<std::optional<RedisValue>> replies;
 
     void send(const std::optional<RedisValue>& reply) {
@@ -112,7 +112,7 @@ TEST_F(WatchTest, ErrorRepliesAreReportedOncePerOutageAndPassedOn) {
     now += 1000;
     send(FakeRedis::error("OOM command not allowed"));
     send(FakeRedis::error("READONLY You can't write"));
-    ASSERT_EQ(reports.size(), 3u);  // each counted...
+    ASSERT_EQ(reports.size(), 3u);   // each counted...
     EXPECT_TRUE(reports[0].second);  // ...the first one logged
     EXPECT_FALSE(reports[1].second);
     EXPECT_FALSE(reports[2].second);

@@ -24,10 +24,9 @@ struct RevocationsTest : ::testing::Test {
         RevocationTiming timing;
         timing.page = page;
         timing.lifetime_ms = 86400000;
-        return std::make_unique<FleetRevocations>(redis, [this] { return now; }, timing,
-                                                  [this](const std::string& sid, UnixTime until) {
-                                                      learned.emplace_back(sid, until);
-                                                  });
+        return std::make_unique<FleetRevocations>(
+            redis, [this] { return now; }, timing,
+            [this](const std::string& sid, UnixTime until) { learned.emplace_back(sid, until); });
     }
 
     // Answers the pending read with (member, score) pairs.
@@ -115,8 +114,8 @@ TEST_F(RevocationsTest, ALogoutOfASessionThatEndedAnywayIsDropped) {
 
 TEST_F(RevocationsTest, ReadsArePagedFromAnInclusiveCursor) {
     fleet->tick(kNow);
-    EXPECT_EQ(redis.next(), (std::vector<std::string>{"ZRANGEBYSCORE", "spotauth:revoked", "-inf", "+inf",
-                                                      "WITHSCORES", "LIMIT", "0", "3"}));
+    EXPECT_EQ(redis.next(), (std::vector<std::string>{"ZRANGEBYSCORE", "spotauth:revoked", "-inf", "+inf", "WITHSCORES",
+                                                      "LIMIT", "0", "3"}));
     // A full page: the next one is read at once, from the last score, inclusive.
     page({{"a 2000000000", "100"}, {"b 2000000000", "101"}, {"c 2000000000", "102"}});
     EXPECT_EQ(redis.next()[2], "102");
@@ -172,7 +171,8 @@ TEST_F(RevocationsTest, NothingRunsAfterItIsGone) {
 TEST_F(RevocationsTest, AFullOutboxDropsAndCounts) {
     RevocationTiming timing;
     timing.outbox_limit = 2;
-    FleetRevocations small(redis, [this] { return now; }, timing, [](const std::string&, UnixTime) {});
+    FleetRevocations small(
+        redis, [this] { return now; }, timing, [](const std::string&, UnixTime) {});
     for (int i = 0; i < 3; ++i) {
         small.revoke("sid-" + std::to_string(i), kNow + 3600, kNow);
     }

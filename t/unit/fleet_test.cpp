@@ -49,8 +49,8 @@ TEST(SealedRefreshResult, OpensOnlyUnderTheKeyAndKindItWasSealedFor) {
     ASSERT_TRUE(sealed);
     EXPECT_FALSE(open_refresh_result(keys, "key-bob", *sealed));  // moved to another user's key
     EXPECT_FALSE(open_refresh_result(keys, "", *sealed));
-    EXPECT_FALSE(keys.open(*sealed));                             // not a session cookie either
-    EXPECT_FALSE(keys.open_bound(*sealed, "key-alice"));          // another kind of record
+    EXPECT_FALSE(keys.open(*sealed));                     // not a session cookie either
+    EXPECT_FALSE(keys.open_bound(*sealed, "key-alice"));  // another kind of record
     // ...and a session cookie is not a refresh result.
     const auto cookie = keys.seal(R"({"typ":"refresh","outcome":0})");
     ASSERT_TRUE(cookie);
@@ -122,8 +122,8 @@ struct FleetCoordinatorTest : ::testing::Test {
     FakeFleet fleet;
     KeyRing keys = ring('k');
     MilliTime now = 1'700'000'000'000;
-    RefreshCoordinator coordinator{transport, store, observer, [this] { return now; },
-                                   RefreshTiming{60, 30000, 5000}, &fleet};
+    RefreshCoordinator coordinator{transport, store, observer, [this] { return now; }, RefreshTiming{60, 30000, 5000},
+                                   &fleet};
 
     std::optional<RefreshResult> ask() {
         RefreshJob job;
@@ -381,7 +381,7 @@ TEST_F(FleetStoreTest, ErrorRepliesAreNeverAnAnswer) {
     const std::string alice = published_by("key-alice", "alice");
     claim("key-a", "AQ-a");
     redis.answer(FakeRedis::error("OOM command not allowed when used memory > 'maxmemory'."));
-    claim_finds("key-b", "AQ-b", alice);                     // refused, so it tries to SET NX the claim...
+    claim_finds("key-b", "AQ-b", alice);  // refused, so it tries to SET NX the claim...
     redis.answer(FakeRedis::error("READONLY You can't write against a read only replica."));
     ASSERT_EQ(answers.size(), 2u);
     EXPECT_EQ(answers[0].kind, FleetStore::Kind::unavailable);

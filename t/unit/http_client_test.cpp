@@ -36,8 +36,9 @@ public:
         while (client.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
             std::vector<pollfd> pfds;
             for (const auto& [fd, interest] : fds_) {
-                pfds.push_back({fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) |
-                                                       ((interest & kWrite) ? POLLOUT : 0)), 0});
+                pfds.push_back(
+                    {fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) | ((interest & kWrite) ? POLLOUT : 0)),
+                     0});
             }
             const long wait = timer_ms_ < 0 ? 50 : std::min(timer_ms_, 50L);
             const int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait));
@@ -47,8 +48,8 @@ public:
                 continue;
             }
             for (const pollfd& p : pfds) {
-                const int events = ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) |
-                                   ((p.revents & POLLOUT) ? kWrite : 0);
+                const int events =
+                    ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) | ((p.revents & POLLOUT) ? kWrite : 0);
                 if (events != 0) {
                     client.on_socket_ready(p.fd, events);
                 }
@@ -91,9 +92,7 @@ public:
         thread_.join();
         close(listener_);
     }
-    std::string url(const std::string& path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + path;
-    }
+    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
     const std::string& request() const { return request_; }
 
 private:
@@ -104,8 +103,8 @@ private:
 };
 
 std::string http_reply(const std::string& body) {
-    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
 }
 
 }  // namespace

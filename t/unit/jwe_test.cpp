@@ -17,9 +17,7 @@ namespace {
 
 Key key_of(char fill) { return make_key(std::string(32, fill)); }
 
-std::string header_of(const std::string& token) {
-    return *base64url_decode(token.substr(0, token.find('.')));
-}
+std::string header_of(const std::string& token) { return *base64url_decode(token.substr(0, token.find('.'))); }
 
 // Replaces the protected header while keeping the rest of the token.
 std::string with_header(const std::string& token, const std::string& header_json) {
@@ -50,8 +48,7 @@ TEST(Jwe, IsCompactDirA256gcmWithKid) {
     const auto token = *KeyRing({key}).seal("x");
     EXPECT_EQ(std::count(token.begin(), token.end(), '.'), 4);
     EXPECT_NE(token.find(".."), std::string::npos);  // empty encrypted key for "dir"
-    EXPECT_EQ(header_of(token),
-              "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"" + key.id + "\"}");
+    EXPECT_EQ(header_of(token), "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"" + key.id + "\"}");
 }
 
 TEST(Jwe, EveryFlippedByteIsRejected) {
@@ -106,8 +103,7 @@ TEST(Jwe, OtherAlgorithmsAndExtraHeadersAreRejected) {
     const std::string token = *ring.seal("payload");
     const std::string kid = "\"kid\":\"" + key.id + "\"";
     for (const std::string& header :
-         {"{\"alg\":\"none\",\"enc\":\"A256GCM\"," + kid + "}",
-          "{\"alg\":\"dir\",\"enc\":\"A128GCM\"," + kid + "}",
+         {"{\"alg\":\"none\",\"enc\":\"A256GCM\"," + kid + "}", "{\"alg\":\"dir\",\"enc\":\"A128GCM\"," + kid + "}",
           "{\"alg\":\"A256KW\",\"enc\":\"A256GCM\"," + kid + "}",
           "{\"alg\":\"dir\",\"enc\":\"A256GCM\"," + kid + ",\"zip\":\"DEF\"}",
           std::string("{\"alg\":\"dir\",\"enc\":\"A256GCM\"}"), std::string("[]"), std::string("not json")}) {
@@ -167,9 +163,8 @@ TEST(Gcm, KnownAnswerWhateverCameBefore) {
     const std::string other_iv(12, 'i');
     // One buffer for every opening, as KeyRing's callers keep one.
     std::string buffer;
-    const auto open_into = [&buffer](std::string_view k, std::string_view i, std::string_view a,
-                                std::string_view c, std::string_view t,
-                                std::size_t spare = 0) -> std::optional<std::string> {
+    const auto open_into = [&buffer](std::string_view k, std::string_view i, std::string_view a, std::string_view c,
+                                     std::string_view t, std::size_t spare = 0) -> std::optional<std::string> {
         if (!aes256gcm_open(k, i, a, c, t, buffer, spare)) {
             EXPECT_TRUE(buffer.empty()) << "unauthenticated plaintext left in the buffer";
             return std::nullopt;
@@ -277,7 +272,7 @@ TEST(Jwe, ABoundValueOpensOnlyWithItsContext) {
     EXPECT_EQ(keys.open_bound(*sealed, "kind\nkey-1"), "payload");
     EXPECT_FALSE(keys.open_bound(*sealed, "kind\nkey-2"));
     EXPECT_FALSE(keys.open_bound(*sealed, "other\nkey-1"));
-    EXPECT_FALSE(keys.open(*sealed));         // nor as an unbound token (a cookie)
+    EXPECT_FALSE(keys.open(*sealed));  // nor as an unbound token (a cookie)
     EXPECT_FALSE(keys.open_bound(*sealed, ""));
     EXPECT_FALSE(keys.seal_bound("payload", ""));  // a context is required
     const auto plain = keys.seal("payload");

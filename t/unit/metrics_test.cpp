@@ -101,8 +101,8 @@ TEST(PrometheusText, EveryFamilyIsDocumented) {
     const std::vector<std::string> families = exported_families();
     EXPECT_GT(families.size(), 10u);
     for (const std::string& name : families) {
-        const bool named = section.find("`" + name + "`") != std::string::npos ||
-                           section.find("`" + name + "{") != std::string::npos;
+        const bool named =
+            section.find("`" + name + "`") != std::string::npos || section.find("`" + name + "{") != std::string::npos;
         EXPECT_TRUE(named) << name << " is not in docs/operations.md's Metrics section";
     }
 }

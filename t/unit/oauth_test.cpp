@@ -31,8 +31,7 @@ TEST(RandomToken, Has256BitsAndIsUrlSafe) {
     ASSERT_TRUE(a && b);
     EXPECT_EQ(a->size(), 43u);
     EXPECT_NE(*a, *b);
-    EXPECT_EQ(a->find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+    EXPECT_EQ(a->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos);
 }
 
@@ -97,7 +96,8 @@ TEST(TokenResponse, AbsurdLifetimeIsClampedNotOverflowed) {
 }
 
 TEST(TokenResponse, InvalidGrantIsPermanent) {
-    const auto r = parse_token_response(400, R"({"error":"invalid_grant","error_description":"Refresh token revoked"})");
+    const auto r =
+        parse_token_response(400, R"({"error":"invalid_grant","error_description":"Refresh token revoked"})");
     EXPECT_EQ(r.outcome, TokenOutcome::permanent);
     EXPECT_EQ(r.error, "invalid_grant");
     EXPECT_EQ(r.description, "HTTP 400: Refresh token revoked");
@@ -110,18 +110,18 @@ TEST(TokenResponse, InvalidClientIsMisconfiguration) {
 }
 
 TEST(TokenResponse, TransientFailures) {
-    for (const auto& [status, body] : std::vector<std::pair<long, std::string>>{
-             {0, ""},
-             {500, R"({"error":"server_error"})"},
-             {503, "<html>down</html>"},
-             {429, R"({"error":"rate_limited"})"},
-             {200, "<html><body>Bad gateway</body></html>"},
-             {200, R"({"access_tok)"},
-             {200, R"({"token_type":"Bearer","expires_in":3600})"},
-             {200, R"({"access_token":"x","expires_in":"soon"})"},
-             {200, R"({"access_token":"x","expires_in":-5})"},
-             {200, R"({"access_token":42})"},
-             {200, "[]"}}) {
+    for (const auto& [status, body] :
+         std::vector<std::pair<long, std::string>>{{0, ""},
+                                                   {500, R"({"error":"server_error"})"},
+                                                   {503, "<html>down</html>"},
+                                                   {429, R"({"error":"rate_limited"})"},
+                                                   {200, "<html><body>Bad gateway</body></html>"},
+                                                   {200, R"({"access_tok)"},
+                                                   {200, R"({"token_type":"Bearer","expires_in":3600})"},
+                                                   {200, R"({"access_token":"x","expires_in":"soon"})"},
+                                                   {200, R"({"access_token":"x","expires_in":-5})"},
+                                                   {200, R"({"access_token":42})"},
+                                                   {200, "[]"}}) {
         EXPECT_EQ(parse_token_response(status, body).outcome, TokenOutcome::transient) << status << " " << body;
     }
 }
@@ -173,12 +173,12 @@ TEST(Profile, RejectsErrorsAndGarbage) {
 
 TEST(TokenResponse, MalformedTokensAreTransientFailures) {
     const std::string long_token(2049, 'A');
-    for (const std::string& body : std::vector<std::string>{
-             R"({"access_token":"BQ\r\nX-Injected: yes","expires_in":60})",
-             R"({"access_token":"BQ 1","expires_in":60})",
-             R"({"access_token":")" + long_token + R"(","expires_in":60})",
-             R"({"access_token":"BQ","refresh_token":"AQ\nx","expires_in":60})",
-             R"({"access_token":"BQ","refresh_token":")" + long_token + R"(","expires_in":60})"}) {
+    for (const std::string& body :
+         std::vector<std::string>{R"({"access_token":"BQ\r\nX-Injected: yes","expires_in":60})",
+                                  R"({"access_token":"BQ 1","expires_in":60})",
+                                  R"({"access_token":")" + long_token + R"(","expires_in":60})",
+                                  R"({"access_token":"BQ","refresh_token":"AQ\nx","expires_in":60})",
+                                  R"({"access_token":"BQ","refresh_token":")" + long_token + R"(","expires_in":60})"}) {
         const auto r = parse_token_response(200, body);
         EXPECT_EQ(r.outcome, TokenOutcome::transient) << body;
         EXPECT_EQ(r.error, "bad_response");
@@ -226,8 +226,15 @@ TEST(NewSession, SetsExpiriesFromNow) {
 }
 
 TEST(ProviderRequests, TokenRequestIsABasicAuthFormPost) {
-    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api",
-                        "https://api/v1/me", {}};
+    ClientConfig client{"id",
+                        "secret",
+                        "https://x/cb",
+                        "s",
+                        "https://a/authorize",
+                        "https://a/api/token",
+                        "https://api",
+                        "https://api/v1/me",
+                        {}};
     const HttpRequest req = token_request(client, {1000, 2000, "/ca.pem"}, "grant_type=refresh_token&refresh_token=R");
     EXPECT_EQ(req.url, "https://a/api/token");
     EXPECT_EQ(req.post_body, "grant_type=refresh_token&refresh_token=R");
@@ -239,8 +246,15 @@ TEST(ProviderRequests, TokenRequestIsABasicAuthFormPost) {
 }
 
 TEST(ProviderRequests, ProfileRequestCarriesTheAccessToken) {
-    ClientConfig client{"id", "secret", "https://x/cb", "s", "https://a/authorize", "https://a/api/token", "https://api/",
-                        "https://api/user", {}};
+    ClientConfig client{"id",
+                        "secret",
+                        "https://x/cb",
+                        "s",
+                        "https://a/authorize",
+                        "https://a/api/token",
+                        "https://api/",
+                        "https://api/user",
+                        {}};
     const HttpRequest req = profile_request(client, {}, "BQ-token");
     EXPECT_EQ(req.url, "https://api/user");
     EXPECT_TRUE(req.post_body.empty());
@@ -371,10 +385,27 @@ TEST(TokenResponse, ExpiresInAsAStringOfDigitsIsAccepted) {
 }
 
 TEST(TokenResponse, ExpiresInThatIsNotDigitsOrOutOfRangeIsMalformed) {
-    for (const std::string value :
-         {R"("")", R"(" 3600")", R"("3600 ")", R"("+3600")", R"("-1")", R"("0")", R"("36.5")", R"("3600s")",
-          R"("0x10")", R"("٣٦٠٠")", R"("9223372036854775808")", R"("99999999999999999999")", "0", "-1", "3600.5",
-          "1e3", "18446744073709551615", "true", "null", "[3600]", R"({"s":1})"}) {
+    for (const std::string value : {R"("")",
+                                    R"(" 3600")",
+                                    R"("3600 ")",
+                                    R"("+3600")",
+                                    R"("-1")",
+                                    R"("0")",
+                                    R"("36.5")",
+                                    R"("3600s")",
+                                    R"("0x10")",
+                                    R"("٣٦٠٠")",
+                                    R"("9223372036854775808")",
+                                    R"("99999999999999999999")",
+                                    "0",
+                                    "-1",
+                                    "3600.5",
+                                    "1e3",
+                                    "18446744073709551615",
+                                    "true",
+                                    "null",
+                                    "[3600]",
+                                    R"({"s":1})"}) {
         const auto r = parse_token_response(200, R"({"access_token":"AT","expires_in":)" + value + "}");
         EXPECT_EQ(r.outcome, TokenOutcome::transient) << value;
         EXPECT_EQ(r.error, "bad_response") << value;
@@ -383,8 +414,9 @@ TEST(TokenResponse, ExpiresInThatIsNotDigitsOrOutOfRangeIsMalformed) {
 
 TEST(TokenResponse, TokenTypeIsComparedWithoutCase) {
     for (const char* type : {"Bearer", "bearer", "BEARER", "bEaReR"}) {
-        EXPECT_EQ(parse_token_response(200, std::string(R"({"access_token":"AT","token_type":")") + type + "\"}").outcome,
-                  TokenOutcome::ok)
+        EXPECT_EQ(
+            parse_token_response(200, std::string(R"({"access_token":"AT","token_type":")") + type + "\"}").outcome,
+            TokenOutcome::ok)
             << type;
     }
 }
@@ -407,15 +439,16 @@ TEST(TokenResponse, AnEmptyErrorMemberIsANamedError) {
 
 TEST(TokenResponse, ErrorMemberWithStatus200IsAnErrorNeverASuccess) {
     // Naver and GitHub answer errors with 200.
-    const auto refused = parse_token_response(
-        200, R"({"error":"invalid_request","error_description":"no valid data in session"})");
+    const auto refused =
+        parse_token_response(200, R"({"error":"invalid_request","error_description":"no valid data in session"})");
     EXPECT_EQ(refused.outcome, TokenOutcome::misconfigured);
     EXPECT_EQ(refused.error, "invalid_request");
     EXPECT_EQ(refused.description, "HTTP 200: no valid data in session");
     EXPECT_EQ(parse_token_response(200, R"({"error":"bad_verification_code"})").outcome, TokenOutcome::misconfigured);
     EXPECT_EQ(parse_token_response(200, R"({"error":"invalid_grant"})").outcome, TokenOutcome::permanent);
     // Even next to tokens: an answer that says error is not a success.
-    const auto mixed = parse_token_response(200, R"({"access_token":"AT","refresh_token":"RT","error":"invalid_grant"})");
+    const auto mixed =
+        parse_token_response(200, R"({"access_token":"AT","refresh_token":"RT","error":"invalid_grant"})");
     EXPECT_EQ(mixed.outcome, TokenOutcome::permanent);
     EXPECT_TRUE(mixed.access_token.empty());
     EXPECT_FALSE(mixed.refresh_token);
@@ -452,7 +485,8 @@ TEST(ProfileClaims, ParseOverABaseKeepsTheFieldsNotGiven) {
 TEST(Profile, KakaoNumericIdAndNestedHangulNickname) {
     const ProfileClaims kakao{"id", "kakao_account.profile.nickname"};
     const auto raw = parse_profile(
-        200, "{\"id\":3141592653,\"kakao_account\":{\"profile\":{\"nickname\":\"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99\"}}}",
+        200,
+        "{\"id\":3141592653,\"kakao_account\":{\"profile\":{\"nickname\":\"\xED\x99\x8D\xEA\xB8\xB8\xEB\x8F\x99\"}}}",
         kakao);
     ASSERT_TRUE(raw);
     EXPECT_EQ(raw->id, "3141592653");

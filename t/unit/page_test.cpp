@@ -82,11 +82,10 @@ TEST(PageTemplate, RefusesTooLargeATemplate) {
 }
 
 TEST(PageTemplate, BuiltinIsAResponsivePageWithEveryField) {
-    const std::string out = PageTemplate::builtin().render(error_page_fields(Failure::forbidden, "/auth/login",
-                                                                            "/team.html?tab=1"));
+    const std::string out =
+        PageTemplate::builtin().render(error_page_fields(Failure::forbidden, "/auth/login", "/team.html?tab=1"));
     EXPECT_EQ(out.rfind("<!doctype html>", 0), 0u);
-    EXPECT_NE(out.find("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"),
-              std::string::npos);
+    EXPECT_NE(out.find("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"), std::string::npos);
     EXPECT_NE(out.find("<title>No access</title>"), std::string::npos);
     EXPECT_NE(out.find("Error 403"), std::string::npos);
     EXPECT_NE(out.find("forbidden"), std::string::npos);
@@ -104,8 +103,7 @@ TEST(PageTemplate, BuiltinIsAResponsivePageWithEveryField) {
     EXPECT_EQ(out.find("<link"), out.find(icon));
     EXPECT_EQ(out.find("url("), std::string::npos);
     // A spent callback address does not stay in the address bar.
-    EXPECT_NE(out.find("history.replaceState(null, \"\", document.getElementById(\"home\").href)"),
-              std::string::npos);
+    EXPECT_NE(out.find("history.replaceState(null, \"\", document.getElementById(\"home\").href)"), std::string::npos);
 }
 
 TEST(PageTemplate, BuiltinIsShippedAsAFileToStartFrom) {
@@ -161,7 +159,8 @@ TEST(Notice, IsAddedToTheQuery) {
     EXPECT_EQ(with_notice("/?spotauth_notice=session_expired", Notice::logged_out), "/?spotauth_notice=logged_out");
     EXPECT_EQ(with_notice("/a?x=1&spotauth_notice=refresh_failed&y=2#f", Notice::logged_out),
               "/a?x=1&y=2&spotauth_notice=logged_out#f");
-    EXPECT_EQ(with_notice("/a?spotauth_notices=1", Notice::logged_out), "/a?spotauth_notices=1&spotauth_notice=logged_out");
+    EXPECT_EQ(with_notice("/a?spotauth_notices=1", Notice::logged_out),
+              "/a?spotauth_notices=1&spotauth_notice=logged_out");
     // However the name is encoded, as URLSearchParams would decode it.
     EXPECT_EQ(with_notice("/?spotauth%5Fnotice=session_revoked&spotauth_notic%65=x", Notice::logged_out),
               "/?spotauth_notice=logged_out");

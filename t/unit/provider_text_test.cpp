@@ -16,7 +16,7 @@ TEST(TokenText, RefusesEmptyLongSpacesAndControls) {
     EXPECT_FALSE(is_token_text(""));
     EXPECT_FALSE(is_token_text(std::string(kMaxTokenBytes + 1, 'A')));
     for (const std::string& bad : std::vector<std::string>{"a b", "a\r\nX-Injected: 1", "a\tb", std::string("a\0b", 3),
-                                  std::string("a\x7f"), std::string("caf\xc3\xa9")}) {
+                                                           std::string("a\x7f"), std::string("caf\xc3\xa9")}) {
         EXPECT_FALSE(is_token_text(bad)) << bad;
     }
 }
@@ -36,9 +36,21 @@ TEST(TokenText, LooksAtEveryByteOfALongToken) {
 
 TEST(CleanText, DropsC0DelC1AndLineSeparators) {
     EXPECT_EQ(clean_text("Mallory\r\nX-Injected: yes", 100), "MalloryX-Injected: yes");
-    EXPECT_EQ(clean_text(std::string("a\0b\x7f" "c", 5), 100), "abc");
-    EXPECT_EQ(clean_text("a\xc2\x85" "b\xc2\x9f" "c", 100), "abc");        // NEL, APC (C1)
-    EXPECT_EQ(clean_text("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", 100), "abc");  // U+2028, U+2029
+    EXPECT_EQ(clean_text(std::string("a\0b\x7f"
+                                     "c",
+                                     5),
+                         100),
+              "abc");
+    EXPECT_EQ(clean_text("a\xc2\x85"
+                         "b\xc2\x9f"
+                         "c",
+                         100),
+              "abc");  // NEL, APC (C1)
+    EXPECT_EQ(clean_text("a\xe2\x80\xa8"
+                         "b\xe2\x80\xa9"
+                         "c",
+                         100),
+              "abc");  // U+2028, U+2029
 }
 
 TEST(CleanText, KeepsOrdinaryUnicode) {
@@ -48,14 +60,25 @@ TEST(CleanText, KeepsOrdinaryUnicode) {
 
 TEST(CleanText, ReplacesInvalidUtf8) {
     const std::string replacement = "\xef\xbf\xbd";
-    EXPECT_EQ(clean_text("a\xff" "b", 100), "a" + replacement + "b");
-    EXPECT_EQ(clean_text("a\xc0\xaf" "b", 100).find("\xc0"), std::string::npos);      // overlong '/'
-    EXPECT_EQ(clean_text("a\xed\xa0\x80" "b", 100).find("\xed\xa0"), std::string::npos);  // surrogate
+    EXPECT_EQ(clean_text("a\xff"
+                         "b",
+                         100),
+              "a" + replacement + "b");
+    EXPECT_EQ(clean_text("a\xc0\xaf"
+                         "b",
+                         100)
+                  .find("\xc0"),
+              std::string::npos);  // overlong '/'
+    EXPECT_EQ(clean_text("a\xed\xa0\x80"
+                         "b",
+                         100)
+                  .find("\xed\xa0"),
+              std::string::npos);  // surrogate
 }
 
 TEST(CleanText, CutsAtACharacterBoundary) {
     EXPECT_EQ(clean_text("abcdef", 4), "abcd");
-    EXPECT_EQ(clean_text("ab\xc3\xa9", 3), "ab");                // 'é' does not fit whole
+    EXPECT_EQ(clean_text("ab\xc3\xa9", 3), "ab");  // 'é' does not fit whole
     EXPECT_EQ(clean_text("\xf0\x9f\x8e\xb5\xf0\x9f\x8e\xb5", 7), "\xf0\x9f\x8e\xb5");
     EXPECT_EQ(utf8_prefix("ab\xc3\xa9", 3), "ab");
     EXPECT_EQ(utf8_prefix("ab\xc3\xa9", 4), "ab\xc3\xa9");
@@ -77,18 +100,28 @@ TEST(UserId, WithAControlOrFormatCharacterIsRefusedNotCleaned) {
         {"LF", "alice\n"},
         {"CR LF", "alice\r\n"},
         {"NUL", std::string("alice\0", 6)},
-        {"ESC before", "\x1B" "alice"},
+        {"ESC before",
+         "\x1B"
+         "alice"},
         {"DEL", "alice\x7F"},
         {"NEL U+0085", "alice\xC2\x85"},
         {"C1 U+009B", "alice\xC2\x9B"},
         {"LINE SEPARATOR U+2028", "alice\xE2\x80\xA8"},
         {"PARAGRAPH SEPARATOR U+2029", "alice\xE2\x80\xA9"},
         {"ZERO WIDTH JOINER U+200D", "alice\xE2\x80\x8D"},
-        {"ZERO WIDTH SPACE U+200B", "ali\xE2\x80\x8B" "ce"},
-        {"RIGHT-TO-LEFT OVERRIDE U+202E", "\xE2\x80\xAE" "alice"},
+        {"ZERO WIDTH SPACE U+200B",
+         "ali\xE2\x80\x8B"
+         "ce"},
+        {"RIGHT-TO-LEFT OVERRIDE U+202E",
+         "\xE2\x80\xAE"
+         "alice"},
         {"WORD JOINER U+2060", "alice\xE2\x81\xA0"},
-        {"BOM U+FEFF", "\xEF\xBB\xBF" "alice"},
-        {"SOFT HYPHEN U+00AD", "ali\xC2\xAD" "ce"},
+        {"BOM U+FEFF",
+         "\xEF\xBB\xBF"
+         "alice"},
+        {"SOFT HYPHEN U+00AD",
+         "ali\xC2\xAD"
+         "ce"},
         {"ARABIC LETTER MARK U+061C", "alice\xD8\x9C"},
         {"TAG LATIN SMALL A U+E0061", "alice\xF3\xA0\x81\xA1"},
         {"INTERLINEAR ANNOTATION U+FFF9", "alice\xEF\xBF\xB9"},
@@ -102,11 +135,11 @@ TEST(UserId, WithAControlOrFormatCharacterIsRefusedNotCleaned) {
 }
 
 TEST(UserId, NeighboursOfTheRefusedRangesAreKept) {
-    EXPECT_TRUE(exact_user_id("alice\xC2\xA0"));          // NO-BREAK SPACE U+00A0 (Zs)
-    EXPECT_TRUE(exact_user_id("alice\xE2\x80\xAF"));     // NARROW NO-BREAK SPACE U+202F (Zs)
-    EXPECT_TRUE(exact_user_id("alice\xE2\x80\x90"));     // HYPHEN U+2010
-    EXPECT_TRUE(exact_user_id("alice\xEF\xBF\xBC"));     // OBJECT REPLACEMENT CHARACTER U+FFFC (So)
-    EXPECT_TRUE(exact_user_id("alice "));                  // SPACE
+    EXPECT_TRUE(exact_user_id("alice\xC2\xA0"));      // NO-BREAK SPACE U+00A0 (Zs)
+    EXPECT_TRUE(exact_user_id("alice\xE2\x80\xAF"));  // NARROW NO-BREAK SPACE U+202F (Zs)
+    EXPECT_TRUE(exact_user_id("alice\xE2\x80\x90"));  // HYPHEN U+2010
+    EXPECT_TRUE(exact_user_id("alice\xEF\xBF\xBC"));  // OBJECT REPLACEMENT CHARACTER U+FFFC (So)
+    EXPECT_TRUE(exact_user_id("alice "));             // SPACE
     EXPECT_TRUE(exact_user_id("alice~"));
 }
 
@@ -114,7 +147,8 @@ TEST(DisplayName, IsCleanedAndCut) {
     EXPECT_EQ(clean_display_name("Al\nice"), "Alice");
     EXPECT_EQ(clean_display_name(std::string(5000, 'N')), std::string(kMaxDisplayNameBytes, 'N'));
     std::string accented;
-    for (int i = 0; i < 200; ++i) accented += "\xc3\xa9";
+    for (int i = 0; i < 200; ++i)
+        accented += "\xc3\xa9";
     const std::string cut = clean_display_name(accented);
     EXPECT_EQ(cut.size(), kMaxDisplayNameBytes);  // 128 whole characters
     EXPECT_EQ(cut, accented.substr(0, kMaxDisplayNameBytes));

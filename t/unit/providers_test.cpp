@@ -153,8 +153,7 @@ TEST(ProviderName, NginxTMessagesNameTheProviderInUse) {
 TEST(ProviderName, MessagesAndPagesNameTheProviderInUse) {
     EXPECT_EQ(error_reply(Failure::code_exchange_failed, "Kakao").description,
               "Kakao did not accept the sign-in; try again.");
-    EXPECT_EQ(error_reply(Failure::code_exchange_failed).description,
-              "Spotify did not accept the sign-in; try again.");
+    EXPECT_EQ(error_reply(Failure::code_exchange_failed).description, "Spotify did not accept the sign-in; try again.");
     EXPECT_EQ(error_reply(Failure::consent_declined, "Naver").description,
               "You declined to connect your Naver account.");
     EXPECT_EQ(error_reply(Failure::provider_unavailable, "GitHub").description,

@@ -45,13 +45,14 @@ public:
         while (!done() && now_ms() < deadline) {
             std::vector<pollfd> pfds;
             for (const auto& [fd, interest] : fds_) {
-                pfds.push_back({fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) |
-                                                       ((interest & kWrite) ? POLLOUT : 0)), 0});
+                pfds.push_back(
+                    {fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) | ((interest & kWrite) ? POLLOUT : 0)),
+                     0});
             }
             poll(pfds.data(), pfds.size(), 10);
             for (const pollfd& p : pfds) {
-                const int events = ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) |
-                                   ((p.revents & POLLOUT) ? kWrite : 0);
+                const int events =
+                    ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) | ((p.revents & POLLOUT) ? kWrite : 0);
                 if (events != 0) {
                     sink.on_socket_ready(p.fd, events);
                 }
@@ -109,10 +110,10 @@ private:
             }
             in.append(buf, static_cast<std::size_t>(n));
             while (auto argv = take_command(in)) {
-                std::string reply = (*argv)[0] == "PING"  ? "+PONG\r\n"
-                                    : (*argv)[0] == "GET" ? "-OOM command not allowed\r\n"
-                                                          : "$" + std::to_string((*argv)[1].size()) + "\r\n" +
-                                                                (*argv)[1] + "\r\n";
+                std::string reply = (*argv)[0] == "PING" ? "+PONG\r\n"
+                                    : (*argv)[0] == "GET"
+                                        ? "-OOM command not allowed\r\n"
+                                        : "$" + std::to_string((*argv)[1].size()) + "\r\n" + (*argv)[1] + "\r\n";
                 if (write(conn_, reply.data(), reply.size()) < 0) {
                     return;
                 }
@@ -182,7 +183,7 @@ TEST_F(RedisClientTest, ACancelledCommandsReplyReachesNoOne) {
     ASSERT_TRUE(echoed);
     EXPECT_EQ(echoed->text, "second");
     EXPECT_FALSE(cancelled_ran);
-    client.cancel(id);      // finished or unknown ids are ignored
+    client.cancel(id);  // finished or unknown ids are ignored
     client.cancel(999999);
 }
 

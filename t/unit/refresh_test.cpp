@@ -59,7 +59,10 @@ private:
 struct CountingObserver : RefreshObserver {
     void call_started() override { ++calls; }
     void claim_unrecorded() override { ++unrecorded; }
-    void call_finished(TokenOutcome outcome, double) override { last_outcome = outcome; ++finished; }
+    void call_finished(TokenOutcome outcome, double) override {
+        last_outcome = outcome;
+        ++finished;
+    }
     void joined() override { ++joins; }
     void cache_hit() override { ++cache_hits; }
     void remote_wait() override { ++remote_waits; }
@@ -72,8 +75,7 @@ struct RefreshCoordinatorTest : ::testing::Test {
     MapStore store;
     CountingObserver observed;
     MilliTime now = 1'700'000'000'000;
-    RefreshCoordinator coordinator{transport, store, observed, [this] { return now; },
-                                   RefreshTiming{60, 30000, 5000}};
+    RefreshCoordinator coordinator{transport, store, observed, [this] { return now; }, RefreshTiming{60, 30000, 5000}};
 
     RefreshJob job(const std::string& refresh_token = "AQ-old", const std::string& stale = "") {
         RefreshJob j;
@@ -131,8 +133,7 @@ TEST(NeedsRefresh, CookieWithoutIssueTimeUsesTheFullLeeway) {
 }
 
 TEST(RefreshResultOf, KeepsOldRefreshTokenWhenNotRotated) {
-    const auto r = refresh_result(parse_token_response(200, R"({"access_token":"BQ","expires_in":60})"),
-                                  "AQ-old", 100);
+    const auto r = refresh_result(parse_token_response(200, R"({"access_token":"BQ","expires_in":60})"), "AQ-old", 100);
     EXPECT_EQ(r.outcome, TokenOutcome::ok);
     EXPECT_EQ(r.refresh_token, "AQ-old");
     EXPECT_EQ(r.access_expires_at, 160);
@@ -412,8 +413,8 @@ TEST_F(RefreshCoordinatorTest, WaitersOfAnotherWorkerFollowItsRotation) {
     store.entries[refresh_key("AQ-old")] = {true, now + 5000, 0, {}};
     std::optional<RefreshResult> r;
     ask(r, job("AQ-old"));
-    store.publish(refresh_key("AQ-old"),
-                  refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000), now, 30'000);
+    store.publish(refresh_key("AQ-old"), refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000),
+                  now, 30'000);
     coordinator.poll();  // moves to the flight of AQ-1
     coordinator.poll();  // claims it
     ASSERT_EQ(transport.requests.size(), 1u);
@@ -429,8 +430,8 @@ TEST_F(RefreshCoordinatorTest, ACancelledWaiterStaysCancelledAfterFollowingAChai
     std::optional<RefreshResult> a, b;
     const auto id_a = ask(a, job("AQ-old"));
     ask(b, job("AQ-old"));
-    store.publish(refresh_key("AQ-old"),
-                  refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000), now, 30'000);
+    store.publish(refresh_key("AQ-old"), refresh_result(parse_token_response(200, kRotatedShort), "AQ-old", now / 1000),
+                  now, 30'000);
     coordinator.poll();
     coordinator.cancel(id_a);
     coordinator.poll();

@@ -25,9 +25,7 @@ TEST(ErrorJson, HasStableShape) {
     EXPECT_EQ(error_json("x", "y"), R"({"error":"x","error_description":"y"})");
 }
 
-TEST(ErrorJson, SurvivesInvalidUtf8) {
-    EXPECT_NO_THROW(error_json("x", "\xff\xfe"));
-}
+TEST(ErrorJson, SurvivesInvalidUtf8) { EXPECT_NO_THROW(error_json("x", "\xff\xfe")); }
 
 TEST(SessionJson, NeverContainsTokens) {
     const Session s = alice();

@@ -162,7 +162,7 @@ TEST(SessionCache, EvictsLeastRecentlyUsed) {
     remembered(cache, cookies[0]);
     const auto first_1 = remembered(cache, cookies[1]);
     const auto first_0 = cache.open(ring(), cookies[0], kNow).session;  // 0 is now the most recent
-    remembered(cache, cookies[2]);  // evicts 1
+    remembered(cache, cookies[2]);                                      // evicts 1
     EXPECT_EQ(cache.size(), 2u);
     EXPECT_EQ(cache.open(ring(), cookies[0], kNow).session, first_0);  // still cached
     EXPECT_EQ(cache.open(ring(), cookies[2], kNow).session->user_id, "user2");

@@ -26,13 +26,11 @@ Session with_sizes(std::size_t token_bytes, std::string name) {
     return s;
 }
 
-SessionCookie make(const Session& s) {
-    return session_set_cookie(ring(), s, "__Host-spotauth", {true, 30 * 86400});
-}
+SessionCookie make(const Session& s) { return session_set_cookie(ring(), s, "__Host-spotauth", {true, 30 * 86400}); }
 
 std::string opened_name(const SessionCookie& c) {
-    const std::string value = c.set_cookie.substr(c.set_cookie.find('=') + 1,
-                                                  c.set_cookie.find(';') - c.set_cookie.find('=') - 1);
+    const std::string value =
+        c.set_cookie.substr(c.set_cookie.find('=') + 1, c.set_cookie.find(';') - c.set_cookie.find('=') - 1);
     return open_session(ring(), value, 1'700'000'100).session.display_name;
 }
 
@@ -50,7 +48,8 @@ TEST(SessionSetCookie, OrdinarySessionIsUntouched) {
 
 TEST(SessionSetCookie, TrimsTheDisplayNameToFit) {
     std::string name;
-    for (int i = 0; i < 128; ++i) name += "\xc3\xa9";  // 256 bytes, 2 per character
+    for (int i = 0; i < 128; ++i)
+        name += "\xc3\xa9";  // 256 bytes, 2 per character
     const SessionCookie c = make(with_sizes(1350, name));
     ASSERT_EQ(c.problem, SessionCookieProblem::none);
     EXPECT_GT(c.untrimmed_bytes, kMaxSetCookieBytes);

@@ -58,9 +58,13 @@ TEST(Session, MissingClaimIsInvalid) {
 
 // Cookies sealed before provider text was checked at the edge.
 static std::string legacy_cookie(const std::string& sub, const std::string& name, const std::string& access) {
-    return *ring().seal(nlohmann::json({{"typ", "session"}, {"sub", sub}, {"name", name},
-                                        {"access_token", access}, {"refresh_token", "AQ"},
-                                        {"access_expires_at", 1'700'003'600}, {"iat", 1'700'000'000},
+    return *ring().seal(nlohmann::json({{"typ", "session"},
+                                        {"sub", sub},
+                                        {"name", name},
+                                        {"access_token", access},
+                                        {"refresh_token", "AQ"},
+                                        {"access_expires_at", 1'700'003'600},
+                                        {"iat", 1'700'000'000},
                                         {"exp", 1'702'592'000}})
                             .dump());
 }
@@ -88,8 +92,7 @@ TEST(Session, UnknownProductAndCountryAreNotSealed) {
 }
 
 TEST(Session, LegacyCookieNamesAreCleaned) {
-    const OpenedSession opened =
-        open_session(ring(), legacy_cookie("alice", "Alice\r\nX-Injected: yes", "BQ"), kNow);
+    const OpenedSession opened = open_session(ring(), legacy_cookie("alice", "Alice\r\nX-Injected: yes", "BQ"), kNow);
     ASSERT_EQ(opened.status, CookieStatus::valid);
     EXPECT_EQ(opened.session.user_id, "alice");
     EXPECT_EQ(opened.session.display_name, "AliceX-Injected: yes");
@@ -106,14 +109,11 @@ TEST(Session, LegacyCookieWithAnInexactIdIsInvalid) {
 TEST(Session, LegacyCookieWithUnsafeTokenOrIdIsInvalid) {
     EXPECT_EQ(open_session(ring(), legacy_cookie("alice", "A", "BQ\r\nX-Injected: yes"), kNow).status,
               CookieStatus::invalid);
-    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), kNow).status,
-              CookieStatus::invalid);
+    EXPECT_EQ(open_session(ring(), legacy_cookie("\n", "A", "BQ"), kNow).status, CookieStatus::invalid);
 }
 
 // The claims as raw JSON text, sealed: how the parser reads them.
-static OpenedSession open_raw(const std::string& claims) {
-    return open_session(ring(), *ring().seal(claims), kNow);
-}
+static OpenedSession open_raw(const std::string& claims) { return open_session(ring(), *ring().seal(claims), kNow); }
 
 static const std::string kClaimsTail =
     R"("access_token":"BQ","refresh_token":"AQ","access_expires_at":1700003600,"iat":1700000000,"exp":1702592000)";
@@ -165,7 +165,8 @@ TEST(Session, TimesAreIntegers) {
 
 TEST(LoginTransaction, ClaimsParseStrictly) {
     const auto open_raw_login = [](const std::string& claims) { return open_login(ring(), *ring().seal(claims), 999); };
-    const auto opened = open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":1000})");
+    const auto opened =
+        open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":1000})");
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->return_to, "/r");
     EXPECT_FALSE(open_raw_login(R"({"typ":"login","state":"s","code_verifier":"v","return_to":"/r","exp":"1000"})"));
@@ -195,4 +196,3 @@ TEST(Session, ReportsCookiesSealedWithAnOlderKey) {
     const auto fresh = *seal_session(rotated, sample_session());
     EXPECT_FALSE(open_session(rotated, fresh, kNow).old_key);
 }
-

@@ -209,8 +209,8 @@ TEST(CheckSettings, SpotifysRedirectUriRules) {
                   std::string::npos)
             << failure.text;
     }
-    for (const char* uri : {"http://www.example.org/auth/callback", "http://10.0.0.1:8080/auth/callback",
-                            "http://[::2]/auth/callback"}) {
+    for (const char* uri :
+         {"http://www.example.org/auth/callback", "http://10.0.0.1:8080/auth/callback", "http://[::2]/auth/callback"}) {
         raw.redirect_uri = uri;
         const std::string error = error_of(raw);
         EXPECT_NE(error.find("is http:// on a host that is not a loopback address (Spotify refuses it"),

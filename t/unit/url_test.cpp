@@ -21,9 +21,7 @@ TEST(PercentDecode, DecodesAndRejectsMalformed) {
     EXPECT_FALSE(percent_decode("abc%", true));
 }
 
-TEST(FormEncode, JoinsEscapedPairs) {
-    EXPECT_EQ(form_encode({{"a", "1 2"}, {"b&", "="}}), "a=1%202&b%26=%3D");
-}
+TEST(FormEncode, JoinsEscapedPairs) { EXPECT_EQ(form_encode({{"a", "1 2"}, {"b&", "="}}), "a=1%202&b%26=%3D"); }
 
 TEST(CheckHttpUrl, AcceptsHttpAndHttps) {
     EXPECT_FALSE(check_http_url("https://accounts.spotify.com/api/token"));
@@ -52,16 +50,13 @@ TEST(SafeReturnTo, KeepsSameSitePaths) {
 
 TEST(SafeReturnTo, FallsBackToRootForOpenRedirects) {
     for (const char* hostile :
-         {"", "//evil.example", "/\\evil.example", "%2F%2Fevil.example", "%2F%5Cevil.example",
-          "https://evil.example", "evil.example", "/ok%0D%0ASet-Cookie:x=1", "/a%00b",
-          "/%", "javascript:alert(1)", "%252F%252Fevil.example"}) {
+         {"", "//evil.example", "/\\evil.example", "%2F%2Fevil.example", "%2F%5Cevil.example", "https://evil.example",
+          "evil.example", "/ok%0D%0ASet-Cookie:x=1", "/a%00b", "/%", "javascript:alert(1)", "%252F%252Fevil.example"}) {
         EXPECT_EQ(safe_return_to(hostile), "/") << hostile;
     }
 }
 
-TEST(SafeReturnTo, BoundsLength) {
-    EXPECT_EQ(safe_return_to("/" + std::string(5000, 'a')), "/");
-}
+TEST(SafeReturnTo, BoundsLength) { EXPECT_EQ(safe_return_to("/" + std::string(5000, 'a')), "/"); }
 
 TEST(OriginMatchesRequest, ComparesHostAndPort) {
     EXPECT_TRUE(origin_matches_request("https://example.org", "example.org", true));
