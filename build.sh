@@ -5,7 +5,7 @@
 #   ./build.sh [build]   core library + nginx module for Debian's nginx (build/ngx_http_spotauth_module.so)
 #   ./build.sh build --nginx-src DIR   the module for any nginx source tree (build/nginx-<version>/)
 #   ./build.sh deps      install the Debian packages only
-#   ./build.sh test      unit tests (ctest), fuzz smoke, integration tests (pytest, real nginx)
+#   ./build.sh test      clang-format check, unit tests (ctest), fuzz smoke, integration tests (pytest, real nginx)
 #                        on Debian's nginx, under ASan+UBSan, and on the version matrix of ../shared/nginx/
 #   ./build.sh matrix    the integration tests on the version matrix only
 #   ./build.sh example-conf VERSION   conf/spotauth.conf in the syntax of that nginx
@@ -38,7 +38,7 @@ APT_PACKAGES=(
     nginx nginx-dev
     libbenchmark-dev curl
     python3 python3-pytest python3-requests python3-cryptography
-    wrk redis-server
+    wrk redis-server clang-format
 )
 
 # The core's C++ dialect and warnings (CMakeLists.txt), for the glue too.
@@ -238,6 +238,13 @@ cmd_build() {
     log "built $MODULE_SO"
 }
 
+# The C++ sources in .clang-format's style (Debian 12's clang-format 14).
+format_check() {
+    log "C++ formatting (clang-format --dry-run, .clang-format)"
+    (cd "$ROOT" && git ls-files -z '*.cpp' '*.hpp' '*.h' '*.c' ':!t/sanitize/' \
+        | xargs -0 clang-format --dry-run --Werror)
+}
+
 unit_tests() {
     log "unit tests (ctest)"
     ctest --test-dir "$BUILD/core" --output-on-failure -j "$(nproc)"
@@ -374,6 +381,7 @@ cmd_fuzz() {
 
 cmd_test() {
     cmd_build
+    format_check
     unit_tests
     log "fuzz smoke (libFuzzer, a few seconds per target)"
     "$ROOT/t/fuzz/run.sh" 3
