@@ -172,3 +172,38 @@ def test_anonymous_logins_write_nothing_to_redis(make_nginx, mock, redis):
         r = requests.get(first.base + "/auth/login", allow_redirects=False, timeout=10)
         assert r.status_code == 302
     assert int(cli(redis, "DBSIZE")) == before
+
+
+def resp(*args):
+    """One command in Redis's protocol, for redis-cli --pipe."""
+    out = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def test_a_reloaded_machine_learns_new_logouts_past_a_large_revocation_set(make_nginx, mock, redis):
+    """400,000 logouts in force: a reloaded worker reads them in pages and
+    then learns a fresh logout, where one whole read used to overrun the
+    command deadline and start again from 0 forever."""
+    first, second = two_machines(make_nginx, redis)
+    seconds, micros = (int(x) for x in cli(redis, "TIME").split())
+    score, until_s = seconds * 1000 + micros // 1000, seconds + 3600
+    commands = []
+    for batch in range(400):
+        members = []
+        for i in range(1000):
+            members += [score, f"old-{batch}-{i} {until_s}"]
+        commands.append(resp("ZADD", "spotauth:revoked", *members))
+    piped = subprocess.run([REDIS_CLI, "-p", str(redis.port), "--pipe"], input=b"".join(commands),
+                           capture_output=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert int(cli(redis, "ZCARD", "spotauth:revoked")) == 400_000
+    session, _ = login(first)
+    cookie = session.cookies["spotauth"]
+    second.reload()
+    wait_until_connected(second, timeout=10)
+    assert me(second, cookie).status_code == 200
+    logout(first, cookie)
+    until(lambda: me(second, cookie).status_code == 401, 20, "the reloaded machine never learned the logout")
