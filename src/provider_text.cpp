@@ -152,7 +152,10 @@ std::optional<std::string> exact_user_id(std::string_view id) {
     if (id.empty() || id.size() > kMaxUserIdBytes) {
         return std::nullopt;
     }
-    if (!is_plain_ascii(id) && valid_utf8(id) != id) {
+    if (is_plain_ascii(id)) {
+        return std::string(id);  // printable ASCII holds no control or format character
+    }
+    if (valid_utf8(id) != id) {
         return std::nullopt;  // replacing a sequence would make another id
     }
     for (std::size_t i = 0; i < id.size();) {
