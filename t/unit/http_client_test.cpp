@@ -2,6 +2,8 @@
 // 127.0.0.1, the way the nginx glue drives it with nginx events.
 #include "spotauth/http_client.hpp"
 
+#include "poll_loop.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,63 +21,14 @@ using namespace spotauth;
 
 namespace {
 
-class PollLoop : public EventLoop {
-public:
-    void watch(int fd, int interest) override {
-        if (interest == kNone) {
-            fds_.erase(fd);
-        } else {
-            fds_[fd] = interest;
-        }
-    }
-    void arm_timer(long ms) override { timer_ms_ = ms; }
-
-    // Runs until `client` has nothing in flight or `limit` passes.
-    void run(HttpClient& client, std::chrono::milliseconds limit) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (client.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-            std::vector<pollfd> pfds;
-            for (const auto& [fd, interest] : fds_) {
-                pfds.push_back(
-                    {fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) | ((interest & kWrite) ? POLLOUT : 0)),
-                     0});
-            }
-            const long wait = timer_ms_ < 0 ? 50 : std::min(timer_ms_, 50L);
-            const int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait));
-            if (n == 0 && timer_ms_ >= 0) {
-                timer_ms_ = -1;
-                client.on_timeout();
-                continue;
-            }
-            for (const pollfd& p : pfds) {
-                const int events =
-                    ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) | ((p.revents & POLLOUT) ? kWrite : 0);
-                if (events != 0) {
-                    client.on_socket_ready(p.fd, events);
-                }
-            }
-        }
-    }
-
-private:
-    std::map<int, int> fds_;
-    long timer_ms_ = -1;
-};
+using spotauth_test::PollLoop;
 
 // Accepts one connection, records the request, answers `reply` (or nothing
 // for `stall` seconds).
 class OneShotServer {
 public:
     explicit OneShotServer(std::string reply, int stall_seconds = 0) {
-        listener_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        listen(listener_, 1);
-        socklen_t len = sizeof addr;
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
+        listener_ = spotauth_test::listen_on_loopback(1, port_);
         thread_ = std::thread([this, reply = std::move(reply), stall_seconds] {
             const int conn = accept(listener_, nullptr, nullptr);
             char buf[4096];
@@ -120,7 +73,8 @@ TEST(HttpClient, PostsAndReceivesBody) {
     req.post_body = "grant_type=refresh_token";
     ASSERT_NE(client.start(req, [&](const HttpResponse& r) { got = r; }), 0u);
     EXPECT_FALSE(got) << "completion must not run inside start()";
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 200);
     EXPECT_EQ(got->body, R"({"ok":true})");
@@ -138,7 +92,8 @@ TEST(HttpClient, BoundsTheResponseBody) {
     req.url = server.url("/");
     req.max_response_bytes = 1000;
     client.start(req, [&](const HttpResponse& r) { got = r; });
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 0);
     EXPECT_NE(got->error.find("larger than 1000"), std::string::npos);
@@ -153,7 +108,8 @@ TEST(HttpClient, TimesOutAStalledServer) {
     req.url = server.url("/");
     req.total_timeout_ms = 300;
     client.start(req, [&](const HttpResponse& r) { got = r; });
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 0);
     EXPECT_FALSE(got->error.empty());
@@ -166,7 +122,8 @@ TEST(HttpClient, ReportsConnectionRefused) {
     HttpRequest req;
     req.url = "http://127.0.0.1:1/";
     client.start(req, [&](const HttpResponse& r) { got = r; });
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 0);
 }
@@ -182,13 +139,15 @@ TEST(HttpClient, CancelledTransferNeverCompletes) {
     client.cancel(id);
     client.cancel(id);  // twice is harmless
     EXPECT_EQ(client.in_flight(), 0u);
-    loop.run(client, std::chrono::milliseconds(200));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::milliseconds(200));
     EXPECT_FALSE(called);
     // Unblock the server thread, which waits for a request.
     HttpRequest poke;
     poke.url = server.url("/");
     client.start(poke, [](const HttpResponse&) {});
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
 }
 
 TEST(HttpClient, RefusesNonHttpSchemes) {
@@ -198,7 +157,8 @@ TEST(HttpClient, RefusesNonHttpSchemes) {
     HttpRequest req;
     req.url = "file:///etc/passwd";
     client.start(req, [&](const HttpResponse& r) { got = r; });
-    loop.run(client, std::chrono::seconds(5));
+    loop.run(
+        client, [&] { return client.in_flight() == 0; }, std::chrono::seconds(5));
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 0);
     EXPECT_TRUE(got->body.empty());

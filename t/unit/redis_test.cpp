@@ -4,6 +4,8 @@
 // answer.
 #include "spotauth/redis.hpp"
 
+#include "poll_loop.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,66 +25,15 @@ using namespace spotauth;
 
 namespace {
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-class PollLoop : public EventLoop {
-public:
-    void watch(int fd, int interest) override {
-        if (interest == kNone) {
-            fds_.erase(fd);
-        } else {
-            fds_[fd] = interest;
-        }
-    }
-    void arm_timer(long ms) override { timer_at_ = ms < 0 ? -1 : now_ms() + ms; }
-
-    // Runs `sink` until `done()` or 5 s pass.
-    void run(EventSink& sink, const std::function<bool()>& done) {
-        const std::int64_t deadline = now_ms() + 5000;
-        while (!done() && now_ms() < deadline) {
-            std::vector<pollfd> pfds;
-            for (const auto& [fd, interest] : fds_) {
-                pfds.push_back(
-                    {fd, static_cast<short>(((interest & kRead) ? POLLIN : 0) | ((interest & kWrite) ? POLLOUT : 0)),
-                     0});
-            }
-            poll(pfds.data(), pfds.size(), 10);
-            for (const pollfd& p : pfds) {
-                const int events =
-                    ((p.revents & (POLLIN | POLLHUP | POLLERR)) ? kRead : 0) | ((p.revents & POLLOUT) ? kWrite : 0);
-                if (events != 0) {
-                    sink.on_socket_ready(p.fd, events);
-                }
-            }
-            if (timer_at_ >= 0 && now_ms() >= timer_at_) {
-                timer_at_ = -1;
-                sink.on_timeout();
-            }
-        }
-    }
-
-private:
-    std::map<int, int> fds_;
-    std::int64_t timer_at_ = -1;
-};
+using spotauth_test::now_ms;
+using spotauth_test::PollLoop;
 
 // Answers every command of one connection: PING with PONG, GET with an OOM
 // error reply, anything else with its first argument as a bulk string.
 class RespServer {
 public:
     RespServer() {
-        listener_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        listen(listener_, 4);
-        socklen_t len = sizeof addr;
-        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port = ntohs(addr.sin_port);
+        listener_ = spotauth_test::listen_on_loopback(4, port);
         thread_ = std::thread([this] { serve(); });
     }
     ~RespServer() {
