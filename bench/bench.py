@@ -84,12 +84,7 @@ error_log logs/error.log warn;
 events {{ worker_connections {worker_connections}; }}
 http {{
     access_log off;
-    client_body_temp_path tmp/body;
-    proxy_temp_path tmp/proxy;
-    fastcgi_temp_path tmp/fastcgi;
-    uwsgi_temp_path tmp/uwsgi;
-    scgi_temp_path tmp/scgi;
-    log_format refresh '$status $spotauth_session_status';
+""" + tls_upstream.SCRATCH_PATHS + """    log_format refresh '$status $spotauth_session_status';
 
     spotauth_client_id {client_id};
     spotauth_client_secret_file client-secret;

@@ -42,6 +42,15 @@ CONFIGS = ("template", "plain", "no_keepalive")
 PATHS = {"template": "/api/spotify/v1/me", "plain": "/plain/v1/me", "no_keepalive": "/nokeepalive/v1/me"}
 BODY = '{"id":"alice","display_name":"Alice Liddell","type":"user","product":"premium"}'
 
+# Where each benchmark nginx keeps its temporary files: its own scratch prefix.
+SCRATCH_PATHS = """\
+    client_body_temp_path tmp/body;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+"""
+
 UPSTREAM_CONF = """
 worker_processes 1;
 pid logs/nginx.pid;
@@ -49,12 +58,7 @@ error_log logs/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
-    client_body_temp_path tmp/body;
-    proxy_temp_path tmp/proxy;
-    fastcgi_temp_path tmp/fastcgi;
-    uwsgi_temp_path tmp/uwsgi;
-    scgi_temp_path tmp/scgi;
-    server {{
+""" + SCRATCH_PATHS + """    server {{
         listen 127.0.0.1:{port} ssl backlog=4096;
         ssl_certificate {pki}/good.pem;
         ssl_certificate_key {pki}/good.key;
@@ -73,12 +77,7 @@ error_log logs/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
-    client_body_temp_path tmp/body;
-    proxy_temp_path tmp/proxy;
-    fastcgi_temp_path tmp/fastcgi;
-    uwsgi_temp_path tmp/uwsgi;
-    scgi_temp_path tmp/scgi;
-    spotauth_client_id bench-client;
+""" + SCRATCH_PATHS + """    spotauth_client_id bench-client;
     spotauth_client_secret_file client-secret;
     spotauth_key_file spotauth.key;
     spotauth_redirect_uri http://127.0.0.1:{port}/auth/callback;

@@ -45,8 +45,6 @@ Run: /usr/bin/python3 t/mock_providers.py --port 0 --client-id ID
 It prints "mock_providers listening on http://HOST:PORT" once bound.
 """
 import json
-import secrets
-import signal
 import sys
 import threading
 from urllib.parse import urlencode
@@ -57,7 +55,7 @@ from support.mock_spotify.api import ApiError, github_user_id, google_subject
 from support.mock_spotify.parsing import (FormError, basic_credentials, bearer_token, parse_form,
                                           valid_redirect_uri, with_query)
 from support.mock_spotify.replies import Reply, control_error, error_page, json_reply, redirect, token_reply
-from support.mock_spotify.server import MockHandler, MockServer, Stop, _raise_stop, parse_args
+from support.mock_spotify.server import MockHandler, MockServer, parse_args, serve_until_stopped
 from support.mock_spotify.state import MockState
 
 NICKNAMES = {"minji": "김민지", "jiho": "이지호 🎵"}
@@ -235,17 +233,8 @@ class ProviderServer(MockServer):
 def main(argv=None):
     args = parse_args(argv)
     state = MockState(args.client_id, args.client_secret, args.access_ttl, args.rotate_refresh)
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _raise_stop)
-    server = ProviderServer((args.host, args.port), state, args.verbose)
-    print(f"mock_providers listening on http://{args.host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except Stop:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(ProviderServer((args.host, args.port), state, args.verbose), "mock_providers",
+                               args.host)
 
 
 if __name__ == "__main__":

@@ -260,11 +260,17 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     state = MockState(args.client_id, args.client_secret, args.access_ttl, args.rotate_refresh)
+    return serve_until_stopped(MockServer((args.host, args.port), state, args.verbose, args.consent_hint),
+                               "mock_spotify", args.host)
+
+
+def serve_until_stopped(server, name, host):
+    """Serves until SIGTERM or SIGINT, after saying where (the line the
+    tests and the demo wait for)."""
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _raise_stop)
-    server = MockServer((args.host, args.port), state, args.verbose, args.consent_hint)
-    shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"mock_spotify listening on http://{shown_host}:{server.server_port}", flush=True)
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"{name} listening on http://{shown_host}:{server.server_port}", flush=True)
     try:
         server.serve_forever()
     except Stop:
